@@ -1,0 +1,50 @@
+import type { ArgsDef } from "citty";
+import { usageError } from "../core/errors.ts";
+
+/** Flags every command accepts. Values left unset fall back to env, then the config file, then defaults. */
+export const globalArgs = {
+  config: {
+    type: "string",
+    description: "Config file (TOML). Default: $DOCKERNET_CONFIG, else /etc/dockernet/config.toml if present",
+    valueHint: "FILE",
+  },
+  "log-level": {
+    type: "string",
+    description: "silent | error | warn | info | debug | trace (default: info)",
+    valueHint: "LEVEL",
+  },
+  "log-format": {
+    type: "string",
+    description: "pretty | json: json prints one object per line (default: pretty)",
+    valueHint: "FORMAT",
+  },
+  "docker-host": {
+    type: "string",
+    description: "Docker engine: unix://, tcp://, ssh:// (default: $DOCKER_HOST, else unix:///var/run/docker.sock)",
+    valueHint: "URL",
+  },
+} as const satisfies ArgsDef;
+
+/** Flags of commands that reconcile (`warp`, later `join`). */
+export const reconcileArgs = {
+  once: { type: "boolean", description: "Reconcile once and exit: 0 if all is as planned, 1 otherwise" },
+  "dry-run": { type: "boolean", description: "Print the plan and change nothing (implies --once)" },
+} as const satisfies ArgsDef;
+
+/**
+ * citty ignores flags it does not know; a typo such as `--onse` must not silently start a
+ * daemon instead of a one-shot run, so unknown flags are a usage error (exit 2).
+ */
+export function rejectUnknownFlags(rawArgs: readonly string[], defined: ArgsDef): void {
+  const known = new Set<string>(["help", "h"]);
+  for (const [name, def] of Object.entries(defined)) {
+    known.add(name);
+    if (def.type === "boolean") known.add(`no-${name}`);
+  }
+  for (const arg of rawArgs) {
+    if (arg === "--") break;
+    if (!arg.startsWith("-")) continue;
+    const name = arg.replace(/^-{1,2}/, "").split("=")[0] ?? "";
+    if (!known.has(name)) throw usageError(`unknown flag ${arg.split("=")[0]}`, "see --help for the flags of this command");
+  }
+}

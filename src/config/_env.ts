@@ -1,0 +1,36 @@
+import { fromText, isKey, isSection, unknownKey, type Layer, type Problems } from "./_layers.ts";
+
+const prefix = "DOCKERNET_";
+
+/** `DOCKERNET_<SECTION>_<KEY>` variables; any other `DOCKERNET_*` name but DOCKERNET_CONFIG is a problem. */
+export function envLayer(env: Record<string, string | undefined>, problems: Problems): Layer {
+  const layer: Layer = new Map();
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !name.startsWith(prefix) || name === "DOCKERNET_CONFIG") continue;
+    const origin = `env ${name}`;
+    const rest = name.slice(prefix.length);
+    const split = rest.indexOf("_");
+    const section = (split < 0 ? rest : rest.slice(0, split)).toLowerCase();
+    const key = split < 0 ? "" : rest.slice(split + 1).toLowerCase();
+    const path = key ? `${section}.${key}` : section || name;
+    if (rest !== rest.toUpperCase()) {
+      // Names are case-sensitive, as the shell's are: only the upper-case spelling is read.
+      problems.lines.push(`${name}: unknown variable, write it in upper case (from ${origin})`);
+      problems.unknown = true;
+    } else if (!isSection(section)) {
+      unknownKey(problems, path, "section", origin);
+    } else if (!isKey(section, key)) {
+      unknownKey(problems, path, "key", origin);
+    } else {
+      const raw = fromText(section, key, { value, origin }, problems);
+      if (raw) layer.set(path, raw);
+    }
+  }
+  return layer;
+}
+
+/** Docker's own DOCKER_HOST, below DOCKERNET_DOCKER_HOST and above the file. Empty means unset, as for the docker CLI. */
+export function dockerHostLayer(env: Record<string, string | undefined>): Layer {
+  const host = env.DOCKER_HOST;
+  return new Map(host ? [["docker.host", { value: host, origin: "env DOCKER_HOST" }]] : []);
+}

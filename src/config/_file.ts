@@ -1,0 +1,67 @@
+import { readFile, stat } from "node:fs/promises";
+import { parse, TomlError } from "smol-toml";
+import { DockernetError, ExitCode } from "../core/errors.ts";
+import { isKey, isSection, unknownKey, type Layer, type Problems } from "./_layers.ts";
+
+export const defaultConfigFile = "/etc/dockernet/config.toml";
+
+/** Which file to read: `--config`, else `$DOCKERNET_CONFIG`, else the default file if it exists. */
+export async function locateConfigFile(options: {
+  flag?: string;
+  env: Record<string, string | undefined>;
+  defaultFile: string;
+}): Promise<{ path: string; namedBy: string } | undefined> {
+  if (options.flag) return { path: options.flag, namedBy: "--config" };
+  const fromEnv = options.env.DOCKERNET_CONFIG;
+  if (fromEnv) return { path: fromEnv, namedBy: "DOCKERNET_CONFIG" };
+  try {
+    await stat(options.defaultFile);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return undefined;
+  }
+  // It exists (or cannot even be looked at, which reading will report).
+  return { path: options.defaultFile, namedBy: "the default location" };
+}
+
+/** Read and parse the file into a layer; syntax errors and unknown names go to `problems`. */
+export async function readConfigFile(file: { path: string; namedBy: string }, problems: Problems): Promise<Layer> {
+  const layer: Layer = new Map();
+  let text: string;
+  try {
+    text = await readFile(file.path, "utf8");
+  } catch (error) {
+    const missing = errorCode(error) === "ENOENT";
+    throw new DockernetError(
+      missing ? `config file ${file.path} does not exist (named by ${file.namedBy})` : `cannot read config file ${file.path}: ${errorCode(error) ?? String(error)}`,
+      { code: "CONFIG_UNREADABLE", exitCode: ExitCode.usage, cause: error, hint: missing ? "Check the path, or leave --config and DOCKERNET_CONFIG unset to use defaults." : undefined },
+    );
+  }
+  let document: Record<string, unknown>;
+  try {
+    document = parse(text);
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    const reason = (error.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
+    problems.lines.push(`${file.path}:${error.line}:${error.column}: invalid TOML: ${reason}`);
+    return layer;
+  }
+  for (const [section, table] of Object.entries(document)) {
+    if (!isSection(section)) {
+      unknownKey(problems, section, "section", file.path);
+      continue;
+    }
+    if (table === null || typeof table !== "object" || Array.isArray(table) || table instanceof Date) {
+      problems.lines.push(`${section}: must be a table [${section}] (from ${file.path})`);
+      continue;
+    }
+    for (const [key, value] of Object.entries(table)) {
+      if (isKey(section, key)) layer.set(`${section}.${key}`, { value, origin: file.path });
+      else unknownKey(problems, `${section}.${key}`, "key", file.path);
+    }
+  }
+  return layer;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return error !== null && typeof error === "object" && "code" in error && typeof error.code === "string" ? error.code : undefined;
+}

@@ -1,0 +1,60 @@
+import { parse } from "smol-toml";
+import { quote } from "./_quote.ts";
+import { defaults, sectionSchemas, type Section } from "./schema.ts";
+
+/** A raw value from one source, before validation. `origin` ends up in messages: `(from ORIGIN)`. */
+export interface RawValue {
+  value: unknown;
+  origin: string;
+}
+
+/** Raw values of one source, keyed `section.key`. */
+export type Layer = Map<string, RawValue>;
+
+/** Problems found so far, one line each, all thrown together at the end. */
+export interface Problems {
+  lines: string[];
+  /** Some key or section was unknown: the error then lists the known ones. */
+  unknown: boolean;
+}
+
+export const sections = Object.keys(sectionSchemas) as Section[];
+
+export function isSection(name: string): name is Section {
+  return Object.hasOwn(sectionSchemas, name);
+}
+
+export function isKey(section: Section, key: string): boolean {
+  return Object.hasOwn(sectionSchemas[section].entries, key);
+}
+
+/** Every `section.key`, in the order of the schemas. */
+export function allKeys(): [Section, string][] {
+  return sections.flatMap((section) => Object.keys(sectionSchemas[section].entries).map((key): [Section, string] => [section, key]));
+}
+
+export function unknownKey(problems: Problems, path: string, what: "key" | "section", origin: string): void {
+  problems.lines.push(`${path}: unknown ${what} (from ${origin})`);
+  problems.unknown = true;
+}
+
+/**
+ * Env and flag values are strings: a list-typed key takes `a, b` (items trimmed, empties dropped)
+ * or a TOML array `["a", "b"]`. Returns undefined (and records why) when the TOML array is broken.
+ */
+export function fromText(section: Section, key: string, raw: RawValue, problems: Problems): RawValue | undefined {
+  const { value } = raw;
+  if (typeof value !== "string" || !Array.isArray((defaults[section] as Record<string, unknown>)[key])) return raw;
+  if (!value.trimStart().startsWith("[")) {
+    return { ...raw, value: value.split(",").map((item) => item.trim()).filter((item) => item !== "") };
+  }
+  try {
+    const table = parse(`v = ${value}`);
+    if (Object.keys(table).length === 1 && Array.isArray(table.v)) return { ...raw, value: table.v };
+    problems.lines.push(`${section}.${key}: ${quote(value)} is not one TOML array (from ${raw.origin})`);
+  } catch (error) {
+    const reason = error instanceof Error ? (error.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "") : "";
+    problems.lines.push(`${section}.${key}: ${quote(value)} is not a TOML array: ${reason} (from ${raw.origin})`);
+  }
+  return undefined;
+}

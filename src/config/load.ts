@@ -1,0 +1,85 @@
+import * as v from "valibot";
+import { DockernetError, ExitCode } from "../core/errors.ts";
+import { dockerHostLayer, envLayer } from "./_env.ts";
+import { defaultConfigFile, locateConfigFile, readConfigFile } from "./_file.ts";
+import { flagLayer, type FlagValues } from "./_flags.ts";
+import { allKeys, sections, type Layer, type Problems } from "./_layers.ts";
+import { defaults, sectionSchemas, type Config } from "./schema.ts";
+
+export type { FlagValues } from "./_flags.ts";
+
+/** Where a resolved value came from. */
+export type Source = "default" | "file" | "env" | "flag" | "env DOCKER_HOST";
+
+export interface LoadOptions {
+  /** `--config FILE`; else `$DOCKERNET_CONFIG`; else the default file if present. */
+  file?: string;
+  /** Default: process.env. */
+  env?: Record<string, string | undefined>;
+  flags?: FlagValues;
+  /** The file read when none is named. Default `/etc/dockernet/config.toml`; tests point it elsewhere. */
+  defaultFile?: string;
+}
+
+export interface ResolvedConfig {
+  config: Config;
+  /** Keyed `section.key`, e.g. `warp.routes`. */
+  sources: Record<string, Source>;
+  /** The file read, if any. */
+  file?: string;
+}
+
+/**
+ * Resolve the config: flag > env `DOCKERNET_<SECTION>_<KEY>` > file `[section]` > default
+ * (for docker.host, DOCKER_HOST sits between DOCKERNET_DOCKER_HOST and the file).
+ * Every value given is validated, also those a higher layer overrides, so that a broken file is
+ * reported even while a flag hides it. All problems are thrown together as one CONFIG_INVALID.
+ */
+export async function loadConfig(options: LoadOptions = {}): Promise<ResolvedConfig> {
+  const env = options.env ?? process.env;
+  const problems: Problems = { lines: [], unknown: false };
+  const file = await locateConfigFile({ flag: options.file, env, defaultFile: options.defaultFile ?? defaultConfigFile });
+  const layers: [Source, Layer][] = [
+    ["flag", flagLayer(options.flags ?? {}, problems)],
+    ["env", envLayer(env, problems)],
+    ["env DOCKER_HOST", dockerHostLayer(env)],
+    ["file", file ? await readConfigFile(file, problems) : new Map()],
+  ];
+  const config = structuredClone(defaults);
+  const sources: Record<string, Source> = {};
+  for (const [section, key] of allKeys()) {
+    const path = `${section}.${key}`;
+    const schema = (sectionSchemas[section].entries as Record<string, v.GenericSchema>)[key];
+    sources[path] = "default";
+    let resolved = false;
+    for (const [source, layer] of layers) {
+      const raw = layer.get(path);
+      if (raw === undefined || schema === undefined) continue;
+      const result = v.safeParse(schema, raw.value, { abortPipeEarly: true });
+      if (!result.success) {
+        for (const issue of result.issues) problems.lines.push(`${path}${issuePath(issue)}: ${issue.message} (from ${raw.origin})`);
+      } else if (!resolved) {
+        (config[section] as Record<string, unknown>)[key] = result.output;
+        sources[path] = source;
+      }
+      resolved = true;
+    }
+  }
+  if (problems.lines.length > 0) throw invalid(problems);
+  return { config, sources, ...(file ? { file: file.path } : {}) };
+}
+
+function issuePath(issue: v.BaseIssue<unknown>): string {
+  return (issue.path ?? []).map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`)).join("");
+}
+
+function invalid(problems: Problems): DockernetError {
+  const known = sections.map((section) => `[${section}] ${Object.keys(sectionSchemas[section].entries).join(", ")}`).join("; ");
+  return new DockernetError(`invalid configuration:\n${problems.lines.map((line) => `  ${line}`).join("\n")}`, {
+    code: "CONFIG_INVALID",
+    exitCode: ExitCode.usage,
+    hint: problems.unknown
+      ? `Known keys: ${known}. In env they are DOCKERNET_<SECTION>_<KEY>, e.g. DOCKERNET_WARP_ROUTES.`
+      : "Each line names the key, what is wrong, and where the value came from.",
+  });
+}

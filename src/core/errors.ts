@@ -1,0 +1,37 @@
+/** Exit codes documented in the README. */
+export const ExitCode = { ok: 0, runtime: 1, usage: 2 } as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface DockernetErrorOptions {
+  /** A stable, greppable identifier such as `CONFIG_INVALID` or `DOCKER_UNREACHABLE`. */
+  code: string;
+  exitCode?: ExitCode;
+  /** What the user can do about it, printed under the message. */
+  hint?: string;
+  cause?: unknown;
+}
+
+/** The one error type: a message for people, a code for logs, an exit code and a hint. */
+export class DockernetError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  readonly hint?: string;
+
+  constructor(message: string, options: DockernetErrorOptions) {
+    super(message, { cause: options.cause });
+    this.name = "DockernetError";
+    this.code = options.code;
+    this.exitCode = options.exitCode ?? ExitCode.runtime;
+    this.hint = options.hint;
+  }
+}
+
+/** A usage or configuration error (exit code 2). */
+export function usageError(message: string, hint?: string): DockernetError {
+  return new DockernetError(message, { code: "USAGE", exitCode: ExitCode.usage, hint });
+}
+
+/** The message of any thrown value, for logs. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

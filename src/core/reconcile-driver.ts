@@ -1,0 +1,157 @@
+import { errorMessage } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+
+export interface ReconcileDriverOptions {
+  /** Makes one key (a container or network) right. Throwing means: try again later. */
+  reconcile(key: string): Promise<void>;
+  /** Every key a full scan should look at. */
+  listKeys(): Promise<string[]>;
+  log: Logger;
+  /** Keys reconciled at the same time (default 8). */
+  concurrency?: number;
+  /** Attempts per key before giving up until the next event or resync (default 4). */
+  attempts?: number;
+  /** First retry delay, doubled each time up to `maxBackoffMs` (defaults 100 ms and 5 s). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Periodic full resync; 0 or absent turns it off. */
+  resyncIntervalMs?: number;
+  /** Errors that retrying cannot fix (a bad label): reported at once, not retried. */
+  isPermanent?(error: unknown): boolean;
+}
+
+/** The outcome of the last reconcile of a key. */
+export type KeyResult = { ok: true } | { ok: false; error: unknown };
+
+/**
+ * The loop every reconciler runs on: a work queue keyed by container or network. A key added
+ * while queued is coalesced; a key added while being reconciled runs once more afterwards (never
+ * twice at once); failures are retried with exponential backoff; a periodic resync adds every key.
+ */
+export class ReconcileDriver {
+  readonly #options: ReconcileDriverOptions;
+  readonly #queue: string[] = [];
+  readonly #queued = new Set<string>();
+  readonly #inFlight = new Set<string>();
+  readonly #dirty = new Set<string>();
+  readonly #attempts = new Map<string, number>();
+  readonly #retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #idleWaiters: (() => void)[] = [];
+  #resyncTimer: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
+  /** The last outcome per key, for `--once` and health. */
+  readonly results = new Map<string, KeyResult>();
+  readonly stats = { reconciles: 0, failures: 0 };
+
+  constructor(options: ReconcileDriverOptions) {
+    this.#options = options;
+  }
+
+  /** Starts the periodic resync (if configured). */
+  start(): void {
+    const interval = this.#options.resyncIntervalMs ?? 0;
+    if (interval > 0) {
+      this.#resyncTimer = setInterval(() => {
+        this.resync().catch((error) => this.#options.log.error("periodic resync failed", { error: errorMessage(error) }));
+      }, interval);
+    }
+  }
+
+  /** Queues a key; coalesces with a queued or running reconcile of the same key. */
+  enqueue(key: string): void {
+    if (this.#stopped) return;
+    const timer = this.#retryTimers.get(key);
+    if (timer) {
+      clearTimeout(timer);
+      this.#retryTimers.delete(key);
+    }
+    if (this.#inFlight.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    if (this.#queued.has(key)) return;
+    this.#queued.add(key);
+    this.#queue.push(key);
+    this.#pump();
+  }
+
+  /** A full scan: queues every key the scan returns. */
+  async resync(): Promise<void> {
+    const keys = await this.#options.listKeys();
+    this.#options.log.debug("resync", { keys: keys.length });
+    for (const key of keys) {
+      this.#attempts.delete(key);
+      this.enqueue(key);
+    }
+  }
+
+  /** Resolves when nothing is queued, running or waiting for a retry. */
+  drain(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops taking work and waits for the reconciles in flight. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#resyncTimer);
+    for (const timer of this.#retryTimers.values()) clearTimeout(timer);
+    this.#retryTimers.clear();
+    this.#queue.length = 0;
+    this.#queued.clear();
+    this.#dirty.clear();
+    await this.drain();
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && this.#inFlight.size === 0 && this.#retryTimers.size === 0;
+  }
+
+  #pump(): void {
+    const limit = this.#options.concurrency ?? 8;
+    while (this.#inFlight.size < limit && this.#queue.length > 0) {
+      const key = this.#queue.shift() as string;
+      this.#queued.delete(key);
+      void this.#run(key);
+    }
+    if (this.#isIdle()) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  async #run(key: string): Promise<void> {
+    this.#inFlight.add(key);
+    this.stats.reconciles++;
+    try {
+      await this.#options.reconcile(key);
+      this.#attempts.delete(key);
+      this.results.set(key, { ok: true });
+    } catch (error) {
+      this.stats.failures++;
+      this.results.set(key, { ok: false, error });
+      this.#retryLater(key, error);
+    } finally {
+      this.#inFlight.delete(key);
+      if (this.#dirty.delete(key)) this.enqueue(key);
+      this.#pump();
+    }
+  }
+
+  #retryLater(key: string, error: unknown): void {
+    const attempt = (this.#attempts.get(key) ?? 0) + 1;
+    const maxAttempts = this.#options.attempts ?? 4;
+    if (this.#stopped || this.#options.isPermanent?.(error) || attempt >= maxAttempts) {
+      this.#attempts.delete(key);
+      return;
+    }
+    this.#attempts.set(key, attempt);
+    const initial = this.#options.initialBackoffMs ?? 100;
+    const delay = Math.min(initial * 2 ** (attempt - 1), this.#options.maxBackoffMs ?? 5000);
+    this.#options.log.debug("retrying", { key: key.slice(0, 12), attempt, delay_ms: delay, error: errorMessage(error) });
+    this.#retryTimers.set(
+      key,
+      setTimeout(() => {
+        this.#retryTimers.delete(key);
+        this.enqueue(key);
+      }, delay),
+    );
+  }
+}

@@ -1,0 +1,140 @@
+import Docker from "dockerode";
+import { DockernetError } from "../core/errors.ts";
+import { createLogger } from "../core/logger.ts";
+import { parseDockerHost, type DockerConnection } from "./host.ts";
+import type { ContainerNetwork, ObservedContainer } from "./types.ts";
+
+const log = createLogger("docker");
+
+interface RawInspect {
+  Id: string;
+  Name: string;
+  State?: { Running?: boolean; Pid?: number };
+  Config?: { Labels?: Record<string, string> | null; Env?: string[] | null };
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, RawEndpoint> | null };
+}
+
+interface RawEndpoint {
+  NetworkID?: string;
+  IPAddress?: string;
+  IPPrefixLen?: number;
+  Gateway?: string;
+  GlobalIPv6Address?: string;
+  IPv6Gateway?: string;
+}
+
+function toNetworks(raw: Record<string, RawEndpoint> | null | undefined): ContainerNetwork[] {
+  return Object.entries(raw ?? {}).map(([name, endpoint]) => ({
+    name,
+    networkId: endpoint.NetworkID ?? "",
+    ipv4: endpoint.IPAddress || undefined,
+    prefixLength: endpoint.IPPrefixLen || undefined,
+    gateway: endpoint.Gateway || undefined,
+    ipv6: endpoint.GlobalIPv6Address || undefined,
+    gateway6: endpoint.IPv6Gateway || undefined,
+  }));
+}
+
+/** Normalises `docker inspect` output into what the modes plan with. */
+export function toObserved(raw: RawInspect): ObservedContainer {
+  const running = raw.State?.Running === true;
+  return {
+    id: raw.Id,
+    name: raw.Name.replace(/^\//, ""),
+    running,
+    pid: running ? (raw.State?.Pid ?? 0) : 0,
+    labels: raw.Config?.Labels ?? {},
+    env: raw.Config?.Env ?? [],
+    networks: toNetworks(raw.NetworkSettings?.Networks),
+    networkMode: raw.HostConfig?.NetworkMode ?? "default",
+  };
+}
+
+function statusCode(error: unknown): number | undefined {
+  const code = (error as { statusCode?: unknown })?.statusCode;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** Turns a connection failure into an error that says what to check. */
+export function connectionError(connection: DockerConnection, error: unknown): DockernetError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const where = connection.shown;
+  if (code === "EACCES" || code === "EPERM") {
+    return new DockernetError(`permission denied on the Docker socket ${connection.socketPath ?? where}`, {
+      code: "DOCKER_PERMISSION",
+      hint: "run as root, or add this user to the docker group (then log in again)",
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new DockernetError(`cannot reach the Docker engine at ${where}: ${message}`, {
+    code: "DOCKER_UNREACHABLE",
+    hint: "is dockerd running? Check --docker-host / DOCKER_HOST and that the socket exists",
+    cause: error,
+  });
+}
+
+/** The one Docker client of a process: small methods named after what dockernet needs. */
+export class DockerClient {
+  readonly connection: DockerConnection;
+  readonly api: Docker;
+
+  constructor(host: string) {
+    this.connection = parseDockerHost(host);
+    const { shown: _shown, ...options } = this.connection;
+    this.api = new Docker(options as Docker.DockerOptions);
+  }
+
+  /** Fails with a clear error when the engine cannot be reached. */
+  async ping(): Promise<void> {
+    try {
+      await this.api.ping();
+    } catch (error) {
+      throw connectionError(this.connection, error);
+    }
+  }
+
+  /** Inspects one container; `undefined` when it does not exist. */
+  async inspectContainer(idOrName: string): Promise<ObservedContainer | undefined> {
+    log.trace("inspect container", { container: idOrName });
+    try {
+      const raw = (await this.api.getContainer(idOrName).inspect()) as unknown as RawInspect;
+      return toObserved(raw);
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      if (statusCode(error) === undefined) throw connectionError(this.connection, error);
+      throw new DockernetError(`inspect container ${idOrName}: ${(error as Error).message}`, { code: "DOCKER_API", cause: error });
+    }
+  }
+
+  /** Lists containers (running only unless `all`), optionally filtered by label (`key` or `key=value`). */
+  async listContainers(options: { all?: boolean; label?: string[]; name?: string[] } = {}): Promise<{ id: string; name: string; labels: Record<string, string>; running: boolean }[]> {
+    const filters: Record<string, string[]> = {};
+    if (options.label) filters.label = options.label;
+    if (options.name) filters.name = options.name;
+    log.trace("list containers", { filters });
+    try {
+      const list = await this.api.listContainers({ all: options.all === true, filters: JSON.stringify(filters) });
+      return list.map((entry) => ({
+        id: entry.Id,
+        name: (entry.Names[0] ?? entry.Id).replace(/^\//, ""),
+        labels: entry.Labels ?? {},
+        running: entry.State === "running",
+      }));
+    } catch (error) {
+      if (statusCode(error) === undefined) throw connectionError(this.connection, error);
+      throw new DockernetError(`list containers: ${(error as Error).message}`, { code: "DOCKER_API", cause: error });
+    }
+  }
+
+  /** Opens the events stream (`since` in Docker's `seconds.nanoseconds` form). */
+  async openEvents(options: { since?: string; filters: Record<string, string[]> }): Promise<NodeJS.ReadableStream> {
+    const query = { since: options.since, filters: JSON.stringify(options.filters) } as unknown as Docker.GetEventsOptions;
+    try {
+      return await this.api.getEvents(query);
+    } catch (error) {
+      throw connectionError(this.connection, error);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import * as v from "valibot";
+import { parseRouteRules, type RouteRule } from "../../config/route-rule.ts";
+
+/** The labels of a target container, validated. */
+export interface TargetLabels {
+  target: string;
+  network?: string;
+  routes?: RouteRule[];
+}
+
+const maxLabelLength = 256;
+
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+}
+
+// Docker's own rules for container and network names.
+const containerName = v.pipe(
+  v.string(),
+  v.maxLength(maxLabelLength, (issue) => `${quoted(String(issue.input))} is too long (${String(issue.input).length} characters)`),
+  v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, (issue) => `${quoted(String(issue.input))} is not a container name`),
+);
+const networkName = v.pipe(
+  v.string(),
+  v.maxLength(maxLabelLength, (issue) => `${quoted(String(issue.input))} is too long (${String(issue.input).length} characters)`),
+  v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, (issue) => `${quoted(String(issue.input))} is not a network name`),
+);
+const routeRules = v.pipe(
+  v.string(),
+  v.maxLength(4096, (issue) => `${quoted(String(issue.input))} is too long (${String(issue.input).length} characters)`),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    try {
+      return parseRouteRules(dataset.value);
+    } catch (error) {
+      addIssue({ message: (error as Error).message });
+      return NEVER;
+    }
+  }),
+);
+
+/** Thrown for a label that cannot be used; the message names the container, label and value. */
+export class LabelError extends Error {}
+
+/** The label names under a prefix: `<prefix>.target`, `<prefix>.network`, `<prefix>.routes`. */
+export function labelNames(prefix: string): { target: string; network: string; routes: string } {
+  return { target: `${prefix}.target`, network: `${prefix}.network`, routes: `${prefix}.routes` };
+}
+
+function check<T>(schema: v.GenericSchema<string, T>, container: string, label: string, value: string): T {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  throw new LabelError(`container ${container}: label ${label}: ${result.issues.map((issue) => issue.message).join("; ")}`);
+}
+
+/** Validates a target's labels; throws a LabelError naming the first bad one. */
+export function parseTargetLabels(container: string, labels: Record<string, string>, prefix: string): TargetLabels {
+  const names = labelNames(prefix);
+  const target = labels[names.target];
+  if (target === undefined) throw new LabelError(`container ${container}: no ${names.target} label`);
+  const parsed: TargetLabels = { target: check(containerName, container, names.target, target) };
+  const network = labels[names.network];
+  if (network !== undefined) parsed.network = check(networkName, container, names.network, network);
+  const routes = labels[names.routes];
+  if (routes !== undefined) parsed.routes = check(routeRules, container, names.routes, routes);
+  return parsed;
+}
+
+/** The `<prefix>.network` preference a warp container may carry. */
+export function parseWarpNetworkLabel(container: string, labels: Record<string, string>, prefix: string): string | undefined {
+  const name = labelNames(prefix).network;
+  const value = labels[name];
+  return value === undefined ? undefined : check(networkName, container, name, value);
+}

@@ -1,0 +1,96 @@
+import type { RouteRule } from "../../config/route-rule.ts";
+import type { Config } from "../../config/schema.ts";
+import type { ObservedContainer } from "../../docker/types.ts";
+import { matchGlob } from "./_glob.ts";
+import { labelNames, parseTargetLabels, parseWarpNetworkLabel } from "./labels.ts";
+
+export type WarpConfig = Config["warp"];
+
+export interface TargetRef {
+  id: string;
+  name: string;
+  pid: number;
+}
+
+/** What one target should look like, computed from inspected Docker state only. */
+export type TargetPlan =
+  /** Route the rules' destinations via the warp container's address on `network`. */
+  | { kind: "route"; target: TargetRef; warp: string; network: string; via: string; rules: RouteRule[] }
+  /** The gateway is down or gone: remove dockernet's routes so Docker's own route is used. */
+  | { kind: "restore"; target: TargetRef; warp: string; reason: string }
+  /** The target cannot be planned (bad label, no usable network): nothing is changed for it. */
+  | { kind: "error"; target: TargetRef; warp?: string; error: string };
+
+function refOf(container: ObservedContainer): TargetRef {
+  return { id: container.id, name: container.name, pid: container.pid };
+}
+
+function list(names: string[]): string {
+  return names.length === 0 ? "none" : names.join(", ");
+}
+
+function chooseNetwork(target: ObservedContainer, warp: ObservedContainer, preferred: string | undefined, preferredBy: string): string | Error {
+  const targetNets = target.networks.map((network) => network.name);
+  const warpNets = warp.networks.map((network) => network.name);
+  if (preferred !== undefined) {
+    if (targetNets.includes(preferred) && warpNets.includes(preferred)) return preferred;
+    return new Error(
+      `network ${preferred} (from ${preferredBy}) is not shared: ${target.name} is on ${list(targetNets)}, ${warp.name} is on ${list(warpNets)}`,
+    );
+  }
+  const shared = targetNets.filter((name) => warpNets.includes(name));
+  if (shared.length === 1) return shared[0] as string;
+  if (shared.length === 0) {
+    return new Error(`${target.name} and ${warp.name} share no network (${target.name} is on ${list(targetNets)}, ${warp.name} is on ${list(warpNets)})`);
+  }
+  return new Error(
+    `${target.name} and ${warp.name} share several networks (${list(shared)}); set the label network.warp.network on one of them`,
+  );
+}
+
+/**
+ * Plans one target: which warp container, which network, which routes. Pure: the same inspected
+ * state always gives the same plan. `warp` is the inspected container the target's label names,
+ * or undefined when no container has that name.
+ */
+export function planTarget(target: ObservedContainer, warp: ObservedContainer | undefined, config: WarpConfig): TargetPlan {
+  const ref = refOf(target);
+  const names = labelNames(config.label_prefix);
+  let labels;
+  try {
+    labels = parseTargetLabels(target.name, target.labels, config.label_prefix);
+  } catch (error) {
+    return { kind: "error", target: ref, error: (error as Error).message };
+  }
+  const fail = (error: string): TargetPlan => ({ kind: "error", target: ref, warp: labels.target, error: `container ${target.name}: ${error}` });
+  if (!matchGlob(config.container_pattern, labels.target)) {
+    return fail(`label ${names.target}: ${JSON.stringify(labels.target)} does not match warp.container_pattern ${JSON.stringify(config.container_pattern)}`);
+  }
+  if (labels.target === target.name) return fail(`label ${names.target}: a container cannot be its own warp container`);
+  if (/^(host|none|container:)/.test(target.networkMode)) {
+    return fail(`network mode ${target.networkMode} has no network namespace of its own to route`);
+  }
+  if (warp === undefined) return { kind: "restore", target: ref, warp: labels.target, reason: `warp container ${labels.target} does not exist` };
+  if (!warp.running) return { kind: "restore", target: ref, warp: labels.target, reason: `warp container ${labels.target} is not running` };
+
+  let warpPreference: string | undefined;
+  try {
+    warpPreference = parseWarpNetworkLabel(warp.name, warp.labels, config.label_prefix);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const preferredBy = labels.network !== undefined ? `label ${names.network} on ${target.name}` : `label ${names.network} on ${warp.name}`;
+  const network = chooseNetwork(target, warp, labels.network ?? warpPreference, preferredBy);
+  if (network instanceof Error) return fail(network.message);
+
+  const via = warp.networks.find((entry) => entry.name === network)?.ipv4;
+  if (via === undefined) {
+    return { kind: "restore", target: ref, warp: warp.name, reason: `warp container ${warp.name} has no IPv4 address on ${network}` };
+  }
+  const rules = labels.routes ?? config.routes;
+  const unsupported = rules.find((rule) => rule.family !== 4 || rule.proto !== undefined);
+  if (unsupported !== undefined) {
+    return fail(`route rule ${JSON.stringify(unsupported.text)}: only IPv4 destination rules are routed so far (IPv6 and port rules are not)`);
+  }
+  return { kind: "route", target: ref, warp: warp.name, network, via, rules };
+}

@@ -1,0 +1,122 @@
+import { DockernetError, errorMessage } from "../../core/errors.ts";
+import type { Logger } from "../../core/logger.ts";
+import { ReconcileDriver } from "../../core/reconcile-driver.ts";
+import type { DockerClient } from "../../docker/client.ts";
+import type { EventHandler } from "../../docker/event-bus.ts";
+import type { DockerEvent, ObservedContainer } from "../../docker/types.ts";
+import { matchGlob } from "./_glob.ts";
+import { applyPlan } from "./apply.ts";
+import { labelNames } from "./labels.ts";
+import { planTarget, type TargetPlan, type WarpConfig } from "./plan.ts";
+
+export interface WarpContext {
+  client: DockerClient;
+  config: WarpConfig;
+  log: Logger;
+}
+
+/** Running targets: the containers that carry the target label. */
+export async function listTargetIds(context: WarpContext): Promise<string[]> {
+  const label = labelNames(context.config.label_prefix).target;
+  const containers = await context.client.listContainers({ label: [label] });
+  return containers.map((container) => container.id);
+}
+
+/** Inspects the warp container a target names; undefined when no container has exactly that name. */
+export async function inspectWarp(context: WarpContext, target: ObservedContainer): Promise<ObservedContainer | undefined> {
+  const name = target.labels[labelNames(context.config.label_prefix).target];
+  // Only plain names are looked up: Docker would also resolve an id prefix or reach other endpoints.
+  if (name === undefined || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/.test(name)) return undefined;
+  const warp = await context.client.inspectContainer(name);
+  return warp?.name === name ? warp : undefined;
+}
+
+/** Inspects a target and its warp container and plans it; undefined when it is no running target. */
+export async function planById(context: WarpContext, id: string): Promise<{ target: ObservedContainer; warp?: ObservedContainer; plan: TargetPlan } | undefined> {
+  const target = await context.client.inspectContainer(id);
+  if (!target?.running || target.labels[labelNames(context.config.label_prefix).target] === undefined) return undefined;
+  const warp = await inspectWarp(context, target);
+  return { target, warp, plan: planTarget(target, warp, context.config) };
+}
+
+/**
+ * The warp reconciler: keyed by target container id on the shared driver. Events only say which
+ * targets to look at again; each reconcile inspects, plans and applies from scratch.
+ */
+export class WarpReconciler {
+  readonly driver: ReconcileDriver;
+  readonly #context: WarpContext;
+  /** Target id -> the warp container name it names, as of its last reconcile. */
+  readonly #targets = new Map<string, string>();
+  /** Warp container id -> name, as of the last time a target's reconcile saw it. */
+  readonly #warps = new Map<string, string>();
+  /** The last plan error logged per target, so a bad label is reported once, not at every resync. */
+  readonly #reported = new Map<string, string>();
+
+  constructor(context: WarpContext) {
+    this.#context = context;
+    this.driver = new ReconcileDriver({
+      log: context.log,
+      reconcile: (id) => this.reconcile(id),
+      listKeys: () => listTargetIds(context),
+      resyncIntervalMs: context.config.resync_interval,
+      isPermanent: (error) => error instanceof DockernetError && error.code === "PLAN_ERROR",
+    });
+  }
+
+  /** Makes one target right; throws when it could not (the driver retries or reports). */
+  async reconcile(id: string): Promise<void> {
+    const planned = await planById(this.#context, id);
+    if (planned === undefined) {
+      this.#targets.delete(id);
+      this.#reported.delete(id);
+      return;
+    }
+    const { plan, warp } = planned;
+    if (warp) this.#warps.set(warp.id, warp.name);
+    if (plan.warp) this.#targets.set(id, plan.warp);
+    if (plan.kind === "error") {
+      if (this.#reported.get(id) !== plan.error) this.#context.log.error("cannot route target", { container: plan.target.name, error: plan.error });
+      this.#reported.set(id, plan.error);
+      throw new DockernetError(plan.error, { code: "PLAN_ERROR" });
+    }
+    this.#reported.delete(id);
+    if (plan.kind === "restore") this.#context.log.debug("gateway down, Docker's route in use", { container: plan.target.name, reason: plan.reason });
+    await applyPlan(plan, this.#context.log);
+  }
+
+  /** The bus handler: maps events to the target ids to look at again. */
+  readonly handler: EventHandler = {
+    name: "warp",
+    onEvent: (event) => this.#onEvent(event),
+    onResync: () => this.driver.resync(),
+  };
+
+  async #onEvent(event: DockerEvent): Promise<void> {
+    const { config } = this.#context;
+    if (event.type === "container") {
+      if (event.attributes[labelNames(config.label_prefix).target] !== undefined || this.#targets.has(event.id)) this.driver.enqueue(event.id);
+      const names = [event.name, event.attributes.oldName?.replace(/^\//, "")].filter((name): name is string => !!name);
+      for (const name of names) if (matchGlob(config.container_pattern, name)) await this.#enqueueTargetsOf(name);
+      if (event.action === "destroy") this.#warps.delete(event.id);
+      return;
+    }
+    if (event.type === "network") {
+      const container = event.attributes.container;
+      if (container === undefined) return;
+      if (this.#targets.has(container)) this.driver.enqueue(container);
+      const warp = this.#warps.get(container);
+      if (warp !== undefined) await this.#enqueueTargetsOf(warp);
+    }
+  }
+
+  async #enqueueTargetsOf(warpName: string): Promise<void> {
+    for (const [id, name] of this.#targets) if (name === warpName) this.driver.enqueue(id);
+    const label = `${labelNames(this.#context.config.label_prefix).target}=${warpName}`;
+    try {
+      for (const container of await this.#context.client.listContainers({ label: [label] })) this.driver.enqueue(container.id);
+    } catch (error) {
+      this.#context.log.warn("cannot list targets of a warp container", { warp: warpName, error: errorMessage(error) });
+    }
+  }
+}

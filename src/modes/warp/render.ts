@@ -1,0 +1,30 @@
+import { actionCommand } from "./diff.ts";
+import type { Inspection, TargetStatus } from "./status.ts";
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()).join("\n");
+}
+
+/** `warp status` as a table a person reads at a glance, with details under it. */
+export function formatStatusTable(rows: TargetStatus[]): string {
+  if (rows.length === 0) return "no target containers (none running with a network.warp.target label)";
+  const body = rows.map((row) => [row.target, row.warp ?? "-", row.network ?? "-", row.via ?? "-", row.routes.map((route) => route.split(" ")[0]).join(",") || "-", row.state]);
+  const notes = rows.filter((row) => row.detail).map((row) => `${row.target}: ${row.detail}`);
+  return [table([["TARGET", "WARP", "NETWORK", "VIA", "ROUTES", "STATE"], ...body]), ...(notes.length ? ["", ...notes] : [])].join("\n");
+}
+
+/** `--dry-run`: per target, the commands that would run, or why nothing will. */
+export function formatDryRun(inspections: Inspection[]): string {
+  if (inspections.length === 0) return "no target containers: nothing to do";
+  return inspections
+    .map(({ plan, actions, error }) => {
+      const head = `${plan.target.name} (pid ${plan.target.pid})`;
+      if (error !== undefined) return `${head}: error: ${error}`;
+      const why = plan.kind === "route" ? `via ${plan.warp} ${plan.via} on ${plan.network}` : plan.kind === "restore" ? plan.reason : "";
+      if (actions.length === 0) return `${head}: up to date (${why})`;
+      const lines = actions.map((action) => `  nsenter -t ${plan.target.pid} -n ip ${actionCommand(action).join(" ")}`);
+      return [`${head}: ${why}`, ...lines].join("\n");
+    })
+    .join("\n");
+}

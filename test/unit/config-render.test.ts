@@ -1,0 +1,36 @@
+import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../../src/config/load.ts";
+import { renderResolved, renderResolvedJson } from "../../src/config/render.ts";
+
+const resolved = () =>
+  loadConfig({
+    env: { DOCKERNET_WARP_ROUTES: "10.1.0.0/16:tcp:80-443,2001:db8::1/32", DOCKER_HOST: "tcp://docker:2375" },
+    flags: { log: { level: "debug" } },
+    defaultFile: "/nonexistent/dockernet.toml",
+  });
+
+describe("renderResolved", () => {
+  test("every key with its value and source, durations as written", async () => {
+    const text = renderResolved(await resolved());
+    expect(text).toContain("# config file: none");
+    expect(text).toContain('[log]\nlevel = "debug"  # flag --log-level\nformat = "pretty"  # default\n');
+    expect(text).toContain('host = "tcp://docker:2375"  # env DOCKER_HOST');
+    expect(text).toContain('routes = ["10.1.0.0/16:tcp:80-443", "2001:db8::/32"]  # env DOCKERNET_WARP_ROUTES');
+    expect(text).toContain('resync_interval = "5m"  # default');
+    expect(text).toContain("exclude_networks = []  # default");
+    expect(text.match(/ # /g)).toHaveLength(13);
+  });
+
+  test("JSON: file, values as written, sources", async () => {
+    const json = renderResolvedJson(await resolved());
+    expect(json.file).toBeNull();
+    expect(json.values.warp).toEqual({
+      container_pattern: "warp-*",
+      label_prefix: "network.warp",
+      routes: ["10.1.0.0/16:tcp:80-443", "2001:db8::/32"],
+      resync_interval: "5m",
+    });
+    expect(json.sources["warp.routes"]).toBe("env");
+    expect(json.sources["docker.host"]).toBe("env DOCKER_HOST");
+  });
+});
