@@ -49,6 +49,7 @@ describe("TestEngine", () => {
     // The namespace, socket, pid file and the container's processes are left behind.
     expect(existsSync(`/run/netns/${NAME}`)).toBe(true);
     expect(existsSync(killed.socketPath)).toBe(true);
+    expect(await gone(containerPid)).toBe(false);
 
     const engine = await TestEngine.start({ name: NAME, subnet: 91 });
     try {

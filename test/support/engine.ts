@@ -113,6 +113,7 @@ export interface TestContainer {
 }
 
 interface Tools {
+  containerd: string;
   docker: string;
   dockerd: string;
   ip: string;
@@ -123,7 +124,16 @@ interface Tools {
 /** Finds the programs the engine needs, or throws an error saying how to get them. */
 async function findTools(): Promise<Tools> {
   if (process.getuid?.() !== 0) throw new Error("the test engine needs root (network namespaces, dockerd)");
-  const packages = { docker: "docker.io", dockerd: "docker.io", ip: "iproute2", nsenter: "util-linux", setsid: "util-linux", tar: "tar", umount: "mount" };
+  const packages = {
+    containerd: "containerd",
+    docker: "docker.io",
+    dockerd: "docker.io",
+    ip: "iproute2",
+    nsenter: "util-linux",
+    setsid: "util-linux",
+    tar: "tar",
+    umount: "mount",
+  };
   const found: Record<string, string> = {};
   for (const [command, pkg] of Object.entries(packages)) {
     const path = await which(command);
@@ -137,6 +147,17 @@ async function findTools(): Promise<Tools> {
 const daemonPath = [process.env.PATH, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
   .filter(Boolean)
   .join(":");
+
+/** True when something accepts connections on the unix socket. */
+function canConnect(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
 
 /** Resolves with the HTTP status of GET /_ping on a unix socket, or 0 when nothing answers. */
 function ping(socketPath: string): Promise<number> {
@@ -166,6 +187,7 @@ export class TestEngine implements AsyncDisposable {
   readonly dir: string;
   readonly #tools: Tools;
   readonly #daemonArgs: string[];
+  readonly #containerdSocket: string;
   #daemonPid = 0;
 
   private constructor(tools: Tools, name: string, subnet: number, liveRestore: boolean) {
@@ -175,6 +197,7 @@ export class TestEngine implements AsyncDisposable {
     this.socketPath = join(this.dir, "docker.sock");
     this.host = `unix://${this.socketPath}`;
     this.runId = randomBytes(6).toString("hex");
+    this.#containerdSocket = join(this.dir, "exec/containerd/containerd.sock");
     this.#daemonArgs = [
       "--config-file", join(this.dir, "daemon.json"),
       "--storage-driver=vfs",
@@ -183,6 +206,7 @@ export class TestEngine implements AsyncDisposable {
       "-H", this.host,
       "--pidfile", join(this.dir, "docker.pid"),
       "--bip", `10.213.${subnet}.1/24`,
+      "--containerd", this.#containerdSocket,
       "--shutdown-timeout", "1",
       ...(liveRestore ? ["--live-restore"] : []),
     ];
@@ -204,6 +228,7 @@ export class TestEngine implements AsyncDisposable {
       await writeFile(join(engine.dir, "daemon.json"), "{}\n"); // not the host's /etc/docker/daemon.json
       await exec(ip, ["netns", "add", name]);
       await exec(ip, ["-n", name, "link", "set", "lo", "up"]);
+      await engine.#startContainerd();
       await engine.startDaemon();
       const found = await engine.docker(["image", "inspect", engine.image], { allowFail: true });
       if (found.code !== 0) await buildTestImage((args, opts) => engine.docker(args, opts), engine.image);
@@ -253,43 +278,85 @@ export class TestEngine implements AsyncDisposable {
     return new Container(this, id, name, this.#tools);
   }
 
+  /**
+   * Starts `program args...` in the engine's netns as a grandchild in its own session, output
+   * appended to `dir/<log>`. `bun test` kills the processes it saw spawned when any test times
+   * out, which would take a shared engine down with it; `setsid --wait` is the child it sees, and
+   * exits with the program's status. Returns a function telling whether the program has exited.
+   */
+  async #spawnInNetns(program: string, args: string[], log: string): Promise<() => boolean> {
+    const file = await open(join(this.dir, log), "a");
+    let child: ChildProcess;
+    try {
+      const { setsid, nsenter } = this.#tools;
+      child = spawn(setsid, ["--fork", "--wait", nsenter, `--net=/run/netns/${this.name}`, program, ...args], {
+        detached: true,
+        stdio: ["ignore", file.fd, file.fd],
+        env: { ...process.env, PATH: daemonPath },
+      });
+    } finally {
+      await file.close();
+    }
+    child.unref();
+    let dead = false;
+    child.once("exit", () => (dead = true));
+    child.once("error", () => (dead = true));
+    return () => dead;
+  }
+
+  /** Throws an error about `what`, with the tail of `dir/<log>`. */
+  async #fail(what: string, log: string): Promise<never> {
+    const path = join(this.dir, log);
+    const tail = (await readFile(path, "utf8").catch(() => "")).split("\n").slice(-25).join("\n");
+    throw new Error(`test engine ${this.name}: ${what}; tail of ${path}:\n${tail}`);
+  }
+
+  /**
+   * Starts the engine's own containerd. Left to itself dockerd would use the host's containerd
+   * whenever /run/containerd/containerd.sock exists (any machine running Docker CE).
+   */
+  async #startContainerd(): Promise<void> {
+    const { containerd } = this.#tools;
+    const config = join(this.dir, "containerd.toml");
+    const root = join(this.dir, "data/containerd");
+    await writeFile(
+      config,
+      [
+        "version = 2",
+        `root = ${JSON.stringify(root)}`,
+        `state = ${JSON.stringify(join(this.dir, "exec/containerd"))}`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        "[grpc]",
+        `  address = ${JSON.stringify(this.#containerdSocket)}`,
+        '[plugins."io.containerd.internal.v1.opt"]',
+        `  path = ${JSON.stringify(join(root, "opt"))}`,
+        "",
+      ].join("\n"),
+    );
+    const dead = await this.#spawnInNetns(containerd, ["--config", config], "containerd.log");
+    for (const deadline = Date.now() + 15_000; ; await sleep(50)) {
+      if (await canConnect(this.#containerdSocket)) return;
+      if (dead()) await this.#fail("containerd exited", "containerd.log");
+      if (Date.now() > deadline) await this.#fail("containerd did not listen within 15 s", "containerd.log");
+    }
+  }
+
   /** Starts dockerd (after {@link stopDaemon}) and waits up to 30 s for it to answer /_ping. */
   async startDaemon(): Promise<void> {
     if (this.#daemonPid) throw new Error(`test engine ${this.name}: dockerd is already running`);
     const pidfile = join(this.dir, "docker.pid");
     await rm(this.socketPath, { force: true });
     await rm(pidfile, { force: true });
-    const logPath = join(this.dir, "dockerd.log");
-    const log = await open(logPath, "a");
-    let child: ChildProcess;
-    try {
-      // dockerd runs as a grandchild in its own session: `bun test` kills the processes it saw
-      // spawned when any test times out, which would take the shared engine down with it.
-      // `setsid --wait` stays as our child and exits with dockerd's status.
-      const { setsid, nsenter, dockerd } = this.#tools;
-      child = spawn(setsid, ["--fork", "--wait", nsenter, `--net=/run/netns/${this.name}`, dockerd, ...this.#daemonArgs], {
-        detached: true,
-        stdio: ["ignore", log.fd, log.fd],
-        env: { ...process.env, PATH: daemonPath },
-      });
-    } finally {
-      await log.close();
-    }
-    child.unref();
-    let dead = false;
-    child.once("exit", () => (dead = true));
-    child.once("error", () => (dead = true));
+    const dead = await this.#spawnInNetns(this.#tools.dockerd, this.#daemonArgs, "dockerd.log");
     for (const deadline = Date.now() + 30_000; ; await sleep(100)) {
       if ((await ping(this.socketPath)) === 200) {
         this.#daemonPid = Number(await readFile(pidfile, "utf8"));
         return;
       }
-      if (dead || Date.now() > deadline) {
+      if (dead() || Date.now() > deadline) {
         const pid = Number(await readFile(pidfile, "utf8").catch(() => ""));
         if (pid) await kill(pid, "SIGKILL");
-        const tail = (await readFile(logPath, "utf8").catch(() => "")).split("\n").slice(-25).join("\n");
-        const why = dead ? "dockerd exited" : "dockerd did not answer /_ping within 30 s";
-        throw new Error(`test engine ${this.name}: ${why}; tail of ${logPath}:\n${tail}`);
+        await this.#fail(dead() ? "dockerd exited" : "dockerd did not answer /_ping within 30 s", "dockerd.log");
       }
     }
   }

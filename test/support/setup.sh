@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for the tests (Debian, root): installs the Debian packages whose
-# commands are missing, then the npm dependencies when node_modules is missing or stale.
+# commands are missing, then the node dependencies (from bun.lock) when node_modules is missing or stale.
 # It never starts, stops or talks to the host's own Docker engine: the tests run their own.
 set -euo pipefail
 
@@ -45,8 +45,13 @@ if ((${#missing[@]} > 0)); then
   apt-get install -y "${missing[@]}"
 fi
 
-if [[ -f package-lock.json ]]; then lock=package-lock.json; else lock=package.json; fi
-if [[ ! -d node_modules || node_modules -ot package.json || node_modules -ot $lock ]]; then
-  if [[ -f package-lock.json ]]; then npm ci; else npm install; fi
+# Dependencies: bun comes from the npm registry (so a machine with only Node can build), then
+# installs exactly what bun.lock pins.
+if [[ ! -x node_modules/.bin/bun || node_modules -ot package.json || node_modules -ot bun.lock ]]; then
+  bun_version=$(node -p 'require("./package.json").devDependencies.bun.replace(/^[^0-9]*/, "")')
+  bootstrap=$(mktemp -d)
+  npm install --prefix "$bootstrap" --no-save --no-package-lock --no-audit --no-fund "bun@$bun_version"
+  "$bootstrap/node_modules/.bin/bun" install --frozen-lockfile
+  rm -rf "$bootstrap"
   touch node_modules
 fi
