@@ -64,6 +64,8 @@ async function main(rawArgs: string[]): Promise<void> {
   }
 }
 
-await main(process.argv.slice(2));
-// Open handles (keep-alive sockets, timers of libraries) must not keep a finished command alive.
-process.exit(process.exitCode ?? 0);
+// No top-level await: the compiled binary is precompiled to bytecode, which needs it.
+main(process.argv.slice(2)).then(() => {
+  // Open handles (keep-alive sockets, timers of libraries) must not keep a finished command alive.
+  process.exit(process.exitCode ?? 0);
+});

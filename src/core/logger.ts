@@ -1,4 +1,6 @@
-import { createConsola, type ConsolaInstance } from "consola";
+// consola/core: the logging pipeline (levels, tags, reporters) without the fancy reporter and its
+// terminal helpers, which cost a resident daemon about 12 MB.
+import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola/core";
 
 export const logLevels = ["silent", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -19,62 +21,66 @@ export interface Logger {
 }
 
 const consolaLevel: Record<LogLevel, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
-const rank: Record<Exclude<LogLevel, "silent">, number> = { error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
+const levelName: Record<string, string> = { error: "error", fatal: "error", warn: "warn", info: "info", success: "info", log: "info", debug: "debug", trace: "trace" };
 
-const state: { level: LogLevel; format: LogFormat; consola: ConsolaInstance } = {
+function formatValue(value: unknown): string {
+  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
+  return /^[\w.:/@%+-]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+function plainFields(fields: LogFields): LogFields {
+  const plain: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) plain[key] = value instanceof Error ? value.message : value;
+  }
+  return plain;
+}
+
+// Logs go to stderr so that `status --json` and `--dry-run` output on stdout stays machine-readable.
+const jsonReporter: ConsolaReporter = {
+  log(entry: LogObject) {
+    const [message, fields] = entry.args as [string, LogFields | undefined];
+    const line = { time: entry.date.toISOString(), level: levelName[entry.type] ?? entry.type, tag: entry.tag, msg: message, ...plainFields(fields ?? {}) };
+    process.stderr.write(`${JSON.stringify(line)}\n`);
+  },
+};
+
+const colors: Record<string, string> = { error: "\x1b[31m", warn: "\x1b[33m", info: "\x1b[36m", debug: "\x1b[90m", trace: "\x1b[90m" };
+
+const prettyReporter: ConsolaReporter = {
+  log(entry: LogObject) {
+    const [message, fields] = entry.args as [string, LogFields | undefined];
+    const level = levelName[entry.type] ?? entry.type;
+    const suffix = Object.entries(plainFields(fields ?? {}))
+      .map(([key, value]) => ` ${key}=${formatValue(value)}`)
+      .join("");
+    const label = level.toUpperCase().padEnd(5);
+    const shown = process.stderr.isTTY ? `${colors[level] ?? ""}${label}\x1b[0m` : label;
+    process.stderr.write(`${entry.date.toISOString()} ${shown} [${entry.tag}] ${message}${suffix}\n`);
+  },
+};
+
+const state: { level: LogLevel; consola: ConsolaInstance } = {
   level: "info",
-  format: "pretty",
-  // Logs go to stderr so that `status --json` and `--dry-run` output on stdout stays machine-readable.
-  consola: createConsola({ level: consolaLevel.info, stdout: process.stderr, stderr: process.stderr }),
+  consola: createConsola({ level: consolaLevel.info, reporters: [prettyReporter] }),
 };
 
 /** Set the level and format of every logger, once, from the resolved config. */
 export function configureLogging(options: { level: LogLevel; format: LogFormat }): void {
   state.level = options.level;
-  state.format = options.format;
-  state.consola = createConsola({
-    level: consolaLevel[options.level],
-    stdout: process.stderr,
-    stderr: process.stderr,
-    formatOptions: { date: true, colors: process.stderr.isTTY === true },
-  });
+  state.consola.level = consolaLevel[options.level];
+  state.consola.setReporters([options.format === "json" ? jsonReporter : prettyReporter]);
 }
 
 export function currentLogLevel(): LogLevel {
   return state.level;
 }
 
-function formatValue(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify(value.message);
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  return /^[\w.:/@%+-]+$/.test(text ?? "") ? (text ?? "") : JSON.stringify(text);
-}
-
-function emit(tag: string, level: Exclude<LogLevel, "silent">, message: string, fields?: LogFields): void {
-  if (state.level === "silent" || rank[level] > rank[state.level]) return;
-  if (state.format === "json") {
-    const line: LogFields = { time: new Date().toISOString(), level, tag, msg: message };
-    for (const [key, value] of Object.entries(fields ?? {})) {
-      line[key] = value instanceof Error ? value.message : value;
-    }
-    process.stderr.write(`${JSON.stringify(line)}\n`);
-    return;
-  }
-  const suffix = Object.entries(fields ?? {})
-    .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `${key}=${formatValue(value)}`)
-    .join(" ");
-  state.consola.withTag(tag)[level](suffix ? `${message} ${suffix}` : message);
-}
-
 /** A logger tagged with the name of the mode or module that logs. */
 export function createLogger(tag: string): Logger {
-  return {
-    error: (message, fields) => emit(tag, "error", message, fields),
-    warn: (message, fields) => emit(tag, "warn", message, fields),
-    info: (message, fields) => emit(tag, "info", message, fields),
-    debug: (message, fields) => emit(tag, "debug", message, fields),
-    trace: (message, fields) => emit(tag, "trace", message, fields),
-    withTag: (next) => createLogger(next),
+  const log = (level: Exclude<LogLevel, "silent">) => (message: string, fields?: LogFields) => {
+    // Tagged instances share the root's level and reporters, so configureLogging reaches them all.
+    state.consola.withTag(tag)[level](message, fields ?? {});
   };
+  return { error: log("error"), warn: log("warn"), info: log("info"), debug: log("debug"), trace: log("trace"), withTag: createLogger };
 }

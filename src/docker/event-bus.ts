@@ -92,7 +92,7 @@ export class EventBus {
     log.debug(isReconnect ? "events stream reconnected" : "events stream open", { since });
     const splitter = new LineSplitter();
     stream.on("data", (chunk: Buffer | string) => {
-      for (const line of splitter.push(chunk.toString())) this.#receive(line);
+      for (const line of splitter.push(chunk)) this.#receive(line);
     });
     const lost = (why: string) => {
       if (this.#stream !== stream) return;

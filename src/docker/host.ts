@@ -62,7 +62,8 @@ export function parseDockerHost(host: string, env: Record<string, string | undef
   if (url.protocol !== "tcp:" && url.protocol !== "http:" && url.protocol !== "https:") {
     throw bad(host, `unsupported scheme ${url.protocol.replace(":", "")}`);
   }
-  const tls = env.DOCKER_TLS_VERIFY === "1" || url.protocol === "https:" || port === 2376;
+  // Like the docker CLI: any non-empty DOCKER_TLS_VERIFY turns verification on.
+  const tls = (env.DOCKER_TLS_VERIFY ?? "") !== "" || url.protocol === "https:" || port === 2376;
   const connection: DockerConnection = { protocol: tls ? "https" : "http", host: url.hostname, port: port ?? (tls ? 2376 : 2375), shown: host };
   const certPath = env.DOCKER_CERT_PATH;
   if (tls && certPath) {

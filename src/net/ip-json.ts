@@ -68,5 +68,6 @@ export function parseRules(json: unknown): IpRule[] {
 /** A destination as `ip` prints it: `default` for `0.0.0.0/0` and `::/0`, hosts without `/32` or `/128`. */
 export function normalizeDst(dst: string): string {
   if (dst === "0.0.0.0/0" || dst === "::/0") return "default";
-  return dst.replace(/\/32$/, "").replace(/^([0-9a-f:]+:[0-9a-f:]*)\/128$/i, "$1");
+  if (dst.includes(":")) return dst.replace(/\/128$/, "");
+  return dst.replace(/\/32$/, "");
 }

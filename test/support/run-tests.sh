@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 bash test/support/setup.sh
-node_modules/.bin/bun build --compile --minify src/main.ts --outfile dist/dockernet
+node_modules/.bin/bun test/support/build-binary.ts
 
 mkdir -p .tmp
 report=.tmp/junit.xml

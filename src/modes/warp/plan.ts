@@ -29,13 +29,14 @@ function list(names: string[]): string {
   return names.length === 0 ? "none" : names.join(", ");
 }
 
-function chooseNetwork(target: ObservedContainer, warp: ObservedContainer, preferred: string | undefined, preferredBy: string): string | Error {
+function chooseNetwork(target: ObservedContainer, warp: ObservedContainer, preference: { network?: string; by: string; label: string }): string | Error {
+  const preferred = preference.network;
   const targetNets = target.networks.map((network) => network.name);
   const warpNets = warp.networks.map((network) => network.name);
   if (preferred !== undefined) {
     if (targetNets.includes(preferred) && warpNets.includes(preferred)) return preferred;
     return new Error(
-      `network ${preferred} (from ${preferredBy}) is not shared: ${target.name} is on ${list(targetNets)}, ${warp.name} is on ${list(warpNets)}`,
+      `network ${preferred} (from ${preference.by}) is not shared: ${target.name} is on ${list(targetNets)}, ${warp.name} is on ${list(warpNets)}`,
     );
   }
   const shared = targetNets.filter((name) => warpNets.includes(name));
@@ -44,7 +45,7 @@ function chooseNetwork(target: ObservedContainer, warp: ObservedContainer, prefe
     return new Error(`${target.name} and ${warp.name} share no network (${target.name} is on ${list(targetNets)}, ${warp.name} is on ${list(warpNets)})`);
   }
   return new Error(
-    `${target.name} and ${warp.name} share several networks (${list(shared)}); set the label network.warp.network on one of them`,
+    `${target.name} and ${warp.name} share several networks (${list(shared)}); set the label ${preference.label} on one of them`,
   );
 }
 
@@ -67,7 +68,7 @@ export function planTarget(target: ObservedContainer, warp: ObservedContainer | 
     return fail(`label ${names.target}: ${JSON.stringify(labels.target)} does not match warp.container_pattern ${JSON.stringify(config.container_pattern)}`);
   }
   if (labels.target === target.name) return fail(`label ${names.target}: a container cannot be its own warp container`);
-  if (/^(host|none|container:)/.test(target.networkMode)) {
+  if (/^(host|none)$|^container:/.test(target.networkMode)) {
     return fail(`network mode ${target.networkMode} has no network namespace of its own to route`);
   }
   if (warp === undefined) return { kind: "restore", target: ref, warp: labels.target, reason: `warp container ${labels.target} does not exist` };
@@ -77,10 +78,10 @@ export function planTarget(target: ObservedContainer, warp: ObservedContainer | 
   try {
     warpPreference = parseWarpNetworkLabel(warp.name, warp.labels, config.label_prefix);
   } catch (error) {
-    return fail((error as Error).message);
+    return { kind: "error", target: ref, warp: warp.name, error: `container ${target.name}: warp ${(error as Error).message}` };
   }
   const preferredBy = labels.network !== undefined ? `label ${names.network} on ${target.name}` : `label ${names.network} on ${warp.name}`;
-  const network = chooseNetwork(target, warp, labels.network ?? warpPreference, preferredBy);
+  const network = chooseNetwork(target, warp, { network: labels.network ?? warpPreference, by: preferredBy, label: names.network });
   if (network instanceof Error) return fail(network.message);
 
   const via = warp.networks.find((entry) => entry.name === network)?.ipv4;

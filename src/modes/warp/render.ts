@@ -8,7 +8,7 @@ function table(rows: string[][]): string {
 
 /** `warp status` as a table a person reads at a glance, with details under it. */
 export function formatStatusTable(rows: TargetStatus[]): string {
-  if (rows.length === 0) return "no target containers (none running with a network.warp.target label)";
+  if (rows.length === 0) return "no target containers (none running with the target label)";
   const body = rows.map((row) => [row.target, row.warp ?? "-", row.network ?? "-", row.via ?? "-", row.routes.map((route) => route.split(" ")[0]).join(",") || "-", row.state]);
   const notes = rows.filter((row) => row.detail).map((row) => `${row.target}: ${row.detail}`);
   return [table([["TARGET", "WARP", "NETWORK", "VIA", "ROUTES", "STATE"], ...body]), ...(notes.length ? ["", ...notes] : [])].join("\n");

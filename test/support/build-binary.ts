@@ -1,0 +1,76 @@
+/**
+ * Compiles src/main.ts into one executable with `Bun.build({ compile })`.
+ *
+ * Two dependencies load code at import time that dockernet only needs in rare cases: docker-modem
+ * requires ssh2 (only used for ssh:// Docker hosts), dockerode requires gRPC (only used for
+ * BuildKit sessions, which dockernet never opens) and tar-fs (only used to send build contexts). Together they cost about 35 MB of resident
+ * memory in a daemon that otherwise needs about 30. The plugin below moves those `require` calls
+ * into the functions that use them, so they load on first use; the code is otherwise unchanged.
+ * If a dependency update changes the lines, the build fails instead of silently skipping it.
+ *
+ * Usage: bun test/support/build-binary.ts [--outfile dist/dockernet] [--target bun-linux-x64]
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { BunPlugin } from "bun";
+
+const { values } = parseArgs({ options: { outfile: { type: "string", default: "dist/dockernet" }, target: { type: "string" } } });
+
+interface Rewrite {
+  file: RegExp;
+  edits: [from: string, to: string][];
+}
+
+const rewrites: Rewrite[] = [
+  {
+    file: /docker-modem\/lib\/ssh\.js$/,
+    edits: [
+      ["var Client = require('ssh2').Client,\n  http = require('http');", "var http = require('http');"],
+      ["var conn = new Client();", "var conn = new (require('ssh2').Client)();"],
+    ],
+  },
+  {
+    file: /dockerode\/lib\/util\.js$/,
+    edits: [
+      ["var DockerIgnore = require('@balena/dockerignore');", "var DockerIgnore = function (o) { return require('@balena/dockerignore')(o); };"],
+      ["var tar = require('tar-fs');", "var tar = { pack: function (a, b) { return require('tar-fs').pack(a, b); } };"],
+    ],
+  },
+  {
+    file: /dockerode\/lib\/session\.js$/,
+    edits: [
+      ['var grpc = require("@grpc/grpc-js"),\n  protoLoader = require("@grpc/proto-loader"),\n  path', "var path"],
+      ["function withSession(docker, auth, handler) {", 'function withSession(docker, auth, handler) {\n  var grpc = require("@grpc/grpc-js"), protoLoader = require("@grpc/proto-loader");'],
+    ],
+  },
+];
+
+const lazyRequires: BunPlugin = {
+  name: "lazy-requires",
+  setup(build) {
+    for (const rewrite of rewrites) {
+      build.onLoad({ filter: rewrite.file }, (args) => {
+        let contents = readFileSync(args.path, "utf8").replace(/\r\n/g, "\n");
+        for (const [from, to] of rewrite.edits) {
+          if (!contents.includes(from)) throw new Error(`build-binary: ${args.path} changed; cannot find ${JSON.stringify(from)}`);
+          contents = contents.replace(from, to);
+        }
+        return { contents, loader: "js" };
+      });
+    }
+  },
+};
+
+const result = await Bun.build({
+  entrypoints: ["src/main.ts"],
+  compile: values.target ? { outfile: values.outfile, target: values.target as "bun-linux-x64" } : { outfile: values.outfile },
+  minify: true,
+  bytecode: true,
+  plugins: [lazyRequires],
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exitCode = 1;
+} else {
+  console.log(`built ${values.outfile}`);
+}
