@@ -16,6 +16,8 @@ declare -A packages=(
   [ip]=iproute2
   [nsenter]=util-linux
   [tar]=tar
+  [curl]=curl
+  [shellcheck]=shellcheck
 )
 
 have() { PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm run bench`: builds the binary, then prints each benchmark's figures beside a baseline
+# measured in the same run. Benchmarks print; they do not assert (machines here are noisy).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+bash test/support/setup.sh
+node_modules/.bin/bun test/support/build-binary.ts
+node_modules/.bin/bun test/bench/startup.ts
+node_modules/.bin/bun test/bench/warp-latency.ts "${WARP_BENCH_TARGETS:-50}" "${WARP_BENCH_ROUNDS:-2}"
