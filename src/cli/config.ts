@@ -32,6 +32,15 @@ const validate = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "config", description: "Inspect the configuration (see `dockernet config validate --help`)" },
+  meta: {
+    name: "config",
+    description: [
+      "Inspect the configuration: TOML file, DOCKERNET_<SECTION>_<KEY> env, flags (flag > env > file > default).",
+      "",
+      "Examples:",
+      "  dockernet config validate --config /etc/dockernet/config.toml",
+      "  dockernet config validate --json",
+    ].join("\n"),
+  },
   subCommands: { validate },
 });
