@@ -33,7 +33,7 @@ function writtenValues(resolved: ResolvedConfig): Record<Section, Record<string,
   for (const [section, key] of allKeys()) {
     const value = (resolved.config[section] as Record<string, unknown>)[key];
     values[section][key] =
-      key === "resync_interval" && typeof value === "number"
+      key.endsWith("_interval") && typeof value === "number"
         ? formatDuration(value)
         : key === "routes"
           ? (value as RouteRule[]).map(formatRouteRule)

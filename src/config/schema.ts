@@ -4,11 +4,24 @@ import { show } from "./_quote.ts";
 import { durationSchema } from "./duration.ts";
 import { parseRouteRule, routeRuleSchema, type RouteRule } from "./route-rule.ts";
 
+/** What a target gets while its warp container is down: unreachable routes, or Docker's own route. */
+export const gatewayDownActions = ["block", "restore"] as const;
+export type GatewayDownAction = (typeof gatewayDownActions)[number];
+
 /** The resolved configuration every mode reads. Durations are milliseconds. */
 export type Config = {
   log: { level: LogLevel; format: LogFormat };
   docker: { host: string };
-  warp: { container_pattern: string; label_prefix: string; routes: RouteRule[]; resync_interval: number };
+  warp: {
+    container_pattern: string;
+    label_prefix: string;
+    routes: RouteRule[];
+    on_gateway_down: GatewayDownAction;
+    /** 0: no MTU lock on dockernet's routes. */
+    mtu: number;
+    resync_interval: number;
+    verify_interval: number;
+  };
   join: {
     container_name: string;
     env_vars: string[];
@@ -16,6 +29,8 @@ export type Config = {
     drivers: string[];
     exclude_networks: string[];
     resync_interval: number;
+    /** Log a failed network change and carry on, instead of exiting 1 for a clean restart. */
+    keep_going: boolean;
   };
 };
 
@@ -44,6 +59,18 @@ function list<T extends v.GenericSchema>(item: T, options: { nonEmpty?: boolean 
 /** Names of networks, drivers, label prefixes: anything printable without spaces. */
 const name = matching(/^[^\s\u0000-\u001f\u007f]+$/, "a name (no spaces or control characters)");
 
+/** An MTU for `mtu lock` (576 to 9216; 0 turns it off), as a number or a numeric string from env/flags. */
+export const mtuSchema = v.pipe(
+  v.union([v.number(), v.pipe(v.string(), v.regex(/^\d{1,5}$/), v.transform(Number))], (issue) => `${show(issue.input)} is not an MTU (a number)`),
+  v.check((mtu) => mtu === 0 || (Number.isInteger(mtu) && mtu >= 576 && mtu <= 9216), (issue) => `${show(issue.input)} is not an MTU between 576 and 9216 (or 0 for none)`),
+);
+
+/** A boolean, or `true`/`false` as env and flags write it. */
+const booleanSchema = v.union(
+  [v.boolean(), v.pipe(v.picklist(["true", "false"]), v.transform((text) => text === "true"))],
+  (issue) => `${show(issue.input)} is not true or false`,
+);
+
 export const logSchema = v.strictObject({ level: oneOf(logLevels), format: oneOf(logFormats) });
 
 export const dockerSchema = v.strictObject({
@@ -55,7 +82,10 @@ export const warpSchema = v.strictObject({
   container_pattern: matching(/^[a-zA-Z0-9_.*?-]+$/, "a glob of container-name characters, * and ?"),
   label_prefix: matching(/^[a-z0-9][a-z0-9._-]*$/, "a label prefix (lower case letters, digits, . _ -)"),
   routes: list(routeRuleSchema, { nonEmpty: true }),
+  on_gateway_down: oneOf(gatewayDownActions),
+  mtu: mtuSchema,
   resync_interval: durationSchema,
+  verify_interval: durationSchema,
 });
 
 export const joinSchema = v.strictObject({
@@ -65,6 +95,7 @@ export const joinSchema = v.strictObject({
   drivers: list(name, { nonEmpty: true }),
   exclude_networks: list(name),
   resync_interval: durationSchema,
+  keep_going: booleanSchema,
 });
 
 /** One schema per section; the loader validates key by key through `.entries` to know each value's source. */
@@ -85,7 +116,10 @@ export const defaults: Config = {
     container_pattern: "warp-*",
     label_prefix: "network.warp",
     routes: [parseRouteRule("0.0.0.0/0")],
+    on_gateway_down: "block",
+    mtu: 0,
     resync_interval: 300_000,
+    verify_interval: 60_000,
   },
   join: {
     container_name: "http-proxy",
@@ -94,5 +128,6 @@ export const defaults: Config = {
     drivers: ["bridge"],
     exclude_networks: [],
     resync_interval: 300_000,
+    keep_going: false,
   },
 };

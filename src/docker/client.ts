@@ -2,7 +2,7 @@ import Docker from "dockerode";
 import { DockernetError } from "../core/errors.ts";
 import { createLogger } from "../core/logger.ts";
 import { parseDockerHost, type DockerConnection } from "./host.ts";
-import type { ContainerNetwork, ObservedContainer } from "./types.ts";
+import type { ContainerNetwork, ContainerSummary, NetworkSummary, ObservedContainer, PublishedPort } from "./types.ts";
 
 const log = createLogger("docker");
 
@@ -12,7 +12,7 @@ interface RawInspect {
   State?: { Running?: boolean; Pid?: number };
   Config?: { Labels?: Record<string, string> | null; Env?: string[] | null };
   HostConfig?: { NetworkMode?: string };
-  NetworkSettings?: { Networks?: Record<string, RawEndpoint> | null };
+  NetworkSettings?: { Networks?: Record<string, RawEndpoint> | null; Ports?: Record<string, unknown[] | null> | null };
 }
 
 interface RawEndpoint {
@@ -48,7 +48,18 @@ export function toObserved(raw: RawInspect): ObservedContainer {
     env: raw.Config?.Env ?? [],
     networks: toNetworks(raw.NetworkSettings?.Networks),
     networkMode: raw.HostConfig?.NetworkMode ?? "default",
+    published: toPublished(raw.NetworkSettings?.Ports),
   };
+}
+
+/** `{"80/tcp": [{HostIp, HostPort}], "53/udp": null}` -> the ports bound on the host. */
+function toPublished(raw: Record<string, unknown[] | null> | null | undefined): PublishedPort[] {
+  const published: PublishedPort[] = [];
+  for (const [key, bindings] of Object.entries(raw ?? {})) {
+    const match = /^(\d+)\/(tcp|udp)$/.exec(key);
+    if (match && Array.isArray(bindings) && bindings.length > 0) published.push({ port: Number(match[1]), proto: match[2] as "tcp" | "udp" });
+  }
+  return published;
 }
 
 function statusCode(error: unknown): number | undefined {
@@ -73,6 +84,31 @@ export function connectionError(connection: DockerConnection, error: unknown): D
     hint: "is dockerd running? Check --docker-host / DOCKER_HOST and that the socket exists",
     cause: error,
   });
+}
+
+/**
+ * An API error with what was being done. The code says whether trying again can help:
+ * DOCKER_UNREACHABLE (no answer) and DOCKER_API (5xx) may pass, DOCKER_NOT_FOUND (404) and
+ * DOCKER_REJECTED (other 4xx) will not.
+ */
+function apiError(connection: DockerConnection, what: string, error: unknown): DockernetError {
+  const status = statusCode(error);
+  if (status === undefined) {
+    const reached = connectionError(connection, error);
+    return new DockernetError(`${what}: ${reached.message}`, { code: reached.code, hint: reached.hint, cause: error });
+  }
+  const reason = (error as { json?: { message?: unknown } }).json?.message;
+  const message = typeof reason === "string" ? reason : (error as Error).message;
+  const code = status === 404 ? "DOCKER_NOT_FOUND" : status < 500 ? "DOCKER_REJECTED" : "DOCKER_API";
+  return new DockernetError(`${what}: ${message}`, { code, cause: error });
+}
+
+/** Docker's own words when an endpoint is already there (connect) or already gone (disconnect). */
+function alreadyDone(error: unknown, op: "connect" | "disconnect"): boolean {
+  const status = statusCode(error);
+  const message = String((error as { json?: { message?: unknown } }).json?.message ?? (error as Error).message);
+  if (op === "connect") return status === 403 && /already exists in network/.test(message);
+  return status === 404 || /is not connected to (the )?network/.test(message);
 }
 
 /** The one Docker client of a process: small methods named after what dockernet needs. */
@@ -125,6 +161,67 @@ export class DockerClient {
     } catch (error) {
       if (statusCode(error) === undefined) throw connectionError(this.connection, error);
       throw new DockernetError(`list containers: ${(error as Error).message}`, { code: "DOCKER_API", cause: error });
+    }
+  }
+
+  /** Lists containers (running only unless `all`) with their networks and network mode. */
+  async listContainerSummaries(options: { all?: boolean; name?: string[] } = {}): Promise<ContainerSummary[]> {
+    const filters: Record<string, string[]> = options.name ? { name: options.name } : {};
+    log.debug("list containers", { all: options.all === true, filters });
+    try {
+      const list = await this.api.listContainers({ all: options.all === true, filters: JSON.stringify(filters) });
+      log.debug("listed containers", { count: list.length });
+      return list.map((entry) => ({
+        id: entry.Id,
+        name: (entry.Names[0] ?? entry.Id).replace(/^\//, ""),
+        labels: entry.Labels ?? {},
+        running: entry.State === "running",
+        networkMode: entry.HostConfig?.NetworkMode ?? "default",
+        networks: toNetworks(entry.NetworkSettings?.Networks).filter((network) => network.networkId !== ""),
+      }));
+    } catch (error) {
+      throw apiError(this.connection, "list containers", error);
+    }
+  }
+
+  /** Lists every network with its driver. */
+  async listNetworks(): Promise<NetworkSummary[]> {
+    log.debug("list networks");
+    try {
+      const list = await this.api.listNetworks();
+      log.debug("listed networks", { count: list.length });
+      return list.map((entry) => ({ id: entry.Id, name: entry.Name, driver: entry.Driver, internal: entry.Internal === true }));
+    } catch (error) {
+      throw apiError(this.connection, "list networks", error);
+    }
+  }
+
+  /** Attaches a container to a network; `already` when it was attached. */
+  async connectNetwork(network: string, container: string): Promise<"connected" | "already"> {
+    log.debug("connect network", { network, container });
+    try {
+      await this.api.getNetwork(network).connect({ Container: container });
+      log.debug("connected network", { network, container });
+      return "connected";
+    } catch (error) {
+      if (alreadyDone(error, "connect")) return "already";
+      throw apiError(this.connection, `connect container ${container} to network ${network}`, error);
+    }
+  }
+
+  /**
+   * Detaches a container from a network; `already` when it was not attached or either is gone.
+   * `force` also clears the entry a failed connect can leave in the container's config.
+   */
+  async disconnectNetwork(network: string, container: string, options: { force?: boolean } = {}): Promise<"disconnected" | "already"> {
+    log.debug("disconnect network", { network, container, force: options.force === true });
+    try {
+      await this.api.getNetwork(network).disconnect({ Container: container, Force: options.force === true });
+      log.debug("disconnected network", { network, container });
+      return "disconnected";
+    } catch (error) {
+      if (alreadyDone(error, "disconnect")) return "already";
+      throw apiError(this.connection, `disconnect container ${container} from network ${network}`, error);
     }
   }
 

@@ -9,6 +9,12 @@ export interface ContainerNetwork {
   gateway6?: string;
 }
 
+/** A container port published on the host (`-p 8080:80` gives tcp 80). */
+export interface PublishedPort {
+  proto: "tcp" | "udp";
+  port: number;
+}
+
 /** What dockernet reads of a container: enough to plan, nothing more. */
 export interface ObservedContainer {
   id: string;
@@ -22,6 +28,8 @@ export interface ObservedContainer {
   networks: ContainerNetwork[];
   /** `bridge`, a network name, `host`, `none` or `container:<id>`. */
   networkMode: string;
+  /** Container ports published on the host. */
+  published: PublishedPort[];
 }
 
 /** A Docker event, typed at the edge. */
@@ -35,4 +43,25 @@ export interface DockerEvent {
   attributes: Record<string, string>;
   /** Event time in nanoseconds since the epoch, for `since=` replay. */
   timeNano: bigint;
+}
+
+/** One entry of the container list: what a scan reads without inspecting each container. */
+export interface ContainerSummary {
+  id: string;
+  /** Without Docker's leading slash. */
+  name: string;
+  labels: Record<string, string>;
+  running: boolean;
+  /** `default`, `bridge`, a network name or id, `host`, `none` or `container:<id>`. */
+  networkMode: string;
+  /** Attached networks; an entry Docker lists without a network id (a half-failed connect) is left out. */
+  networks: ContainerNetwork[];
+}
+
+/** One entry of the network list. */
+export interface NetworkSummary {
+  id: string;
+  name: string;
+  driver: string;
+  internal: boolean;
 }

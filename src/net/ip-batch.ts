@@ -31,14 +31,16 @@ function isShow(command: IpCommand): boolean {
 }
 
 /**
- * Runs several `ip` commands in the network namespace of `pid` with one `nsenter ... ip -json
- * -force -batch -` process, and returns one result per command: the JSON of `show` commands and
+ * Runs several `ip` commands of one address family in the network namespace of `pid` with one
+ * `nsenter ... ip [-6] -json -force -batch -` process, and returns one result per command: the JSON of `show` commands and
  * the error of failed ones.
  */
-export async function ipBatch(pid: number, commands: readonly IpCommand[], options: { timeoutMs?: number } = {}): Promise<BatchLineResult[]> {
+export async function ipBatch(pid: number, commands: readonly IpCommand[], options: { family?: 4 | 6; timeoutMs?: number } = {}): Promise<BatchLineResult[]> {
   if (!Number.isInteger(pid) || pid <= 0) throw new DockernetError(`invalid namespace pid ${pid}`, { code: "BAD_PID" });
   const input = `${commands.map(batchLine).join("\n")}\n`;
-  const result = await runCommand("nsenter", ["-t", String(pid), "-n", "ip", "-json", "-force", "-batch", "-"], {
+  // `ip -batch` takes options once for all lines, so IPv6 commands need a process of their own.
+  const family = options.family === 6 ? ["-6"] : [];
+  const result = await runCommand("nsenter", ["-t", String(pid), "-n", "ip", ...family, "-json", "-force", "-batch", "-"], {
     input,
     allowFail: true,
     timeoutMs: options.timeoutMs,

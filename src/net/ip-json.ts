@@ -18,6 +18,8 @@ export interface IpRule {
   table: string;
   src?: string;
   suppressPrefixLength?: number;
+  /** Every field `ip` printed (selectors such as `dst`/`dstlen`, `ipproto`, `dport_start`). */
+  raw: Record<string, unknown>;
 }
 
 function record(value: unknown): Record<string, unknown> {
@@ -58,7 +60,7 @@ export function parseRules(json: unknown): IpRule[] {
   if (!Array.isArray(json)) return [];
   return json.map((entry) => {
     const raw = record(entry);
-    const rule: IpRule = { priority: Number(raw.priority ?? 0), table: optionalString(raw.table) ?? "" };
+    const rule: IpRule = { priority: Number(raw.priority ?? 0), table: optionalString(raw.table) ?? "", raw };
     rule.src = optionalString(raw.src);
     if (typeof raw.suppress_prefixlen === "number") rule.suppressPrefixLength = raw.suppress_prefixlen;
     return rule;

@@ -1,65 +1,69 @@
 import { DockernetError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import { ipBatch, type BatchLineResult, type IpCommand } from "../../net/ip-batch.ts";
-import { normalizeDst, parseRoutes, parseRules } from "../../net/ip-json.ts";
-import { actionCommand, diffNetns, ensureActions, warpProto, warpTable, type NetnsAction, type NetnsState } from "./diff.ts";
+import { parseRoutes, parseRules } from "../../net/ip-json.ts";
+import type { NetnsDesired } from "./desired.ts";
+import { actionCommand, actionText, diffNetns, ensureActions, type FamilyState, type NetnsAction, type NetnsState } from "./diff.ts";
+import { routeFromJson, routeKey, ruleFromJson, warpTables, type Family, type RuleSpec } from "./netns-spec.ts";
 import type { TargetPlan } from "./plan.ts";
 
-const readCommands: IpCommand[] = [
-  ["rule", "show"],
-  ["route", "show", "table", warpTable],
-];
+const tables = [warpTables.destinations, warpTables.ports];
+const readCommands: IpCommand[] = [["rule", "show"], ...tables.map((table) => ["route", "show", "table", table])];
 
-function stateFrom(lines: BatchLineResult[], offset: number): NetnsState {
-  const rules = lines[offset];
-  const routes = lines[offset + 1];
+function stateFrom(family: Family, lines: BatchLineResult[], offset: number): FamilyState {
+  const [rules, ...routeLines] = lines.slice(offset, offset + readCommands.length);
   // A table that never held a route does not exist yet: that is an empty table, not an error.
-  const routesError = routes?.error?.includes("FIB table does not exist") ? undefined : routes?.error;
-  if (rules?.error || routesError) {
-    throw new DockernetError(`cannot read routes: ${rules?.error ?? routesError}`, { code: "IP_FAILED" });
-  }
-  return { rules: parseRules(rules?.output), routes: parseRoutes(routes?.output) };
+  const failed = [rules, ...routeLines].find((line) => line?.error && !line.error.includes("FIB table does not exist"));
+  if (failed) throw new DockernetError(`cannot read ${failed.command.join(" ")}: ${failed.error}`, { code: "IP_FAILED" });
+  return {
+    rules: parseRules(rules?.output).flatMap((rule) => ruleFromJson(family, rule) ?? []) as RuleSpec[],
+    routes: routeLines.flatMap((line, index) => parseRoutes(line?.output).map((route) => routeFromJson(family, tables[index] as string, route))),
+  };
 }
 
-/** Reads dockernet's rules and table in the namespace of `pid` (one process). */
-export async function readNetns(pid: number): Promise<NetnsState> {
-  return stateFrom(await ipBatch(pid, readCommands), 0);
+/** Reads dockernet's rules and tables in the namespace of `pid`: one process per family. */
+export async function readNetns(pid: number, families: readonly Family[]): Promise<NetnsState> {
+  const states = await Promise.all(families.map(async (family) => [family, stateFrom(family, await ipBatch(pid, readCommands, { family }), 0)] as const));
+  return Object.fromEntries(states) as NetnsState;
 }
 
 export interface ApplyResult {
   /** The actions that changed something. */
   changed: NetnsAction[];
-  /** The namespace after the change. */
+  /** The namespace before and after. */
+  before: NetnsState;
   state: NetnsState;
-}
-
-function alreadyTrue(action: NetnsAction, error: string | undefined, before: NetnsState | undefined): boolean {
-  if (action.op === "rule-add") return error?.includes("File exists") === true;
-  if (action.op !== "route-replace" || before === undefined || error) return false;
-  return before.routes.some((route) => normalizeDst(route.dst) === action.dst && route.gateway === action.via && route.protocol === warpProto);
 }
 
 interface Executed {
   changed: NetnsAction[];
   failures: string[];
-  state: NetnsState;
+  before?: FamilyState;
+  after: FamilyState;
+}
+
+function alreadyTrue(action: NetnsAction, error: string | undefined, before: FamilyState | undefined): boolean {
+  if (action.op === "rule-add") return error?.includes("File exists") === true;
+  if (action.op !== "route-replace" || before === undefined || error) return false;
+  const key = routeKey(action.route);
+  return before.routes.some((route) => routeKey(route) === key);
 }
 
 /**
- * Runs actions in one `ip -batch` process. With `blind`, the actions are idempotent writes whose
- * effect is judged against a read made in the same process just before them.
+ * Runs one family's actions in one `ip -batch` process, reading the state after them. With
+ * `blind`, the actions are idempotent writes judged against a read made just before them.
  */
-async function execute(target: { pid: number; name: string }, actions: NetnsAction[], log: Logger, blind: boolean): Promise<Executed> {
+async function execute(target: { pid: number; name: string }, family: Family, actions: NetnsAction[], log: Logger, blind: boolean): Promise<Executed> {
   const { pid, name } = target;
   const head = blind ? readCommands : [];
-  const lines = await ipBatch(pid, [...head, ...actions.map(actionCommand), ...readCommands]);
-  const before = blind ? stateFrom(lines, 0) : undefined;
-  const result: Executed = { changed: [], failures: [], state: stateFrom(lines, head.length + actions.length) };
+  const lines = await ipBatch(pid, [...head, ...actions.map(actionCommand), ...readCommands], { family });
+  const before = blind ? stateFrom(family, lines, 0) : undefined;
+  const result: Executed = { changed: [], failures: [], before, after: stateFrom(family, lines, head.length + actions.length) };
   actions.forEach((action, index) => {
     const error = lines[head.length + index]?.error;
-    const command = `nsenter -t ${pid} -n ip ${actionCommand(action).join(" ")}`;
+    const command = `nsenter -t ${pid} -n ${actionText(action)}`;
     if (alreadyTrue(action, error, before)) {
-      log.debug("route unchanged", { container: name, pid, command });
+      log.trace("route unchanged", { container: name, pid, command });
     } else if (error) {
       result.failures.push(`${command}: ${error}`);
       log.error("route change failed", { container: name, pid, command, result: error });
@@ -71,31 +75,45 @@ async function execute(target: { pid: number; name: string }, actions: NetnsActi
   return result;
 }
 
+function onlyFamily(desired: NetnsDesired, family: Family): NetnsDesired {
+  return { routes: desired.routes.filter((route) => route.family === family), rules: desired.rules.filter((rule) => rule.family === family), families: [family] };
+}
+
+async function applyFamily(target: { pid: number; name: string }, desired: NetnsDesired, log: Logger): Promise<Executed> {
+  const family = desired.families[0] as Family;
+  const ensure = ensureActions(desired);
+  let done: Executed;
+  if (ensure.length > 0) {
+    done = await execute(target, family, ensure, log, true);
+  } else {
+    // Nothing to hold: read first and remove only what dockernet had installed.
+    const [state] = Object.values(await readNetns(target.pid, [family])) as FamilyState[];
+    const actions = diffNetns(desired, { [family]: state });
+    if (actions.length === 0) return { changed: [], failures: [], before: state, after: state as FamilyState };
+    done = { ...(await execute(target, family, actions, log, false)), before: state };
+  }
+  const stale = done.failures.length === 0 ? diffNetns(desired, { [family]: done.after }).filter((action) => action.op.endsWith("-del")) : [];
+  if (stale.length === 0) return done;
+  const more = await execute(target, family, stale, log, false);
+  return { changed: [...done.changed, ...more.changed], failures: more.failures, before: done.before, after: more.after };
+}
+
 /**
- * Makes the namespace of a planned target match its plan. A `route` plan is applied in one
- * process (read, idempotent writes, read again); only stale routes of an older plan need a second.
- * A `restore` reads first and removes what dockernet had installed. Every change is logged at
- * info as an audit line (container, namespace pid, command, result).
+ * Makes a target's namespace match its plan: per family, one process that reads, writes
+ * idempotently and reads again; a second only to remove what an older plan left. Every change is
+ * logged at info as an audit line (container, namespace pid, command, result).
  */
 export async function applyPlan(plan: TargetPlan, log: Logger): Promise<ApplyResult> {
   if (plan.kind === "error") throw new DockernetError(plan.error, { code: "PLAN_ERROR" });
-  const target = plan.target;
-  let done: Executed;
-  if (plan.kind === "route") {
-    done = await execute(target, ensureActions(plan), log, true);
-  } else {
-    const state = await readNetns(target.pid);
-    const actions = diffNetns(plan, state);
-    if (actions.length === 0) return { changed: [], state };
-    done = await execute(target, actions, log, false);
-  }
-  const stale = done.failures.length === 0 ? diffNetns(plan, done.state).filter((action) => action.op.endsWith("-del")) : [];
-  if (stale.length > 0) {
-    const more = await execute(target, stale, log, false);
-    done = { changed: [...done.changed, ...more.changed], failures: more.failures, state: more.state };
-  }
-  if (done.failures.length > 0) {
-    throw new DockernetError(`container ${target.name}: ${done.failures.join("; ")}`, { code: "ROUTE_FAILED" });
-  }
-  return { changed: done.changed, state: done.state };
+  const results = await Promise.all(plan.desired.families.map((family) => applyFamily(plan.target, onlyFamily(plan.desired, family), log)));
+  const failures = results.flatMap((result) => result.failures);
+  if (failures.length > 0) throw new DockernetError(`container ${plan.target.name}: ${failures.join("; ")}`, { code: "ROUTE_FAILED" });
+  const before: NetnsState = {};
+  const state: NetnsState = {};
+  plan.desired.families.forEach((family, index) => {
+    before[family] = results[index]?.before;
+    state[family] = results[index]?.after;
+  });
+  return { changed: results.flatMap((result) => result.changed), before, state };
 }
+

@@ -1,91 +1,74 @@
-import { normalizeDst, type IpRoute, type IpRule } from "../../net/ip-json.ts";
-import type { TargetPlan } from "./plan.ts";
+import type { NetnsDesired } from "./desired.ts";
+import { familyFlag, ruleKey, ruleMatch, routeKey, routeSlot, warpProto, type Family, type RouteSpec, type RuleSpec } from "./netns-spec.ts";
 
-/** The routing table dockernet owns in each target's namespace, and the protocol its routes carry. */
-export const warpTable = "211";
-export const warpProto = "211";
-/** Policy rules: first main without its default routes, then dockernet's table. */
-export const rulePriority = { suppressMain: 5210, lookupWarp: 5211 } as const;
-
-/** What dockernet reads of a target's namespace. */
-export interface NetnsState {
-  rules: IpRule[];
-  /** The routes of dockernet's table. */
-  routes: IpRoute[];
+/** What dockernet reads of a target's namespace, per family: its own rules and tables only. */
+export interface FamilyState {
+  rules: RuleSpec[];
+  routes: RouteSpec[];
 }
-
-export type RuleName = keyof typeof rulePriority;
+export type NetnsState = Partial<Record<Family, FamilyState>>;
 
 /** One change to a target's namespace. */
 export type NetnsAction =
-  | { op: "rule-add"; rule: RuleName }
-  | { op: "rule-del"; rule: RuleName }
-  | { op: "route-replace"; dst: string; via: string }
-  | { op: "route-del"; dst: string };
+  | { op: "route-replace"; route: RouteSpec }
+  | { op: "route-del"; route: RouteSpec }
+  | { op: "rule-add"; rule: RuleSpec }
+  | { op: "rule-del"; rule: RuleSpec };
 
-function hasRule(state: NetnsState, rule: RuleName): boolean {
-  const priority = rulePriority[rule];
-  return state.rules.some((entry) =>
-    entry.priority === priority && (rule === "suppressMain" ? entry.table === "main" && entry.suppressPrefixLength === 0 : entry.table === warpTable),
-  );
-}
-
-/** The routes a plan wants in dockernet's table, keyed by destination as `ip` prints it. */
-export function desiredRoutes(plan: TargetPlan): Map<string, string> {
-  const routes = new Map<string, string>();
-  if (plan.kind === "route") for (const rule of plan.rules) routes.set(normalizeDst(rule.cidr), plan.via);
-  return routes;
+/** The family an action applies to. */
+export function actionFamily(action: NetnsAction): Family {
+  return "route" in action ? action.route.family : action.rule.family;
 }
 
 /**
- * The actions that turn `state` into what `plan` wants; empty when it is already right. Routes
- * are added before the rules that use them, and rules removed before their routes, so no packet
- * meets a half-built table. An `error` plan changes nothing.
+ * The actions that turn `state` into `desired`; empty when it is already right. Routes are set
+ * before the rules that use them and rules removed before their routes, so no packet meets a
+ * half-built table; a route changes in place (`replace`), so routed <-> blocked has no gap.
  */
-export function diffNetns(plan: TargetPlan, state: NetnsState): NetnsAction[] {
-  if (plan.kind === "error") return [];
-  const actions: NetnsAction[] = [];
-  const want = desiredRoutes(plan);
-  if (plan.kind === "restore") {
-    for (const rule of ["lookupWarp", "suppressMain"] as const) if (hasRule(state, rule)) actions.push({ op: "rule-del", rule });
-    for (const route of state.routes) actions.push({ op: "route-del", dst: normalizeDst(route.dst) });
-    return actions;
-  }
-  for (const [dst, via] of want) {
-    const current = state.routes.find((route) => normalizeDst(route.dst) === dst);
-    if (current?.gateway !== via || current.protocol !== warpProto || (current.type ?? "unicast") !== "unicast") {
-      actions.push({ op: "route-replace", dst, via });
+export function diffNetns(desired: NetnsDesired, state: NetnsState): NetnsAction[] {
+  const adds: NetnsAction[] = [];
+  const dels: NetnsAction[] = [];
+  for (const family of desired.families) {
+    const current = state[family] ?? { rules: [], routes: [] };
+    const wantRoutes = desired.routes.filter((route) => route.family === family);
+    const wantRules = desired.rules.filter((rule) => rule.family === family);
+    const haveRoutes = new Map(current.routes.map((route) => [routeSlot(route), route]));
+    const wantSlots = new Set(wantRoutes.map(routeSlot));
+    for (const route of wantRoutes) {
+      const have = haveRoutes.get(routeSlot(route));
+      if (have === undefined || routeKey(have) !== routeKey(route)) adds.push({ op: "route-replace", route });
     }
+    const haveRuleKeys = new Set(current.rules.map(ruleKey));
+    const wantRuleKeys = new Set(wantRules.map(ruleKey));
+    for (const rule of wantRules) if (!haveRuleKeys.has(ruleKey(rule))) adds.push({ op: "rule-add", rule });
+    for (const rule of current.rules) if (!wantRuleKeys.has(ruleKey(rule))) dels.push({ op: "rule-del", rule });
+    for (const route of current.routes) if (!wantSlots.has(routeSlot(route))) dels.push({ op: "route-del", route });
   }
-  for (const route of state.routes) {
-    if (!want.has(normalizeDst(route.dst))) actions.push({ op: "route-del", dst: normalizeDst(route.dst) });
-  }
-  for (const rule of ["suppressMain", "lookupWarp"] as const) if (!hasRule(state, rule)) actions.push({ op: "rule-add", rule });
-  return actions;
+  return [...adds, ...dels.sort((a, b) => (a.op === b.op ? 0 : a.op === "rule-del" ? -1 : 1))];
 }
 
-/** The `ip` command of an action (tokens only; no shell ever sees them). */
+/** Writes that make `desired` true whatever the namespace holds: `replace` for routes, `add` (with `File exists` tolerated) for rules. */
+export function ensureActions(desired: NetnsDesired): NetnsAction[] {
+  return [...desired.routes.map((route): NetnsAction => ({ op: "route-replace", route })), ...desired.rules.map((rule): NetnsAction => ({ op: "rule-add", rule }))];
+}
+
+/** The `ip` command of an action (tokens only; no shell ever sees them). Run under `ip -6` for IPv6. */
 export function actionCommand(action: NetnsAction): string[] {
   switch (action.op) {
-    case "route-replace":
-      return ["route", "replace", action.dst, "via", action.via, "table", warpTable, "proto", warpProto];
+    case "route-replace": {
+      const { dst, via, table, mtu } = action.route;
+      const target = via ? [dst, "via", via] : ["unreachable", dst];
+      return ["route", "replace", ...target, "table", table, "proto", warpProto, ...(mtu ? ["mtu", "lock", String(mtu)] : [])];
+    }
     case "route-del":
-      return ["route", "del", action.dst, "table", warpTable];
+      return ["route", "del", ...(action.route.via ? [] : ["unreachable"]), action.route.dst, "table", action.route.table];
     case "rule-add":
-      return action.rule === "suppressMain"
-        ? ["rule", "add", "pref", String(rulePriority.suppressMain), "lookup", "main", "suppress_prefixlength", "0"]
-        : ["rule", "add", "pref", String(rulePriority.lookupWarp), "lookup", warpTable];
     case "rule-del":
-      return ["rule", "del", "pref", String(rulePriority[action.rule])];
+      return ["rule", action.op === "rule-add" ? "add" : "del", "pref", String(action.rule.priority), ...ruleMatch(action.rule), "lookup", action.rule.table];
   }
 }
 
-/** The commands that make a `route` plan true whatever the namespace holds (`replace` and tolerated `File exists`). */
-export function ensureActions(plan: TargetPlan): NetnsAction[] {
-  if (plan.kind !== "route") return [];
-  return [
-    ...[...desiredRoutes(plan)].map(([dst, via]): NetnsAction => ({ op: "route-replace", dst, via })),
-    { op: "rule-add", rule: "suppressMain" },
-    { op: "rule-add", rule: "lookupWarp" },
-  ];
+/** An action as an operator would type it inside the namespace: `ip -6 route replace ...`. */
+export function actionText(action: NetnsAction): string {
+  return `ip ${familyFlag(actionFamily(action))}${actionCommand(action).join(" ")}`;
 }

@@ -1,11 +1,14 @@
 import * as v from "valibot";
 import { parseRouteRules, type RouteRule } from "../../config/route-rule.ts";
+import { gatewayDownActions, type GatewayDownAction } from "../../config/schema.ts";
 
 /** The labels of a target container, validated. */
 export interface TargetLabels {
   target: string;
   network?: string;
   routes?: RouteRule[];
+  onDown?: GatewayDownAction;
+  mtu?: number;
 }
 
 const maxLabelLength = 256;
@@ -38,12 +41,20 @@ const routeRules = v.pipe(
   }),
 );
 
+const onDown = v.picklist(gatewayDownActions, (issue) => `${quoted(String(issue.input))} is not one of ${gatewayDownActions.join(", ")}`);
+const mtu = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,5}$/, (issue) => `${quoted(String(issue.input))} is not an MTU (a number)`),
+  v.transform(Number),
+  v.check((value) => value === 0 || (value >= 576 && value <= 9216), (issue) => `${issue.input} is not an MTU between 576 and 9216 (or 0 for none)`),
+);
+
 /** Thrown for a label that cannot be used; the message names the container, label and value. */
 export class LabelError extends Error {}
 
-/** The label names under a prefix: `<prefix>.target`, `<prefix>.network`, `<prefix>.routes`. */
-export function labelNames(prefix: string): { target: string; network: string; routes: string } {
-  return { target: `${prefix}.target`, network: `${prefix}.network`, routes: `${prefix}.routes` };
+/** The label names under a prefix: `<prefix>.target`, `.network`, `.routes`, `.on_down`, `.mtu`. */
+export function labelNames(prefix: string): { target: string; network: string; routes: string; onDown: string; mtu: string } {
+  return { target: `${prefix}.target`, network: `${prefix}.network`, routes: `${prefix}.routes`, onDown: `${prefix}.on_down`, mtu: `${prefix}.mtu` };
 }
 
 function check<T>(schema: v.GenericSchema<string, T>, container: string, label: string, value: string): T {
@@ -62,6 +73,10 @@ export function parseTargetLabels(container: string, labels: Record<string, stri
   if (network !== undefined) parsed.network = check(networkName, container, names.network, network);
   const routes = labels[names.routes];
   if (routes !== undefined) parsed.routes = check(routeRules, container, names.routes, routes);
+  const down = labels[names.onDown];
+  if (down !== undefined) parsed.onDown = check(onDown, container, names.onDown, down);
+  const mtuLabel = labels[names.mtu];
+  if (mtuLabel !== undefined) parsed.mtu = check(mtu, container, names.mtu, mtuLabel);
   return parsed;
 }
 

@@ -1,7 +1,7 @@
-import type { RouteRule } from "../../config/route-rule.ts";
-import type { Config } from "../../config/schema.ts";
+import type { Config, GatewayDownAction } from "../../config/schema.ts";
 import type { ObservedContainer } from "../../docker/types.ts";
 import { matchGlob } from "./_glob.ts";
+import { desiredNetns, type NetnsDesired } from "./desired.ts";
 import { labelNames, parseTargetLabels, parseWarpNetworkLabel } from "./labels.ts";
 
 export type WarpConfig = Config["warp"];
@@ -15,9 +15,11 @@ export interface TargetRef {
 /** What one target should look like, computed from inspected Docker state only. */
 export type TargetPlan =
   /** Route the rules' destinations via the warp container's address on `network`. */
-  | { kind: "route"; target: TargetRef; warp: string; network: string; via: string; rules: RouteRule[] }
-  /** The gateway is down or gone: remove dockernet's routes so Docker's own route is used. */
-  | { kind: "restore"; target: TargetRef; warp: string; reason: string }
+  | { kind: "route"; target: TargetRef; warp: string; network: string; via: string; via6?: string; onDown: GatewayDownAction; desired: NetnsDesired }
+  /** Kill switch: the gateway is down, so the rules' destinations are unreachable (nothing leaks). */
+  | { kind: "block"; target: TargetRef; warp: string; reason: string; desired: NetnsDesired }
+  /** The gateway is down and the target asked for Docker's own route meanwhile: dockernet's rules and routes are removed. */
+  | { kind: "restore"; target: TargetRef; warp: string; reason: string; desired: NetnsDesired }
   /** The target cannot be planned (bad label, no usable network): nothing is changed for it. */
   | { kind: "error"; target: TargetRef; warp?: string; error: string };
 
@@ -71,8 +73,25 @@ export function planTarget(target: ObservedContainer, warp: ObservedContainer | 
   if (/^(host|none)$|^container:/.test(target.networkMode)) {
     return fail(`network mode ${target.networkMode} has no network namespace of its own to route`);
   }
-  if (warp === undefined) return { kind: "restore", target: ref, warp: labels.target, reason: `warp container ${labels.target} does not exist` };
-  if (!warp.running) return { kind: "restore", target: ref, warp: labels.target, reason: `warp container ${labels.target} is not running` };
+  const rules = labels.routes ?? config.routes;
+  const mtu = (labels.mtu ?? config.mtu) || undefined;
+  const ipv6 = target.networks.some((network) => network.ipv6 !== undefined);
+  const desired = (via?: string, via6?: string): NetnsDesired | Error => {
+    try {
+      return desiredNetns({ rules, via, via6, block: via === undefined, ipv6, published: target.published, mtu });
+    } catch (error) {
+      return error as Error;
+    }
+  };
+  const down = (reason: string, warpName: string): TargetPlan => {
+    if ((labels.onDown ?? config.on_gateway_down) === "restore") {
+      return { kind: "restore", target: ref, warp: warpName, reason, desired: { routes: [], rules: [], families: ipv6 ? [4, 6] : [4] } };
+    }
+    const blocked = desired();
+    return blocked instanceof Error ? fail(blocked.message) : { kind: "block", target: ref, warp: warpName, reason, desired: blocked };
+  };
+  if (warp === undefined) return down(`warp container ${labels.target} does not exist`, labels.target);
+  if (!warp.running) return down(`warp container ${labels.target} is not running`, labels.target);
 
   let warpPreference: string | undefined;
   try {
@@ -84,14 +103,12 @@ export function planTarget(target: ObservedContainer, warp: ObservedContainer | 
   const network = chooseNetwork(target, warp, { network: labels.network ?? warpPreference, by: preferredBy, label: names.network });
   if (network instanceof Error) return fail(network.message);
 
-  const via = warp.networks.find((entry) => entry.name === network)?.ipv4;
-  if (via === undefined) {
-    return { kind: "restore", target: ref, warp: warp.name, reason: `warp container ${warp.name} has no IPv4 address on ${network}` };
-  }
-  const rules = labels.routes ?? config.routes;
-  const unsupported = rules.find((rule) => rule.family !== 4 || rule.proto !== undefined);
-  if (unsupported !== undefined) {
-    return fail(`route rule ${JSON.stringify(unsupported.text)}: only IPv4 destination rules are routed so far (IPv6 and port rules are not)`);
-  }
-  return { kind: "route", target: ref, warp: warp.name, network, via, rules };
+  const endpoint = warp.networks.find((entry) => entry.name === network);
+  if (endpoint?.ipv4 === undefined) return down(`warp container ${warp.name} has no IPv4 address on ${network}`, warp.name);
+  const routed = desired(endpoint.ipv4, endpoint.ipv6);
+  if (routed instanceof Error) return fail(routed.message);
+  const onDown = labels.onDown ?? config.on_gateway_down;
+  const plan: TargetPlan = { kind: "route", target: ref, warp: warp.name, network, via: endpoint.ipv4, onDown, desired: routed };
+  if (endpoint.ipv6 !== undefined) plan.via6 = endpoint.ipv6;
+  return plan;
 }

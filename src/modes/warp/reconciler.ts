@@ -6,6 +6,8 @@ import type { EventHandler } from "../../docker/event-bus.ts";
 import type { DockerEvent, ObservedContainer } from "../../docker/types.ts";
 import { matchGlob } from "./_glob.ts";
 import { applyPlan } from "./apply.ts";
+import type { NetnsState } from "./diff.ts";
+import { familyFlag, routeKey, ruleKey } from "./netns-spec.ts";
 import { labelNames } from "./labels.ts";
 import { planTarget, type TargetPlan, type WarpConfig } from "./plan.ts";
 
@@ -13,6 +15,14 @@ export interface WarpContext {
   client: DockerClient;
   config: WarpConfig;
   log: Logger;
+}
+
+/** The rules and routes of a namespace as comparable text. */
+function stateKeys(state: NetnsState): string[] {
+  return Object.entries(state).flatMap(([family, entries]) => [
+    ...(entries?.rules ?? []).map((rule) => `${familyFlag(Number(family) as 4 | 6)}rule ${ruleKey(rule)}`),
+    ...(entries?.routes ?? []).map((route) => `${familyFlag(Number(family) as 4 | 6)}route ${routeKey(route)}`),
+  ]);
 }
 
 /** Running targets: the containers that carry the target label. */
@@ -52,6 +62,10 @@ export class WarpReconciler {
   readonly #warps = new Map<string, string>();
   /** The last plan error logged per target, so a bad label is reported once, not at every resync. */
   readonly #reported = new Map<string, string>();
+  /** The last plan kind per target, to log transitions (routed, blocked, restored) once. */
+  readonly #kinds = new Map<string, TargetPlan["kind"]>();
+  /** The desired state last applied per target, to tell drift from a new plan. */
+  readonly #applied = new Map<string, string>();
 
   constructor(context: WarpContext) {
     this.#context = context;
@@ -59,7 +73,8 @@ export class WarpReconciler {
       log: context.log,
       reconcile: (id) => this.reconcile(id),
       listKeys: () => listTargetIds(context),
-      resyncIntervalMs: context.config.resync_interval,
+      // Verifying is reconciling: each reconcile reads the real tables and repairs any difference.
+      resyncIntervalMs: Math.min(context.config.resync_interval, context.config.verify_interval),
       isPermanent: (error) => error instanceof DockernetError && error.code === "PLAN_ERROR",
     });
   }
@@ -68,8 +83,7 @@ export class WarpReconciler {
   async reconcile(id: string): Promise<void> {
     const planned = await planById(this.#context, id);
     if (planned === undefined) {
-      this.#targets.delete(id);
-      this.#reported.delete(id);
+      for (const map of [this.#targets, this.#reported, this.#kinds, this.#applied]) map.delete(id);
       return;
     }
     const { plan, warp } = planned;
@@ -81,8 +95,28 @@ export class WarpReconciler {
       throw new DockernetError(plan.error, { code: "PLAN_ERROR" });
     }
     this.#reported.delete(id);
-    if (plan.kind === "restore") this.#context.log.debug("gateway down, Docker's route in use", { container: plan.target.name, reason: plan.reason });
-    await applyPlan(plan, this.#context.log);
+    const log = this.#context.log;
+    if (this.#kinds.get(id) !== plan.kind) {
+      const fields = { container: plan.target.name, warp: plan.warp };
+      if (plan.kind === "block") log.warn("gateway down: kill switch engaged", { ...fields, reason: plan.reason });
+      else if (plan.kind === "restore") log.warn("gateway down: Docker's route restored", { ...fields, reason: plan.reason });
+      else log.info("routing through warp", { ...fields, network: plan.network, via: plan.via });
+      this.#kinds.set(id, plan.kind);
+    }
+    const result = await applyPlan(plan, log);
+    // The same plan applied before, yet something had to change: someone edited the namespace.
+    const fingerprint = JSON.stringify(plan.desired);
+    if (this.#applied.get(id) === fingerprint && result.changed.length > 0) {
+      const before = stateKeys(result.before);
+      const after = stateKeys(result.state);
+      log.warn("drift repaired", {
+        container: plan.target.name,
+        pid: plan.target.pid,
+        before: before.filter((key) => !after.includes(key)),
+        after: after.filter((key) => !before.includes(key)),
+      });
+    }
+    this.#applied.set(id, fingerprint);
   }
 
   /** The bus handler: maps events to the target ids to look at again. */

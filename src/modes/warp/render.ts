@@ -1,4 +1,4 @@
-import { actionCommand } from "./diff.ts";
+import { actionText } from "./diff.ts";
 import type { Inspection, TargetStatus } from "./status.ts";
 
 function table(rows: string[][]): string {
@@ -9,9 +9,20 @@ function table(rows: string[][]): string {
 /** `warp status` as a table a person reads at a glance, with details under it. */
 export function formatStatusTable(rows: TargetStatus[]): string {
   if (rows.length === 0) return "no target containers (none running with the target label)";
-  const body = rows.map((row) => [row.target, row.warp ?? "-", row.network ?? "-", row.via ?? "-", row.routes.map((route) => route.split(" ")[0]).join(",") || "-", row.state]);
-  const notes = rows.filter((row) => row.detail).map((row) => `${row.target}: ${row.detail}`);
-  return [table([["TARGET", "WARP", "NETWORK", "VIA", "ROUTES", "STATE"], ...body]), ...(notes.length ? ["", ...notes] : [])].join("\n");
+  const body = rows.map((row) => [
+    row.target,
+    row.warp ?? "-",
+    row.network ?? "-",
+    row.via ?? (row.killSwitch === "engaged" ? "blocked" : "-"),
+    row.routes.map((route) => route.split(" ")[0] === "-6" ? `${route.split(" ")[1]}(v6)` : route.split(" ")[0]).join(",") || "-",
+    row.killSwitch ?? "-",
+    row.state,
+  ]);
+  const notes = rows.flatMap((row) => [
+    ...(row.detail ? [`${row.target}: ${row.detail}`] : []),
+    ...row.drift.map((command) => `${row.target}: drift, would run: ${command}`),
+  ]);
+  return [table([["TARGET", "WARP", "NETWORK", "VIA", "ROUTES", "KILL-SWITCH", "STATE"], ...body]), ...(notes.length ? ["", ...notes] : [])].join("\n");
 }
 
 /** `--dry-run`: per target, the commands that would run, or why nothing will. */
@@ -21,9 +32,10 @@ export function formatDryRun(inspections: Inspection[]): string {
     .map(({ plan, actions, error }) => {
       const head = `${plan.target.name} (pid ${plan.target.pid})`;
       if (error !== undefined) return `${head}: error: ${error}`;
-      const why = plan.kind === "route" ? `via ${plan.warp} ${plan.via} on ${plan.network}` : plan.kind === "restore" ? plan.reason : "";
+      const why =
+        plan.kind === "route" ? `via ${plan.warp} ${plan.via} on ${plan.network}` : plan.kind === "block" ? `${plan.reason}: block` : plan.kind === "restore" ? `${plan.reason}: restore Docker's route` : "";
       if (actions.length === 0) return `${head}: up to date (${why})`;
-      const lines = actions.map((action) => `  nsenter -t ${plan.target.pid} -n ip ${actionCommand(action).join(" ")}`);
+      const lines = actions.map((action) => `  nsenter -t ${plan.target.pid} -n ${actionText(action)}`);
       return [`${head}: ${why}`, ...lines].join("\n");
     })
     .join("\n");

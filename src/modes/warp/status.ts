@@ -1,6 +1,7 @@
 import { errorMessage } from "../../core/errors.ts";
 import { readNetns } from "./apply.ts";
-import { diffNetns, rulePriority, type NetnsAction, type NetnsState } from "./diff.ts";
+import { actionText, diffNetns, type NetnsState } from "./diff.ts";
+import { familyFlag, routeKey, ruleKey, type Family } from "./netns-spec.ts";
 import type { TargetPlan } from "./plan.ts";
 import { listTargetIds, planById, type WarpContext } from "./reconciler.ts";
 
@@ -11,13 +12,18 @@ export interface TargetStatus {
   pid: number;
   warp: string | null;
   network: string | null;
-  /** The gateway dockernet's default route uses in the real table, else the first route's. */
+  /** The gateway of dockernet's IPv4 routes in the real table (null when none, or blocked). */
   via: string | null;
-  /** The routes of dockernet's table, as `dst via gateway`. */
+  via6: string | null;
+  /** dockernet's routes in the real tables (`ip -6` ones prefixed `-6`). */
   routes: string[];
+  /** dockernet's policy rules in force, by priority. */
+  rules: string[];
+  /** `armed`: routed, blocks if the gateway goes down; `engaged`: gateway down, destinations unreachable; `off`: Docker's route while the gateway is down. */
+  killSwitch: "armed" | "engaged" | "off" | null;
   state: "ok" | "missing" | "stale" | "error";
-  /** What would change (the `--dry-run` actions). */
-  pending: NetnsAction[];
+  /** What differs from the plan: the commands that would repair it. */
+  drift: string[];
   detail?: string;
 }
 
@@ -25,7 +31,7 @@ export interface TargetStatus {
 export interface Inspection {
   plan: TargetPlan;
   state?: NetnsState;
-  actions: NetnsAction[];
+  actions: ReturnType<typeof diffNetns>;
   error?: string;
 }
 
@@ -39,8 +45,8 @@ export async function inspectTargets(context: WarpContext): Promise<Inspection[]
       const { plan } = planned;
       if (plan.kind === "error") return { plan, actions: [], error: plan.error };
       try {
-        const state = await readNetns(plan.target.pid);
-        return { plan, state, actions: diffNetns(plan, state) };
+        const state = await readNetns(plan.target.pid, plan.desired.families);
+        return { plan, state, actions: diffNetns(plan.desired, state) };
       } catch (error) {
         return { plan, actions: [], error: errorMessage(error) };
       }
@@ -49,25 +55,42 @@ export async function inspectTargets(context: WarpContext): Promise<Inspection[]
   return rows.filter((row): row is Inspection => row !== undefined).sort((a, b) => a.plan.target.name.localeCompare(b.plan.target.name));
 }
 
+function gateway(state: NetnsState | undefined, family: Family): string | null {
+  const routes = state?.[family]?.routes ?? [];
+  return (routes.find((route) => route.dst === "default") ?? routes[0])?.via ?? null;
+}
+
+function killSwitch(plan: TargetPlan): TargetStatus["killSwitch"] {
+  if (plan.kind === "block") return "engaged";
+  if (plan.kind === "restore") return "off";
+  if (plan.kind === "route") return plan.onDown === "block" ? "armed" : "off";
+  return null;
+}
+
 /** A status row from an inspection: the state is judged from the real tables. */
 export function statusRow(inspection: Inspection): TargetStatus {
   const { plan, state, actions } = inspection;
-  const routes = (state?.routes ?? []).map((route) => `${route.dst}${route.gateway ? ` via ${route.gateway}` : ""}`);
-  const defaultRoute = state?.routes.find((route) => route.dst === "default") ?? state?.routes[0];
+  const families = Object.keys(state ?? {}).map(Number) as Family[];
+  const routes = families.flatMap((family) => (state?.[family]?.routes ?? []).map((route) => `${familyFlag(family)}${routeKey(route)}`));
+  const rules = families.flatMap((family) => (state?.[family]?.rules ?? []).map((rule) => `${familyFlag(family)}${ruleKey(rule)}`));
   const row: TargetStatus = {
     target: plan.target.name,
     id: plan.target.id.slice(0, 12),
     pid: plan.target.pid,
     warp: plan.warp ?? null,
     network: plan.kind === "route" ? plan.network : null,
-    via: defaultRoute?.gateway ?? null,
+    via: gateway(state, 4),
+    via6: gateway(state, 6),
     routes,
+    rules,
+    killSwitch: killSwitch(plan),
     state: "ok",
-    pending: actions,
+    drift: actions.map(actionText),
   };
   if (inspection.error !== undefined) return { ...row, state: "error", detail: inspection.error };
+  if (plan.kind === "block") row.detail = `${plan.reason}; kill switch engaged: routed destinations are unreachable`;
   if (plan.kind === "restore") row.detail = `${plan.reason}; Docker's own route in use`;
   if (actions.length === 0) return row;
-  const ours = (state?.routes.length ?? 0) > 0 || (state?.rules.some((rule) => Object.values(rulePriority).includes(rule.priority as 5210)) ?? false);
-  return { ...row, state: plan.kind === "route" && !ours ? "missing" : "stale" };
+  const nothingOfOurs = routes.length === 0 && rules.length === 0;
+  return { ...row, state: plan.kind !== "restore" && nothingOfOurs ? "missing" : "stale" };
 }
