@@ -1,0 +1,57 @@
+/**
+ * A server "beyond the gateway" for packet tests: busybox httpd in the engine's own namespace on
+ * an address that is on no container network (192.0.2.1, TEST-NET-1, on the namespace's lo). A
+ * container reaches it only through a default route that leads to the engine, i.e. Docker's.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exec, sleep, which } from "./_exec.ts";
+import type { TestContainer, TestEngine } from "./engine.ts";
+
+export const outsideAddress = "192.0.2.1";
+
+export interface Outside extends AsyncDisposable {
+  url: string;
+  /** Runs a command in the engine's namespace (the "host side" of published ports). */
+  hostExec(args: string[]): Promise<{ stdout: string; stderr: string; code: number }>;
+}
+
+/** Starts the outside server; it answers `outside` on http://192.0.2.1:8080/. */
+export async function startOutside(engine: TestEngine): Promise<Outside> {
+  const ip = (await which("ip")) ?? "ip";
+  const busybox = (await which("busybox")) ?? "busybox";
+  await exec(ip, ["-n", engine.name, "addr", "replace", `${outsideAddress}/32`, "dev", "lo"]);
+  const dir = await mkdtemp(join(tmpdir(), "dockernet-outside-"));
+  await writeFile(join(dir, "index.html"), "outside\n");
+  const server: ChildProcess = spawn("nsenter", [`--net=/run/netns/${engine.name}`, busybox, "httpd", "-f", "-p", `${outsideAddress}:8080`, "-h", dir], { stdio: "ignore" });
+  await sleep(200);
+  const hostExec = (args: string[]) => exec("nsenter", [`--net=/run/netns/${engine.name}`, ...args], { allowFail: true, timeoutMs: 20_000 });
+  return {
+    url: `http://${outsideAddress}:8080/`,
+    hostExec,
+    async [Symbol.asyncDispose]() {
+      server.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Fetches `url` from inside `container` with busybox nc (busybox-static's wget crashes on this
+ * Debian build); resolves with the exit code, the body and nc's message.
+ */
+export async function fetchFrom(container: TestContainer, url: string): Promise<{ code: number; body: string; stderr: string }> {
+  const { hostname, port, pathname } = new URL(url);
+  // A fixed request from test code, never a value under test.
+  const request = `printf 'GET ${pathname} HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${hostname} ${port || "80"}`;
+  const result = await container.exec(["sh", "-c", request]);
+  const body = result.stdout.split(/\r?\n\r?\n/).slice(1).join("\n\n");
+  return { code: result.stdout.startsWith("HTTP/") ? 0 : result.code || 1, body, stderr: result.stderr };
+}
+
+/** Whether `container` can fetch `url`. */
+export async function canFetch(container: TestContainer, url: string): Promise<boolean> {
+  return (await fetchFrom(container, url)).code === 0;
+}
