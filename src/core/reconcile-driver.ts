@@ -1,5 +1,9 @@
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { collectGarbage } from "./runtime.ts";
+
+/** Reconciles after which an idle driver collects garbage (see collectGarbage). */
+const burstSize = 20;
 
 export interface ReconcileDriverOptions {
   /** Makes one key (a container or network) right. Throwing means: try again later. */
@@ -39,6 +43,8 @@ export class ReconcileDriver {
   readonly #idleWaiters: (() => void)[] = [];
   #resyncTimer: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
+  #sinceCollect = 0;
+  #collectTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last outcome per key, for `--once` and health. */
   readonly results = new Map<string, KeyResult>();
   readonly stats = { reconciles: 0, failures: 0 };
@@ -95,6 +101,7 @@ export class ReconcileDriver {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#resyncTimer);
+    clearTimeout(this.#collectTimer);
     for (const timer of this.#retryTimers.values()) clearTimeout(timer);
     this.#retryTimers.clear();
     this.#queue.length = 0;
@@ -114,12 +121,27 @@ export class ReconcileDriver {
       this.#queued.delete(key);
       void this.#run(key);
     }
-    if (this.#isIdle()) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    if (this.#isIdle()) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+      this.#afterBurst();
+    }
+  }
+
+  /** Once a burst of work is over, collect its garbage so the idle daemon stays small. */
+  #afterBurst(): void {
+    if (this.#sinceCollect < burstSize) return;
+    this.#sinceCollect = 0;
+    clearTimeout(this.#collectTimer);
+    this.#collectTimer = setTimeout(() => {
+      if (this.#isIdle()) collectGarbage();
+    }, 1000);
+    this.#collectTimer.unref?.();
   }
 
   async #run(key: string): Promise<void> {
     this.#inFlight.add(key);
     this.stats.reconciles++;
+    this.#sinceCollect++;
     try {
       await this.#options.reconcile(key);
       this.#attempts.delete(key);

@@ -7,4 +7,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 bash test/support/setup.sh
 node_modules/.bin/bun test/support/build-binary.ts
 node_modules/.bin/bun test/bench/startup.ts
-node_modules/.bin/bun test/bench/warp-latency.ts "${WARP_BENCH_TARGETS:-50}" "${WARP_BENCH_ROUNDS:-2}"
+node_modules/.bin/bun test/bench/warp-latency.ts 50 "${WARP_BENCH_ROUNDS:-2}"
+node_modules/.bin/bun test/bench/warp-latency.ts 100 "${WARP_BENCH_ROUNDS:-2}"
