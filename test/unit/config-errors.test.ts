@@ -55,7 +55,7 @@ describe("unknown names are errors", () => {
 
   test("the hint lists the known keys", async () => {
     const error = await loadConfig({ env: { DOCKERNET_WARP_BOGUS: "1" }, defaultFile: join(dir, "absent.toml") }).catch((caught: DockernetError) => caught);
-    expect((error as DockernetError).hint).toContain("[warp] container_pattern, label_prefix, routes, resync_interval");
+    expect((error as DockernetError).hint).toContain("[warp] container_pattern, label_prefix, routes, on_gateway_down, mtu, resync_interval, verify_interval");
   });
 });
 

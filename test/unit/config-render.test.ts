@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load.ts";
 import { renderResolved, renderResolvedJson } from "../../src/config/render.ts";
+import { defaults } from "../../src/config/schema.ts";
+
+const keyCount = Object.values(defaults).flatMap((section) => Object.keys(section)).length;
 
 const resolved = () =>
   loadConfig({
@@ -18,7 +21,9 @@ describe("renderResolved", () => {
     expect(text).toContain('routes = ["10.1.0.0/16:tcp:80-443", "2001:db8::/32"]  # env DOCKERNET_WARP_ROUTES');
     expect(text).toContain('resync_interval = "5m"  # default');
     expect(text).toContain("exclude_networks = []  # default");
-    expect(text.match(/ # /g)).toHaveLength(13);
+    expect(text).toContain('on_gateway_down = "block"  # default\nmtu = 0  # default\n');
+    expect(text).toContain('verify_interval = "1m"  # default');
+    expect(text.match(/ # /g)).toHaveLength(keyCount);
   });
 
   test("JSON: file, values as written, sources", async () => {
@@ -28,7 +33,10 @@ describe("renderResolved", () => {
       container_pattern: "warp-*",
       label_prefix: "network.warp",
       routes: ["10.1.0.0/16:tcp:80-443", "2001:db8::/32"],
+      on_gateway_down: "block",
+      mtu: 0,
       resync_interval: "5m",
+      verify_interval: "1m",
     });
     expect(json.sources["warp.routes"]).toBe("env");
     expect(json.sources["docker.host"]).toBe("env DOCKER_HOST");

@@ -46,15 +46,33 @@ describe("parseRoutes", () => {
 });
 
 describe("parseRules", () => {
-  test("priorities, tables and suppress_prefixlen", () => {
-    expect(parseRules(rules)).toEqual([
+  test("priorities, tables and suppress_prefixlen; every printed field kept in raw", () => {
+    const parsed = parseRules(rules);
+    expect(parsed.map(({ raw: _raw, ...rule }) => rule)).toEqual([
       { priority: 0, table: "local", src: "all" },
       { priority: 5210, table: "main", src: "all", suppressPrefixLength: 0 },
       { priority: 5211, table: "211", src: "all" },
       { priority: 32766, table: "main", src: "all" },
       { priority: 32767, table: "default", src: "all" },
     ]);
+    expect(parsed.map((rule) => rule.raw)).toEqual(rules);
     expect(parseRules("[]")).toEqual([]);
+  });
+
+  test("selectors of port and published-port rules stay in raw (iproute2 6.1 output)", () => {
+    const printed = JSON.parse(
+      '[{"priority":5201,"src":"all","ipproto":"tcp","sport_start":8000,"sport_end":8100,"table":"main"},' +
+        '{"priority":5220,"src":"all","dst":"10.0.0.0","dstlen":8,"ipproto":"tcp","dport_start":80,"dport_end":443,"table":"212"}]',
+    );
+    expect(parseRules(printed)).toEqual([
+      { priority: 5201, table: "main", src: "all", raw: printed[0] },
+      { priority: 5220, table: "212", src: "all", raw: printed[1] },
+    ]);
+  });
+
+  test("junk gives defaults, not a crash", () => {
+    expect(parseRules([null])).toEqual([{ priority: 0, table: "", raw: {} }]);
+    expect(parseRules({ priority: 1 })).toEqual([]);
   });
 });
 

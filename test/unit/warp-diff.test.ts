@@ -1,140 +1,198 @@
 import { describe, expect, test } from "bun:test";
-import { actionCommand, desiredRoutes, diffNetns, ensureActions, type NetnsState } from "../../src/modes/warp/diff.ts";
-import type { TargetPlan } from "../../src/modes/warp/plan.ts";
-import type { IpRoute, IpRule } from "../../src/net/ip-json.ts";
-import { routePlan } from "./_warp-fixtures.ts";
+import type { NetnsDesired } from "../../src/modes/warp/desired.ts";
+import { actionCommand, actionFamily, actionText, diffNetns, ensureActions, type NetnsAction, type NetnsState } from "../../src/modes/warp/diff.ts";
+import { routeFromJson, type RouteSpec, type RuleSpec } from "../../src/modes/warp/netns-spec.ts";
+import { parseRoutes } from "../../src/net/ip-json.ts";
+import { desired, stateOf } from "./_warp-fixtures.ts";
 
-const target = { id: "app-id", name: "app", pid: 4242 };
-const restore: TargetPlan = { kind: "restore", target, warp: "warp-1", reason: "warp container warp-1 is not running" };
-const failed: TargetPlan = { kind: "error", target, error: "container app: no network.warp.target label" };
+const W = "172.20.0.3";
+const W6 = "fd00:20::3";
 
-// As `ip -json rule show` / `ip -json route show table 211` print them, parsed.
-const suppressMain: IpRule = { priority: 5210, table: "main", src: "all", suppressPrefixLength: 0 };
-const lookupWarp: IpRule = { priority: 5211, table: "211", src: "all" };
-const dockerRules: IpRule[] = [
-  { priority: 0, table: "local", src: "all" },
-  { priority: 32766, table: "main", src: "all" },
-  { priority: 32767, table: "default", src: "all" },
-];
-const ours = (dst: string, gateway = "172.20.0.3"): IpRoute => ({ dst, gateway, dev: "eth0", protocol: "211" });
-const state = (routes: IpRoute[], rules: IpRule[] = [...dockerRules, suppressMain, lookupWarp]): NetnsState => ({ rules, routes });
+const ops = (actions: NetnsAction[]) => actions.map(actionText);
+const restore: NetnsDesired = { routes: [], rules: [], families: [4] };
+const suppressMain: RuleSpec = { family: 4, priority: 5210, suppressDefault: true, table: "main" };
+const lookup211: RuleSpec = { family: 4, priority: 5250, table: "211" };
 
-describe("diffNetns for a route plan", () => {
-  test("nothing to do when the namespace already matches", () => {
-    expect(diffNetns(routePlan(), state([ours("default")]))).toEqual([]);
-    expect(diffNetns(routePlan(["10.0.0.0/8", "1.2.3.4/32"]), state([ours("10.0.0.0/8"), ours("1.2.3.4")]))).toEqual([]);
+describe("diffNetns", () => {
+  test("in sync: nothing to do", () => {
+    for (const want of [
+      desired(["0.0.0.0/0", "10.0.0.0/8"]),
+      desired(["0.0.0.0/0:tcp:443", "10.0.0.0/8"], { mtu: 1280, published: [{ proto: "tcp", port: 80 }] }),
+      desired(["0.0.0.0/0"], { ipv6: true, via6: W6 }),
+      desired(["0.0.0.0/0"], { via: undefined, block: true, ipv6: true }),
+      restore,
+    ]) {
+      expect(diffNetns(want, stateOf(want))).toEqual([]);
+    }
   });
 
-  test("an empty namespace gets its routes first, then the rules that use them", () => {
-    expect(diffNetns(routePlan(["0.0.0.0/0", "10.0.0.0/8"]), state([], dockerRules))).toEqual([
-      { op: "route-replace", dst: "default", via: "172.20.0.3" },
-      { op: "route-replace", dst: "10.0.0.0/8", via: "172.20.0.3" },
-      { op: "rule-add", rule: "suppressMain" },
-      { op: "rule-add", rule: "lookupWarp" },
+  test("an empty namespace: routes first, then the rules that use them", () => {
+    expect(ops(diffNetns(desired(["0.0.0.0/0", "10.0.0.0/8"]), {}))).toEqual([
+      `ip route replace default via ${W} table 211 proto 211`,
+      `ip route replace 10.0.0.0/8 via ${W} table 211 proto 211`,
+      "ip rule add pref 5210 suppress_prefixlength 0 lookup main",
+      "ip rule add pref 5250 lookup 211",
+    ]);
+  });
+
+  test("routed -> blocked is a route-replace to unreachable, with no delete (no gap)", () => {
+    const routed = desired(["0.0.0.0/0", "0.0.0.0/0:tcp:443"]);
+    const blocked = desired(["0.0.0.0/0", "0.0.0.0/0:tcp:443"], { via: undefined, block: true });
+    expect(diffNetns(blocked, stateOf(routed))).toEqual([
+      { op: "route-replace", route: { family: 4, table: "212", dst: "default" } },
+      { op: "route-replace", route: { family: 4, table: "211", dst: "default" } },
+    ]);
+    expect(ops(diffNetns(routed, stateOf(blocked)))).toEqual([
+      `ip route replace default via ${W} table 212 proto 211`,
+      `ip route replace default via ${W} table 211 proto 211`,
+    ]);
+  });
+
+  test("a new gateway address or MTU replaces the route in place", () => {
+    const now = desired(["0.0.0.0/0"], { mtu: 1400 });
+    expect(ops(diffNetns(now, stateOf(desired(["0.0.0.0/0"], { via: "172.20.0.9", mtu: 1400 }))))).toEqual([
+      `ip route replace default via ${W} table 211 proto 211 mtu lock 1400`,
+    ]);
+    expect(ops(diffNetns(now, stateOf(desired(["0.0.0.0/0"]))))).toEqual([`ip route replace default via ${W} table 211 proto 211 mtu lock 1400`]);
+    expect(ops(diffNetns(desired(["0.0.0.0/0"]), stateOf(now)))).toEqual([`ip route replace default via ${W} table 211 proto 211`]);
+  });
+
+  test("a blackhole where a route via the gateway is wanted is replaced", () => {
+    const want = desired(["10.9.0.0/16"]);
+    const [blackhole] = parseRoutes([{ type: "blackhole", dst: "10.9.0.0/16", protocol: "boot", flags: [] }]);
+    expect(ops(diffNetns(want, { 4: { rules: want.rules, routes: [routeFromJson(4, "211", blackhole!)] } }))).toEqual([
+      `ip route replace 10.9.0.0/16 via ${W} table 211 proto 211`,
     ]);
   });
 
   test("a missing rule alone is added", () => {
-    expect(diffNetns(routePlan(), state([ours("default")], [...dockerRules, lookupWarp]))).toEqual([{ op: "rule-add", rule: "suppressMain" }]);
-    expect(diffNetns(routePlan(), state([ours("default")], [...dockerRules, suppressMain]))).toEqual([{ op: "rule-add", rule: "lookupWarp" }]);
+    const want = desired(["0.0.0.0/0"]);
+    expect(diffNetns(want, { 4: { rules: [lookup211], routes: want.routes } })).toEqual([{ op: "rule-add", rule: suppressMain }]);
   });
 
-  test("a rule at our priority that does something else does not count", () => {
-    const plainMain: IpRule = { priority: 5210, table: "main", src: "all" };
-    const otherTable: IpRule = { priority: 5211, table: "100", src: "all" };
-    expect(diffNetns(routePlan(), state([ours("default")], [plainMain, otherTable]))).toEqual([
-      { op: "rule-add", rule: "suppressMain" },
-      { op: "rule-add", rule: "lookupWarp" },
+  test("extra rules and routes are deleted: rules before routes", () => {
+    const want = desired(["10.0.0.0/8"]);
+    const extraRoute: RouteSpec = { family: 4, table: "211", dst: "8.8.8.8", via: W };
+    const extraUnreachable: RouteSpec = { family: 4, table: "212", dst: "default" };
+    const extraRule: RuleSpec = { family: 4, priority: 5220, ipproto: "tcp", dport: { lo: 443, hi: 443 }, table: "212" };
+    const state: NetnsState = { 4: { rules: [...want.rules, extraRule], routes: [extraRoute, ...want.routes, extraUnreachable] } };
+    expect(ops(diffNetns(want, state))).toEqual([
+      "ip rule del pref 5220 ipproto tcp dport 443 lookup 212",
+      "ip route del 8.8.8.8 table 211",
+      "ip route del default table 212",
     ]);
   });
 
-  test("a missing route alone is added", () => {
-    expect(diffNetns(routePlan(["0.0.0.0/0", "10.0.0.0/8"]), state([ours("default")]))).toEqual([
-      { op: "route-replace", dst: "10.0.0.0/8", via: "172.20.0.3" },
+  test("adds before deletes: the new route is in place before the old one goes", () => {
+    const want = desired(["10.0.0.0/8"]);
+    const old = stateOf(desired(["0.0.0.0/0"]));
+    expect(ops(diffNetns(want, old))).toEqual([`ip route replace 10.0.0.0/8 via ${W} table 211 proto 211`, "ip route del default table 211"]);
+  });
+
+  test("a rule at our priority with other selectors: the wanted one added, then the old one deleted", () => {
+    const want = desired(["10.0.0.0/8:tcp:443"]);
+    const old = stateOf(desired(["10.0.0.0/8:tcp:80"]));
+    expect(ops(diffNetns(want, old))).toEqual([
+      "ip rule add pref 5220 to 10.0.0.0/8 ipproto tcp dport 443 lookup 212",
+      "ip rule del pref 5220 to 10.0.0.0/8 ipproto tcp dport 80 lookup 212",
     ]);
   });
 
-  test("a route through the old gateway is replaced", () => {
-    expect(diffNetns(routePlan(), state([ours("default", "172.20.0.9")]))).toEqual([{ op: "route-replace", dst: "default", via: "172.20.0.3" }]);
-  });
-
-  test("a route that is not ours (other protocol, blackhole) is replaced", () => {
-    expect(diffNetns(routePlan(), state([{ ...ours("default"), protocol: "boot" }]))).toEqual([
-      { op: "route-replace", dst: "default", via: "172.20.0.3" },
+  test("restore: every rule deleted, then every route", () => {
+    const routed = stateOf(desired(["0.0.0.0/0", "10.0.0.0/8"]));
+    expect(ops(diffNetns(restore, routed))).toEqual([
+      "ip rule del pref 5210 suppress_prefixlength 0 lookup main",
+      "ip rule del pref 5250 lookup 211",
+      "ip route del default table 211",
+      "ip route del 10.0.0.0/8 table 211",
     ]);
-    expect(diffNetns(routePlan(["10.9.0.0/16"]), state([{ type: "blackhole", dst: "10.9.0.0/16" }]))).toEqual([
-      { op: "route-replace", dst: "10.9.0.0/16", via: "172.20.0.3" },
-    ]);
-    expect(diffNetns(routePlan(), state([{ ...ours("default"), type: "unicast" }]))).toEqual([]);
-  });
-
-  test("a stale route no rule asks for is deleted", () => {
-    expect(diffNetns(routePlan(["10.0.0.0/8"]), state([ours("10.0.0.0/8"), ours("default"), ours("8.8.8.8")]))).toEqual([
-      { op: "route-del", dst: "default" },
-      { op: "route-del", dst: "8.8.8.8" },
-    ]);
-  });
-
-  test("0.0.0.0/0 is ip's `default`, and a host route is printed without /32", () => {
-    const plan = routePlan(["0.0.0.0/0", "192.168.7.7", "10.1.1.1/32"]);
-    expect([...desiredRoutes(plan).keys()]).toEqual(["default", "192.168.7.7", "10.1.1.1"]);
-    expect(diffNetns(plan, state([ours("default"), ours("192.168.7.7"), ours("10.1.1.1")]))).toEqual([]);
-    // Should `ip` ever print the long form, it still compares equal and a deletion uses ip's form.
-    expect(diffNetns(plan, state([ours("0.0.0.0/0"), ours("192.168.7.7/32"), ours("10.1.1.1")]))).toEqual([]);
-    expect(diffNetns(routePlan(["10.0.0.0/8"]), state([ours("10.0.0.0/8"), ours("0.0.0.0/0")]))).toEqual([{ op: "route-del", dst: "default" }]);
-  });
-
-  test("every route is added before any rule", () => {
-    const actions = diffNetns(routePlan(["0.0.0.0/0", "10.0.0.0/8"]), state([ours("1.1.1.1")], []));
-    const lastRoute = actions.findLastIndex((action) => action.op.startsWith("route-"));
-    const firstRule = actions.findIndex((action) => action.op.startsWith("rule-"));
-    expect(firstRule).toBeGreaterThan(lastRoute);
-    expect(actions.map((action) => action.op)).toEqual(["route-replace", "route-replace", "route-del", "rule-add", "rule-add"]);
+    expect(diffNetns(restore, {})).toEqual([]);
   });
 });
 
-describe("diffNetns for restore and error plans", () => {
-  test("restore removes the rules first, then every route of the table", () => {
-    expect(diffNetns(restore, state([ours("default"), ours("10.0.0.0/8")]))).toEqual([
-      { op: "rule-del", rule: "lookupWarp" },
-      { op: "rule-del", rule: "suppressMain" },
-      { op: "route-del", dst: "default" },
-      { op: "route-del", dst: "10.0.0.0/8" },
+describe("diffNetns per family", () => {
+  test("IPv6 is read and repaired only when desired.families lists it", () => {
+    const leftovers6 = stateOf(desired(["0.0.0.0/0"], { ipv6: true, via6: W6 }));
+    const only4 = desired(["0.0.0.0/0"]);
+    expect(diffNetns(only4, { ...leftovers6, 4: stateOf(only4)[4] })).toEqual([]);
+  });
+
+  test("a missing family is built after the other's adds, deletes last", () => {
+    const want = desired(["10.0.0.0/8", "0.0.0.0/0"], { ipv6: true });
+    const state: NetnsState = { 4: stateOf(desired(["0.0.0.0/0"]))[4] };
+    const actions = diffNetns(want, state);
+    expect(ops(actions)).toEqual([
+      `ip route replace 10.0.0.0/8 via ${W} table 211 proto 211`,
+      "ip -6 route replace unreachable default table 211 proto 211",
+      "ip -6 rule add pref 5210 suppress_prefixlength 0 lookup main",
+      "ip -6 rule add pref 5250 lookup 211",
     ]);
+    expect(actions.map(actionFamily)).toEqual([4, 6, 6, 6]);
   });
 
-  test("restore of a clean namespace does nothing", () => {
-    expect(diffNetns(restore, state([], dockerRules))).toEqual([]);
+  test("the same route in the other family does not count", () => {
+    const want = desired(["0.0.0.0/0"], { ipv6: true, via6: W6 });
+    const state = stateOf(want);
+    state[6] = { rules: state[6]!.rules, routes: [{ family: 6, table: "211", dst: "default", via: W }] };
+    expect(ops(diffNetns(want, state))).toEqual([`ip -6 route replace default via ${W6} table 211 proto 211`]);
   });
+});
 
-  test("an error plan changes nothing, whatever the namespace holds", () => {
-    expect(diffNetns(failed, state([ours("default", "10.9.9.9")], []))).toEqual([]);
-    expect(desiredRoutes(failed).size).toBe(0);
-    expect(ensureActions(failed)).toEqual([]);
+describe("ensureActions", () => {
+  test("every route replaced, then every rule added", () => {
+    expect(ops(ensureActions(desired(["0.0.0.0/0", "10.0.0.0/8"], { via: "172.20.0.7" })))).toEqual([
+      "ip route replace default via 172.20.0.7 table 211 proto 211",
+      "ip route replace 10.0.0.0/8 via 172.20.0.7 table 211 proto 211",
+      "ip rule add pref 5210 suppress_prefixlength 0 lookup main",
+      "ip rule add pref 5250 lookup 211",
+    ]);
     expect(ensureActions(restore)).toEqual([]);
   });
 });
 
 describe("ip commands", () => {
   test("each action is exactly its ip tokens", () => {
-    expect(actionCommand({ op: "route-replace", dst: "default", via: "172.20.0.3" })).toEqual([
-      "route", "replace", "default", "via", "172.20.0.3", "table", "211", "proto", "211",
+    expect(actionCommand({ op: "route-replace", route: { family: 4, table: "212", dst: "default" } })).toEqual([
+      "route", "replace", "unreachable", "default", "table", "212", "proto", "211",
     ]);
-    expect(actionCommand({ op: "route-del", dst: "10.0.0.0/8" })).toEqual(["route", "del", "10.0.0.0/8", "table", "211"]);
-    expect(actionCommand({ op: "rule-add", rule: "suppressMain" })).toEqual([
-      "rule", "add", "pref", "5210", "lookup", "main", "suppress_prefixlength", "0",
+    expect(actionCommand({ op: "route-replace", route: { family: 4, table: "211", dst: "10.0.0.0/8", via: W, mtu: 1280 } })).toEqual([
+      "route", "replace", "10.0.0.0/8", "via", W, "table", "211", "proto", "211", "mtu", "lock", "1280",
     ]);
-    expect(actionCommand({ op: "rule-add", rule: "lookupWarp" })).toEqual(["rule", "add", "pref", "5211", "lookup", "211"]);
-    expect(actionCommand({ op: "rule-del", rule: "suppressMain" })).toEqual(["rule", "del", "pref", "5210"]);
-    expect(actionCommand({ op: "rule-del", rule: "lookupWarp" })).toEqual(["rule", "del", "pref", "5211"]);
+    expect(actionCommand({ op: "route-del", route: { family: 4, table: "211", dst: "default" } })).toEqual(["route", "del", "default", "table", "211"]);
+    expect(actionCommand({ op: "route-del", route: { family: 4, table: "211", dst: "1.2.3.4", via: W, mtu: 1280 } })).toEqual(["route", "del", "1.2.3.4", "table", "211"]);
+    expect(actionCommand({ op: "rule-add", rule: { family: 4, priority: 5220, to: "10.0.0.0/8", ipproto: "tcp", dport: { lo: 80, hi: 443 }, table: "212" } })).toEqual([
+      "rule", "add", "pref", "5220", "to", "10.0.0.0/8", "ipproto", "tcp", "dport", "80-443", "lookup", "212",
+    ]);
+    expect(actionCommand({ op: "rule-add", rule: { family: 4, priority: 5200, ipproto: "udp", sport: { lo: 53, hi: 53 }, table: "main" } })).toEqual([
+      "rule", "add", "pref", "5200", "ipproto", "udp", "sport", "53", "lookup", "main",
+    ]);
+    expect(actionCommand({ op: "rule-del", rule: suppressMain })).toEqual(["rule", "del", "pref", "5210", "suppress_prefixlength", "0", "lookup", "main"]);
   });
 
-  test("ensureActions: every route replaced, then both rules added", () => {
-    expect(ensureActions(routePlan(["0.0.0.0/0", "10.0.0.0/8"], "172.20.0.7"))).toEqual([
-      { op: "route-replace", dst: "default", via: "172.20.0.7" },
-      { op: "route-replace", dst: "10.0.0.0/8", via: "172.20.0.7" },
-      { op: "rule-add", rule: "suppressMain" },
-      { op: "rule-add", rule: "lookupWarp" },
-    ]);
+  test("mtu lock is the last three tokens", () => {
+    expect(actionCommand({ op: "route-replace", route: { family: 6, table: "211", dst: "default", via: W6, mtu: 1280 } }).slice(-3)).toEqual(["mtu", "lock", "1280"]);
+    expect(actionCommand({ op: "route-replace", route: { family: 6, table: "211", dst: "default", via: W6 } })).not.toContain("mtu");
+  });
+
+  test("actionText is what an operator would type, ip -6 for IPv6", () => {
+    expect(actionText({ op: "route-replace", route: { family: 6, table: "211", dst: "default", via: W6 } })).toBe(`ip -6 route replace default via ${W6} table 211 proto 211`);
+    expect(actionText({ op: "rule-del", rule: { ...lookup211, family: 6 } })).toBe("ip -6 rule del pref 5250 lookup 211");
+    expect(actionText({ op: "rule-add", rule: lookup211 })).toBe("ip rule add pref 5250 lookup 211");
+  });
+});
+
+describe("known bugs (src/modes/warp/diff.ts)", () => {
+  // IPv4 keeps several routes to one destination with different metrics, and `ip -json` lists
+  // them by metric: dockernet's (metric 0) first, then e.g. `ip route add default via X table 211
+  // metric 5`. diffNetns keeps only the last route per slot (the Map in diffNetns), so dockernet's
+  // correct route is "replaced" on every verify (a no-op, reported as drift forever) and the
+  // foreign route is never removed.
+  test("a second route to the same destination does not hide dockernet's correct one", () => {
+    const want = desired(["0.0.0.0/0"]);
+    const routes = parseRoutes([
+      { dst: "default", gateway: W, dev: "eth0", protocol: "211", flags: [] },
+      { dst: "default", gateway: "172.20.0.9", dev: "eth0", metric: 5, flags: [] },
+    ]).map((route) => routeFromJson(4, "211", route));
+    expect(ops(diffNetns(want, { 4: { rules: want.rules, routes } }))).not.toContain(`ip route replace default via ${W} table 211 proto 211`);
   });
 });

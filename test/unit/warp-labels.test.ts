@@ -39,7 +39,13 @@ describe("matchGlob", () => {
 
 describe("warp labels", () => {
   test("label names under a prefix", () => {
-    expect(labelNames("io.example")).toEqual({ target: "io.example.target", network: "io.example.network", routes: "io.example.routes" });
+    expect(labelNames("io.example")).toEqual({
+      target: "io.example.target",
+      network: "io.example.network",
+      routes: "io.example.routes",
+      onDown: "io.example.on_down",
+      mtu: "io.example.mtu",
+    });
   });
 
   test("a target's labels, validated", () => {
@@ -57,6 +63,24 @@ describe("warp labels", () => {
     expect(() => parseTargetLabels("app", { "network.warp.target": "warp-1", "network.warp.routes": " , " }, "network.warp")).toThrow(
       "container app: label network.warp.routes: no rule given",
     );
+  });
+
+  test("on_down and mtu: what the target does while its gateway is down, and its MTU lock", () => {
+    const parse = (labels: Record<string, string>) => parseTargetLabels("app", { "network.warp.target": "warp-1", ...labels }, "network.warp");
+    expect(parse({})).toEqual({ target: "warp-1" });
+    expect(parse({ "network.warp.on_down": "restore", "network.warp.mtu": "1280" })).toEqual({ target: "warp-1", onDown: "restore", mtu: 1280 });
+    expect(parse({ "network.warp.on_down": "block", "network.warp.mtu": "0" })).toEqual({ target: "warp-1", onDown: "block", mtu: 0 });
+    expect(parse({ "network.warp.mtu": "576" }).mtu).toBe(576);
+    expect(parse({ "network.warp.mtu": "9216" }).mtu).toBe(9216);
+  });
+
+  test("bad on_down and mtu labels name container, label and value", () => {
+    const parse = (labels: Record<string, string>) => () => parseTargetLabels("app", { "network.warp.target": "warp-1", ...labels }, "network.warp");
+    expect(parse({ "network.warp.on_down": "Restore" })).toThrow('container app: label network.warp.on_down: "Restore" is not one of block, restore');
+    expect(parse({ "network.warp.mtu": "1280 " })).toThrow('container app: label network.warp.mtu: "1280 " is not an MTU (a number)');
+    expect(parse({ "network.warp.mtu": "-1" })).toThrow('container app: label network.warp.mtu: "-1" is not an MTU (a number)');
+    expect(parse({ "network.warp.mtu": "575" })).toThrow("container app: label network.warp.mtu: 575 is not an MTU between 576 and 9216 (or 0 for none)");
+    expect(parse({ "network.warp.mtu": "9217" })).toThrow(LabelError);
   });
 
   test("the warp container's own network preference", () => {

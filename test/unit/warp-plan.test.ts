@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { planTarget, type TargetPlan } from "../../src/modes/warp/plan.ts";
-import { container, net, warpConfig } from "./_warp-fixtures.ts";
+import { container, desired, net, warpConfig } from "./_warp-fixtures.ts";
 
 const config = warpConfig();
 const warp = container("warp-1", { networks: [net("edge", "172.20.0.3")] });
@@ -22,7 +22,8 @@ describe("planTarget: choosing the network", () => {
       warp: "warp-1",
       network: "edge",
       via: "172.20.0.3",
-      rules: config.routes,
+      onDown: "block",
+      desired: desired(["0.0.0.0/0"]),
     });
   });
 
@@ -79,31 +80,6 @@ describe("planTarget: choosing the network", () => {
   });
 });
 
-describe("planTarget: a gateway that is down restores Docker's route", () => {
-  test("warp container missing", () => {
-    expect(planTarget(target(), undefined, config)).toEqual({
-      kind: "restore",
-      target: { id: target().id, name: "app", pid: 4242 },
-      warp: "warp-1",
-      reason: "warp container warp-1 does not exist",
-    });
-  });
-
-  test("warp container stopped", () => {
-    const stopped = container("warp-1", { running: false, networks: [net("edge", "172.20.0.3")] });
-    expect(planTarget(target(), stopped, config)).toMatchObject({ kind: "restore", reason: "warp container warp-1 is not running" });
-  });
-
-  test("warp container without an IPv4 address on the shared network", () => {
-    const v6only = container("warp-1", { networks: [net("edge")] });
-    expect(planTarget(target(), v6only, config)).toMatchObject({
-      kind: "restore",
-      warp: "warp-1",
-      reason: "warp container warp-1 has no IPv4 address on edge",
-    });
-  });
-});
-
 describe("planTarget: targets that cannot be routed", () => {
   test("a target label that does not match warp.container_pattern", () => {
     const app = target({ "network.warp.target": "gateway" });
@@ -132,13 +108,9 @@ describe("planTarget: targets that cannot be routed", () => {
     }
   });
 
-  test("IPv6 and port rules are refused, naming the rule", () => {
-    for (const rule of ["::/0", "10.0.0.0/8:tcp:80-443", "10.0.0.0/8:udp"]) {
-      const error = errorOf(planTarget(target({ "network.warp.routes": `192.168.0.0/16,${rule}` }), warp, config));
-      expect(error).toContain(`route rule ${JSON.stringify(rule)}`);
-      expect(error).toContain("only IPv4 destination rules");
-    }
-    expect(errorOf(planTarget(target(), warp, warpConfig({ routes: ["0.0.0.0/0", "2001:db8::/32"] })))).toContain('"2001:db8::/32"');
+  test("too many port rules is an error naming the container", () => {
+    const rules = Array.from({ length: 31 }, (_, index) => `10.0.0.0/8:tcp:${index + 1}`).join(",");
+    expect(errorOf(planTarget(target({ "network.warp.routes": rules }), warp, config))).toBe("container app: 31 port rules for IPv4; at most 30");
   });
 });
 
@@ -156,7 +128,7 @@ describe("planTarget: labels", () => {
 
   test("a 10 kB label value gives a short error", () => {
     const huge = "a".repeat(10_240);
-    for (const label of ["network.warp.target", "network.warp.network", "network.warp.routes"]) {
+    for (const label of ["network.warp.target", "network.warp.network", "network.warp.routes", "network.warp.on_down", "network.warp.mtu"]) {
       const error = errorOf(planTarget(target({ [label]: huge }), warp, config));
       expect(error).toContain(`label ${label}`);
       expect(error.length).toBeLessThan(400);
@@ -179,7 +151,7 @@ describe("planTarget: labels", () => {
       labels: { "io.example.warp.target": "warp-1", "io.example.warp.routes": "10.0.0.0/8", "network.warp.routes": "::/0" },
       networks: [net("edge", "172.20.0.2")],
     });
-    expect(planTarget(app, warp, custom)).toMatchObject({ kind: "route", rules: [{ cidr: "10.0.0.0/8" }] });
+    expect(planTarget(app, warp, custom)).toMatchObject({ kind: "route", desired: desired(["10.0.0.0/8"]) });
     expect(errorOf(planTarget(target(), warp, custom))).toBe("container app: no io.example.warp.target label");
   });
 
@@ -195,7 +167,7 @@ describe("planTarget: labels", () => {
   test("route rules from the label replace the configured ones", () => {
     const plan = planTarget(target({ "network.warp.routes": " 10.1.2.3/8 , 192.168.7.7 ," }), warp, warpConfig({ routes: ["172.16.0.0/12"] }));
     if (plan.kind !== "route") throw new Error(JSON.stringify(plan));
-    expect(plan.rules.map((rule) => rule.cidr)).toEqual(["10.0.0.0/8", "192.168.7.7/32"]);
+    expect(plan.desired.routes.map((route) => route.dst)).toEqual(["10.0.0.0/8", "192.168.7.7"]);
   });
 
   test("a custom container_pattern with ? matches one character", () => {

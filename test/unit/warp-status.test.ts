@@ -1,139 +1,190 @@
 import { describe, expect, test } from "bun:test";
-import { diffNetns, type NetnsState } from "../../src/modes/warp/diff.ts";
+import { diffNetns, type FamilyState, type NetnsState } from "../../src/modes/warp/diff.ts";
+import { routeFromJson, ruleFromJson, type Family, type RuleSpec } from "../../src/modes/warp/netns-spec.ts";
 import type { TargetPlan } from "../../src/modes/warp/plan.ts";
-import { formatDryRun, formatStatusTable } from "../../src/modes/warp/render.ts";
 import { statusRow, type Inspection } from "../../src/modes/warp/status.ts";
-import { routePlan } from "./_warp-fixtures.ts";
+import { parseRoutes, parseRules } from "../../src/net/ip-json.ts";
+import { blockPlan, desired, restorePlan, routePlan, stateOf } from "./_warp-fixtures.ts";
 
 const longId = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const app = { id: longId, name: "app", pid: 4242 };
-const plan = { ...routePlan(["0.0.0.0/0", "10.0.0.0/8"]), target: app };
-const restore: TargetPlan = { kind: "restore", target: app, warp: "warp-1", reason: "warp container warp-1 is not running" };
+const routed = { ...routePlan(["0.0.0.0/0", "10.0.0.0/8"]), target: app };
+const blocked = { ...blockPlan(["0.0.0.0/0", "10.0.0.0/8"]), target: app };
+const restore = { ...restorePlan(), target: app };
 
-const rules = [
-  { priority: 5210, table: "main", suppressPrefixLength: 0 },
-  { priority: 5211, table: "211" },
-];
-const routed: NetnsState = {
-  rules,
-  routes: [
-    { dst: "10.0.0.0/8", gateway: "172.20.0.3", protocol: "211" },
-    { dst: "default", gateway: "172.20.0.3", protocol: "211" },
-  ],
-};
-const empty: NetnsState = { rules: [{ priority: 0, table: "local" }], routes: [] };
-
-/** What inspectTargets would build for a plan and a namespace. */
-function inspect(target: TargetPlan, state: NetnsState): Inspection {
-  return { plan: target, state, actions: diffNetns(target, state) };
+/** A family's state as readNetns builds it from `ip -json rule show` and `ip -json route show table 211/212`. */
+function read(family: Family, rules: string, table211 = "[]", table212 = "[]"): FamilyState {
+  return {
+    rules: parseRules(JSON.parse(rules)).flatMap((rule) => ruleFromJson(family, rule) ?? []) as RuleSpec[],
+    routes: [
+      ...parseRoutes(JSON.parse(table211)).map((route) => routeFromJson(family, "211", route)),
+      ...parseRoutes(JSON.parse(table212)).map((route) => routeFromJson(family, "212", route)),
+    ],
+  };
 }
 
-describe("statusRow", () => {
-  test("ok: the namespace holds what the plan wants", () => {
-    expect(statusRow(inspect(plan, routed))).toEqual({
+// What iproute2 6.1 prints in a namespace dockernet routed (rules include Docker's own).
+const dockerRules = '{"priority":0,"src":"all","table":"local"},{"priority":32766,"src":"all","table":"main"},{"priority":32767,"src":"all","table":"default"}';
+const ourRules = '{"priority":5210,"src":"all","table":"main","suppress_prefixlen":0},{"priority":5250,"src":"all","table":"211"}';
+const viaRoutes =
+  '[{"dst":"default","gateway":"172.20.0.3","dev":"eth0","protocol":"211","flags":[]},' +
+  '{"dst":"10.0.0.0/8","gateway":"172.20.0.3","dev":"eth0","protocol":"211","flags":[]}]';
+const unreachableRoutes = '[{"type":"unreachable","dst":"default","protocol":"211","flags":[]},{"type":"unreachable","dst":"10.0.0.0/8","protocol":"211","flags":[]}]';
+const realRouted: NetnsState = { 4: read(4, `[${dockerRules},${ourRules}]`, viaRoutes) };
+const realBlocked: NetnsState = { 4: read(4, `[${dockerRules},${ourRules}]`, unreachableRoutes) };
+const empty: NetnsState = { 4: read(4, `[${dockerRules}]`) };
+
+/** What inspectTargets would build for a plan and a namespace. */
+function inspect(plan: TargetPlan, state: NetnsState): Inspection {
+  return { plan, state, actions: plan.kind === "error" ? [] : diffNetns(plan.desired, state) };
+}
+
+describe("statusRow: routed", () => {
+  test("ok: the namespace holds what the plan wants; the kill switch is armed", () => {
+    expect(statusRow(inspect(routed, realRouted))).toEqual({
       target: "app",
       id: "0123456789ab",
       pid: 4242,
       warp: "warp-1",
       network: "edge",
       via: "172.20.0.3",
-      routes: ["10.0.0.0/8 via 172.20.0.3", "default via 172.20.0.3"],
+      via6: null,
+      routes: ["default via 172.20.0.3 table 211", "10.0.0.0/8 via 172.20.0.3 table 211"],
+      rules: ["5210 suppress_prefixlength 0 lookup main", "5250 lookup 211"],
+      killSwitch: "armed",
       state: "ok",
-      pending: [],
+      drift: [],
     });
   });
 
-  test("missing: nothing of dockernet's is in the namespace yet", () => {
-    const row = statusRow(inspect(plan, empty));
-    expect(row).toMatchObject({ state: "missing", via: null, routes: [] });
-    expect(row.pending).toHaveLength(4);
+  test("a route plan whose target restores on gateway down: kill switch off", () => {
+    expect(statusRow(inspect({ ...routed, onDown: "restore" }, realRouted))).toMatchObject({ killSwitch: "off", state: "ok" });
   });
 
-  test("stale: dockernet's routes point at an old gateway", () => {
-    const old: NetnsState = { rules, routes: [{ dst: "default", gateway: "172.20.0.9", protocol: "211" }] };
-    const row = statusRow(inspect(plan, old));
-    expect(row).toMatchObject({ state: "stale", via: "172.20.0.9", routes: ["default via 172.20.0.9"] });
-    expect(row.pending).toContainEqual({ op: "route-replace", dst: "default", via: "172.20.0.3" });
+  test("missing: nothing of dockernet's in the namespace; drift lists every command", () => {
+    const row = statusRow(inspect(routed, empty));
+    expect(row).toMatchObject({ state: "missing", via: null, routes: [], rules: [] });
+    expect(row.drift).toEqual([
+      "ip route replace default via 172.20.0.3 table 211 proto 211",
+      "ip route replace 10.0.0.0/8 via 172.20.0.3 table 211 proto 211",
+      "ip rule add pref 5210 suppress_prefixlength 0 lookup main",
+      "ip rule add pref 5250 lookup 211",
+    ]);
+  });
+
+  test("stale: a route through an old gateway, repaired in place", () => {
+    const old: NetnsState = { 4: read(4, `[${ourRules}]`, viaRoutes.replaceAll("172.20.0.3", "172.20.0.9")) };
+    const row = statusRow(inspect(routed, old));
+    expect(row).toMatchObject({ state: "stale", via: "172.20.0.9" });
+    expect(row.drift).toEqual([
+      "ip route replace default via 172.20.0.3 table 211 proto 211",
+      "ip route replace 10.0.0.0/8 via 172.20.0.3 table 211 proto 211",
+    ]);
+  });
+
+  test("stale: a rule deleted by hand, and a stray rule and route of ours", () => {
+    const state: NetnsState = {
+      4: read(
+        4,
+        `[{"priority":0,"src":"all","table":"local"},{"priority":5221,"src":"all","ipproto":"udp","dport":53,"table":"212"},{"priority":5250,"src":"all","table":"211"}]`,
+        viaRoutes,
+        '[{"dst":"default","gateway":"172.20.0.3","dev":"eth0","protocol":"211","flags":[]}]',
+      ),
+    };
+    const row = statusRow(inspect(routed, state));
+    expect(row.state).toBe("stale");
+    expect(row.rules).toEqual(["5221 ipproto udp dport 53 lookup 212", "5250 lookup 211"]);
+    expect(row.drift).toEqual([
+      "ip rule add pref 5210 suppress_prefixlength 0 lookup main",
+      "ip rule del pref 5221 ipproto udp dport 53 lookup 212",
+      "ip route del default table 212",
+    ]);
   });
 
   test("stale: only dockernet's rules are left", () => {
-    expect(statusRow(inspect(plan, { rules, routes: [] })).state).toBe("stale");
-  });
-
-  test("restore with leftovers is stale; without, ok, and the detail says why", () => {
-    expect(statusRow(inspect(restore, routed))).toMatchObject({
-      state: "stale",
-      network: null,
-      detail: "warp container warp-1 is not running; Docker's own route in use",
-    });
-    expect(statusRow(inspect(restore, empty))).toMatchObject({ state: "ok", via: null, detail: expect.stringContaining("not running") });
-  });
-
-  test("error: the namespace could not be read, or the plan failed", () => {
-    expect(statusRow({ plan, actions: [], error: "cannot read routes: Cannot open network namespace" })).toMatchObject({
-      state: "error",
-      detail: "cannot read routes: Cannot open network namespace",
-      routes: [],
-      via: null,
-    });
-    const failed: TargetPlan = { kind: "error", target: app, error: "container app: no network.warp.target label" };
-    expect(statusRow({ plan: failed, actions: [], error: failed.error })).toMatchObject({ state: "error", warp: null, network: null });
+    expect(statusRow(inspect(routed, { 4: read(4, `[${ourRules}]`) })).state).toBe("stale");
   });
 
   test("via is the default route's gateway, else the first route's", () => {
-    const noDefault: NetnsState = { rules, routes: [{ dst: "10.0.0.0/8", gateway: "172.20.0.5" }, { dst: "8.8.8.8", gateway: "172.20.0.6" }] };
-    expect(statusRow(inspect({ ...plan, rules: [] }, noDefault)).via).toBe("172.20.0.5");
-    const blackhole: NetnsState = { rules, routes: [{ type: "blackhole", dst: "10.9.0.0/16" }] };
-    expect(statusRow(inspect(plan, blackhole))).toMatchObject({ via: null, routes: ["10.9.0.0/16"] });
+    const plan = { ...routePlan(["10.0.0.0/8", "8.8.8.8"]), target: app };
+    const state: NetnsState = {
+      4: read(4, `[${ourRules}]`, '[{"dst":"10.0.0.0/8","gateway":"172.20.0.5","protocol":"211"},{"dst":"8.8.8.8","gateway":"172.20.0.6","protocol":"211"}]'),
+    };
+    expect(statusRow(inspect(plan, state)).via).toBe("172.20.0.5");
   });
 });
 
-describe("formatStatusTable", () => {
-  test("a header and one aligned line per target, details under the table", () => {
-    const rows = [statusRow(inspect(plan, routed)), statusRow({ ...inspect(restore, empty), plan: { ...restore, target: { ...app, name: "worker-long-name" } } })];
-    const lines = formatStatusTable(rows).split("\n");
-    expect(lines[0]?.split(/\s+/)).toEqual(["TARGET", "WARP", "NETWORK", "VIA", "ROUTES", "STATE"]);
-    expect(lines[1]?.split(/\s+/)).toEqual(["app", "warp-1", "edge", "172.20.0.3", "10.0.0.0/8,default", "ok"]);
-    expect(lines[2]?.split(/\s+/)).toEqual(["worker-long-name", "warp-1", "-", "-", "-", "ok"]);
-    expect(lines[0]?.indexOf("WARP")).toBe(lines[1]?.indexOf("warp-1"));
-    expect(lines.slice(3)).toEqual(["", "worker-long-name: warp container warp-1 is not running; Docker's own route in use"]);
-    for (const line of lines) expect(line).toBe(line.trimEnd());
+describe("statusRow: IPv6", () => {
+  test("IPv6 routes and rules carry -6, via6 is the IPv6 default's gateway", () => {
+    const plan = { ...routed, desired: desired(["0.0.0.0/0"], { ipv6: true, via6: "fd00::3" }) };
+    const row = statusRow(inspect(plan, stateOf(plan.desired)));
+    expect(row).toMatchObject({ via: "172.20.0.3", via6: "fd00::3", state: "ok" });
+    expect(row.routes).toEqual(["default via 172.20.0.3 table 211", "-6 default via fd00::3 table 211"]);
+    expect(row.rules).toEqual(["5210 suppress_prefixlength 0 lookup main", "5250 lookup 211", "-6 5210 suppress_prefixlength 0 lookup main", "-6 5250 lookup 211"]);
   });
 
-  test("no targets", () => {
-    expect(formatStatusTable([])).toContain("no target containers");
+  test("drift in IPv6 reads as ip -6 commands", () => {
+    const plan = { ...routed, desired: desired(["0.0.0.0/0"], { ipv6: true }) };
+    const state = stateOf(desired(["0.0.0.0/0"], { ipv6: true, via6: "fd00::9" }));
+    const row = statusRow(inspect(plan, state));
+    expect(row).toMatchObject({ state: "stale", via6: "fd00::9" });
+    expect(row.drift).toEqual(["ip -6 route replace unreachable default table 211 proto 211"]);
   });
 });
 
-describe("formatDryRun", () => {
-  test("the nsenter commands that would run, per target", () => {
-    expect(formatDryRun([inspect(plan, empty)])).toBe(
-      [
-        "app (pid 4242): via warp-1 172.20.0.3 on edge",
-        "  nsenter -t 4242 -n ip route replace default via 172.20.0.3 table 211 proto 211",
-        "  nsenter -t 4242 -n ip route replace 10.0.0.0/8 via 172.20.0.3 table 211 proto 211",
-        "  nsenter -t 4242 -n ip rule add pref 5210 lookup main suppress_prefixlength 0",
-        "  nsenter -t 4242 -n ip rule add pref 5211 lookup 211",
-      ].join("\n"),
-    );
+describe("statusRow: gateway down", () => {
+  test("blocked and in force: the kill switch is engaged, no gateway", () => {
+    expect(statusRow(inspect(blocked, realBlocked))).toEqual({
+      target: "app",
+      id: "0123456789ab",
+      pid: 4242,
+      warp: "warp-1",
+      network: null,
+      via: null,
+      via6: null,
+      routes: ["default unreachable table 211", "10.0.0.0/8 unreachable table 211"],
+      rules: ["5210 suppress_prefixlength 0 lookup main", "5250 lookup 211"],
+      killSwitch: "engaged",
+      state: "ok",
+      drift: [],
+      detail: "warp container warp-1 is not running; kill switch engaged: routed destinations are unreachable",
+    });
   });
 
-  test("up to date, restore and error lines", () => {
-    const output = formatDryRun([
-      inspect(plan, routed),
-      inspect({ ...restore, target: { ...app, name: "db", pid: 77 } }, { rules, routes: [] }),
-      { plan: { ...plan, target: { ...app, name: "web", pid: 9 } }, actions: [], error: "Cannot open network namespace" },
-    ]);
-    expect(output.split("\n")).toEqual([
-      "app (pid 4242): up to date (via warp-1 172.20.0.3 on edge)",
-      "db (pid 77): warp container warp-1 is not running",
-      "  nsenter -t 77 -n ip rule del pref 5211",
-      "  nsenter -t 77 -n ip rule del pref 5210",
-      "web (pid 9): error: Cannot open network namespace",
-    ]);
+  test("blocked but still routed through the old gateway: stale, with the replaces that block it", () => {
+    const row = statusRow(inspect(blocked, realRouted));
+    expect(row).toMatchObject({ state: "stale", killSwitch: "engaged", via: "172.20.0.3" });
+    expect(row.drift).toEqual(["ip route replace unreachable default table 211 proto 211", "ip route replace unreachable 10.0.0.0/8 table 211 proto 211"]);
   });
 
-  test("no targets", () => {
-    expect(formatDryRun([])).toBe("no target containers: nothing to do");
+  test("blocked with nothing in place is missing", () => {
+    expect(statusRow(inspect(blocked, empty))).toMatchObject({ state: "missing", killSwitch: "engaged" });
+  });
+
+  test("restore: off; with leftovers stale, without ok, and the detail says why", () => {
+    const leftovers = statusRow(inspect(restore, realRouted));
+    expect(leftovers).toMatchObject({ state: "stale", network: null, killSwitch: "off", detail: "warp container warp-1 is not running; Docker's own route in use" });
+    expect(leftovers.drift).toEqual([
+      "ip rule del pref 5210 suppress_prefixlength 0 lookup main",
+      "ip rule del pref 5250 lookup 211",
+      "ip route del default table 211",
+      "ip route del 10.0.0.0/8 table 211",
+    ]);
+    expect(statusRow(inspect(restore, empty))).toMatchObject({ state: "ok", via: null, killSwitch: "off", drift: [], detail: expect.stringContaining("not running") });
+  });
+});
+
+describe("statusRow: errors", () => {
+  test("the namespace could not be read, or the plan failed", () => {
+    expect(statusRow({ plan: routed, actions: [], error: "cannot read routes: Cannot open network namespace" })).toMatchObject({
+      state: "error",
+      detail: "cannot read routes: Cannot open network namespace",
+      routes: [],
+      rules: [],
+      via: null,
+      killSwitch: "armed",
+    });
+    const failed: TargetPlan = { kind: "error", target: app, error: "container app: no network.warp.target label" };
+    expect(statusRow({ plan: failed, actions: [], error: failed.error })).toMatchObject({ state: "error", warp: null, network: null, killSwitch: null, drift: [] });
   });
 });

@@ -60,8 +60,11 @@ export function actionCommand(action: NetnsAction): string[] {
       const target = via ? [dst, "via", via] : ["unreachable", dst];
       return ["route", "replace", ...target, "table", table, "proto", warpProto, ...(mtu ? ["mtu", "lock", String(mtu)] : [])];
     }
-    case "route-del":
-      return ["route", "del", ...(action.route.via ? [] : ["unreachable"]), action.route.dst, "table", action.route.table];
+    case "route-del": {
+      // Without a type `ip route del` matches a route of any type; the metric tells routes to one destination apart.
+      const { dst, table, metric } = action.route;
+      return ["route", "del", dst, "table", table, ...(metric ? ["metric", String(metric)] : [])];
+    }
     case "rule-add":
     case "rule-del":
       return ["rule", action.op === "rule-add" ? "add" : "del", "pref", String(action.rule.priority), ...ruleMatch(action.rule), "lookup", action.rule.table];

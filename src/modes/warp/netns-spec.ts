@@ -25,6 +25,10 @@ export interface RouteSpec {
   dst: string;
   via?: string;
   mtu?: number;
+  /** Only read from real tables: a metric other than the family's default (0, or 1024 for IPv6). */
+  metric?: number;
+  /** Only read from real tables: a route that is neither `via` nor `unreachable` (`throw`, `dev eth0`...). */
+  other?: string;
 }
 
 /** A policy rule at one of dockernet's priorities. */
@@ -47,12 +51,13 @@ function range(ports: PortRange): string {
 
 /** The identity of a route: one per table and destination. */
 export function routeSlot(route: RouteSpec): string {
-  return `${route.family} ${route.table} ${route.dst}`;
+  return `${route.family} ${route.table} ${route.dst}${route.metric ? ` metric ${route.metric}` : ""}`;
 }
 
 /** Everything that matters about a route, as text that compares equal when the routes are equal. */
 export function routeKey(route: RouteSpec): string {
-  return `${route.dst} ${route.via ? `via ${route.via}` : "unreachable"} table ${route.table}${route.mtu ? ` mtu lock ${route.mtu}` : ""}`;
+  const target = route.via ? `via ${route.via}` : (route.other ?? "unreachable");
+  return `${route.dst} ${target} table ${route.table}${route.metric ? ` metric ${route.metric}` : ""}${route.mtu ? ` mtu lock ${route.mtu}` : ""}`;
 }
 
 /** The selector tokens of a rule (between `pref N` and `lookup T`). */
@@ -86,7 +91,8 @@ export function ruleFromJson(family: Family, rule: IpRule): RuleSpec | undefined
   if (rule.priority < priority.first || rule.priority > priority.last) return undefined;
   const raw = rule.raw;
   const spec: RuleSpec = { family, priority: rule.priority, table: rule.table };
-  if (typeof raw.dst === "string" && typeof raw.dstlen === "number") spec.to = `${raw.dst}/${raw.dstlen}`;
+  // `ip` leaves out `dstlen` for a full-length prefix (one host).
+  if (typeof raw.dst === "string") spec.to = `${raw.dst}/${typeof raw.dstlen === "number" ? raw.dstlen : family === 4 ? 32 : 128}`;
   if (raw.ipproto === "tcp" || raw.ipproto === "udp") spec.ipproto = raw.ipproto;
   const sport = portRange(raw.sport_start, raw.sport_end, raw.sport);
   if (sport) spec.sport = sport;
@@ -99,7 +105,14 @@ export function ruleFromJson(family: Family, rule: IpRule): RuleSpec | undefined
 /** A route of `ip -json route show table T` in spec form. `ip -json` does not say whether an MTU is locked; dockernet only installs locked ones. */
 export function routeFromJson(family: Family, table: string, route: IpRoute): RouteSpec {
   const spec: RouteSpec = { family, table, dst: route.dst };
-  if (route.type !== "unreachable" && route.gateway) spec.via = route.gateway;
+  if (route.type === "unreachable") {
+    // the kill switch's form
+  } else if (route.gateway && (route.type ?? "unicast") === "unicast") {
+    spec.via = route.gateway;
+  } else {
+    spec.other = route.type && route.type !== "unicast" ? route.type : `dev ${route.dev ?? "?"}`;
+  }
   if (route.mtu) spec.mtu = route.mtu;
+  if (route.metric && !(family === 6 && route.metric === 1024)) spec.metric = route.metric;
   return spec;
 }
