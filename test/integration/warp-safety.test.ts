@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import Docker from "dockerode";
 import { Daemon, dockernet, waitFor } from "../support/dockernet.ts";
 import { TestEngine } from "../support/engine.ts";
-import { canFetch, fetchFrom, startOutside } from "../support/outside.ts";
+import { canFetch, fetchFrom, startOutside, startWan } from "../support/outside.ts";
 import { dockernetRules, nextHop, warpRoutes } from "../support/routing.ts";
 
 setDefaultTimeout(120_000);
@@ -68,6 +68,21 @@ describe("kill switch", () => {
     expect(await nextHop(app, "192.0.2.1")).toBe("10.80.3.1");
     await dockernet(engine, ["warp", "--once"]);
     expect(await nextHop(app, "192.0.2.1")).toBe("unreachable");
+  });
+});
+
+describe("the start window", () => {
+  test("the remedy: a target only on an internal network reaches nothing beyond the engine until routed through warp", async () => {
+    await using wan = await startWan(engine);
+    const inside = await engine.network("inside", { subnet: "10.80.9.0/24", internal: true });
+    const uplink = await engine.network("uplink", { subnet: "10.80.10.0/24" });
+    const warp = await engine.run("warp-1", { network: [inside.name, uplink.name] });
+    const bridged = await engine.run("bridged", { network: uplink.name });
+    const app = await engine.run("app", { network: inside.name, labels: target("warp-1") });
+    expect(await canFetch(bridged, wan.url)).toBe(true); // control: Docker forwards a bridge network out
+    expect(await canFetch(app, wan.url)).toBe(false); // before dockernet: nothing leaves an internal network
+    expect((await dockernet(engine, ["warp", "--once"])).code).toBe(0);
+    expect(await nextHop(app, "198.51.100.2")).toBe(await warp.ip(inside.name));
   });
 });
 

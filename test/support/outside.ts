@@ -55,3 +55,36 @@ export async function fetchFrom(container: TestContainer, url: string): Promise<
 export async function canFetch(container: TestContainer, url: string): Promise<boolean> {
   return (await fetchFrom(container, url)).code === 0;
 }
+
+/**
+ * A host beyond the engine: namespace `<engine>-wan`, joined to the engine's namespace by a veth
+ * pair (198.51.100.1 on the engine side, 198.51.100.2 on the far side), serving
+ * http://198.51.100.2:8080/. Traffic from containers reaches it only if Docker forwards it out.
+ */
+export async function startWan(engine: TestEngine): Promise<Outside> {
+  const ip = (await which("ip")) ?? "ip";
+  const busybox = (await which("busybox")) ?? "busybox";
+  const wan = `${engine.name}-wan`;
+  const link = `${engine.name.slice(0, 8)}wan`;
+  await exec(ip, ["netns", "delete", wan], { allowFail: true });
+  await exec(ip, ["netns", "add", wan]);
+  await exec(ip, ["-n", engine.name, "link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", wan]);
+  await exec(ip, ["-n", engine.name, "addr", "add", "198.51.100.1/24", "dev", link]);
+  await exec(ip, ["-n", engine.name, "link", "set", link, "up"]);
+  for (const args of [["addr", "add", "198.51.100.2/24", "dev", "eth0"], ["link", "set", "eth0", "up"], ["link", "set", "lo", "up"], ["route", "add", "default", "via", "198.51.100.1"]]) {
+    await exec(ip, ["-n", wan, ...args]);
+  }
+  const dir = await mkdtemp(join(tmpdir(), "dockernet-wan-"));
+  await writeFile(join(dir, "index.html"), "wan\n");
+  const server: ChildProcess = spawn("nsenter", [`--net=/run/netns/${wan}`, busybox, "httpd", "-f", "-p", "198.51.100.2:8080", "-h", dir], { stdio: "ignore" });
+  await sleep(200);
+  return {
+    url: "http://198.51.100.2:8080/",
+    hostExec: (args: string[]) => exec("nsenter", [`--net=/run/netns/${engine.name}`, ...args], { allowFail: true, timeoutMs: 20_000 }),
+    async [Symbol.asyncDispose]() {
+      server.kill("SIGKILL");
+      await exec(ip, ["netns", "delete", wan], { allowFail: true });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
