@@ -99,15 +99,15 @@ describe("desiredNetns: port rules", () => {
       routes: [{ family: 4, table: "212", dst: "default", via: W }],
       rules: [
         suppressMain,
-        { family: 4, priority: 5220, ipproto: "tcp", dport: { lo: 443, hi: 443 }, table: "212" },
-        { family: 4, priority: 5221, to: "10.0.0.0/8", ipproto: "udp", dport: { lo: 53, hi: 60 }, table: "212" },
+        { family: 4, priority: 5220, ipproto: "tcp", dport: { lo: 443, hi: 443 }, table: "212", origin: "0.0.0.0/0:tcp:443" },
+        { family: 4, priority: 5221, to: "10.0.0.0/8", ipproto: "udp", dport: { lo: 53, hi: 60 }, table: "212", origin: "10.0.0.0/8:udp:53-60" },
       ],
       families: [4],
     });
   });
 
   test("a protocol without ports matches every port", () => {
-    expect(desired(["10.0.0.0/8:udp"]).rules[1]).toEqual({ family: 4, priority: 5220, to: "10.0.0.0/8", ipproto: "udp", table: "212" });
+    expect(desired(["10.0.0.0/8:udp"]).rules[1]).toEqual({ family: 4, priority: 5220, to: "10.0.0.0/8", ipproto: "udp", table: "212", origin: "10.0.0.0/8:udp" });
   });
 
   test("with destination rules: port rules first (5220..), table 211 last (5250)", () => {
@@ -127,7 +127,7 @@ describe("desiredNetns: port rules", () => {
     const routed = desired(["0.0.0.0/0:tcp:443"], { ipv6: true, via6: W6 });
     expect(routed.rules.filter((rule) => rule.family === 6)).toEqual([
       { family: 6, priority: 5210, suppressDefault: true, table: "main" },
-      { family: 6, priority: 5220, ipproto: "tcp", dport: { lo: 443, hi: 443 }, table: "212" },
+      { family: 6, priority: 5220, ipproto: "tcp", dport: { lo: 443, hi: 443 }, table: "212", origin: "0.0.0.0/0:tcp:443" },
     ]);
     expect(routed.routes.filter((route) => route.family === 6)).toEqual([{ family: 6, table: "212", dst: "default", via: W6 }]);
     expect(desired(["0.0.0.0/0:tcp:443"], { ipv6: true }).routes.filter((route) => route.family === 6)).toEqual([{ family: 6, table: "212", dst: "default" }]);

@@ -65,7 +65,9 @@ async function execute(target: { pid: number; name: string }, family: Family, ac
     if (alreadyTrue(action, error, before)) {
       log.trace("route unchanged", { container: name, pid, command });
     } else if (error) {
-      result.failures.push(`${command}: ${error}`);
+      // Port rules need ipproto/dport support (Linux and iproute2 4.17+): name the rule that asked for it.
+      const origin = "rule" in action && action.rule.origin ? ` (route rule ${JSON.stringify(action.rule.origin)})` : "";
+      result.failures.push(`${command}${origin}: ${error}`);
       log.error("route change failed", { container: name, pid, command, result: error });
     } else {
       result.changed.push(action);

@@ -79,7 +79,7 @@ export function desiredNetns(input: DesiredInput): NetnsDesired {
     ranges.forEach((range, index) => rules.push({ family, priority: priority.published + index, ipproto: range.ipproto, sport: range.ports, table: "main" }));
     rules.push({ family, priority: priority.suppressMain, suppressDefault: true, table: "main" });
     portRules.forEach((rule, index) => {
-      const spec: RuleSpec = { family, priority: priority.portRules + index, ipproto: rule.proto, table: warpTables.ports };
+      const spec: RuleSpec = { family, priority: priority.portRules + index, ipproto: rule.proto, table: warpTables.ports, origin: rule.text };
       if (!isDefault(rule.cidr)) spec.to = rule.cidr;
       if (rule.ports) spec.dport = rule.ports;
       rules.push(spec);

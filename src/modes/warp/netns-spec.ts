@@ -43,6 +43,8 @@ export interface RuleSpec {
   /** `suppress_prefixlength 0`: the table without its default routes. */
   suppressDefault?: boolean;
   table: string;
+  /** The route rule this policy rule implements, for error messages (not part of its identity). */
+  origin?: string;
 }
 
 function range(ports: PortRange): string {
