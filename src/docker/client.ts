@@ -79,6 +79,13 @@ export function connectionError(connection: DockerConnection, error: unknown): D
     });
   }
   const message = error instanceof Error ? error.message : String(error);
+  if (connection.protocol === "ssh" && /verification failed|Host denied/i.test(message)) {
+    return new DockernetError(`the SSH host key of ${connection.host}:${connection.port} is not in known_hosts`, {
+      code: "SSH_HOST_KEY",
+      hint: `check the key, then add it: ssh-keyscan -p ${connection.port} ${connection.host} >> ~/.ssh/known_hosts`,
+      cause: error,
+    });
+  }
   return new DockernetError(`cannot reach the Docker engine at ${where}: ${message}`, {
     code: "DOCKER_UNREACHABLE",
     hint: "is dockerd running? Check --docker-host / DOCKER_HOST and that the socket exists",
@@ -196,32 +203,32 @@ export class DockerClient {
     }
   }
 
-  /** Attaches a container to a network; `already` when it was attached. */
-  async connectNetwork(network: string, container: string): Promise<"connected" | "already"> {
-    log.debug("connect network", { network, container });
+  /**
+   * Attaches a container to a network (by id or name); `already` when it was attached. `shown`
+   * names them in messages when ids are passed.
+   */
+  async connectNetwork(network: string, container: string, shown: { network: string; container: string } = { network, container }): Promise<"connected" | "already"> {
+    log.debug("connect network", { network: shown.network, container: shown.container });
     try {
       await this.api.getNetwork(network).connect({ Container: container });
-      log.debug("connected network", { network, container });
+      log.debug("connected network", { network: shown.network, container: shown.container });
       return "connected";
     } catch (error) {
       if (alreadyDone(error, "connect")) return "already";
-      throw apiError(this.connection, `connect container ${container} to network ${network}`, error);
+      throw apiError(this.connection, `connect container ${shown.container} to network ${shown.network}`, error);
     }
   }
 
-  /**
-   * Detaches a container from a network; `already` when it was not attached or either is gone.
-   * `force` also clears the entry a failed connect can leave in the container's config.
-   */
-  async disconnectNetwork(network: string, container: string, options: { force?: boolean } = {}): Promise<"disconnected" | "already"> {
-    log.debug("disconnect network", { network, container, force: options.force === true });
+  /** Detaches a container from a network; `already` when it was not attached or either is gone. */
+  async disconnectNetwork(network: string, container: string, shown: { network: string; container: string } = { network, container }): Promise<"disconnected" | "already"> {
+    log.debug("disconnect network", { network: shown.network, container: shown.container });
     try {
-      await this.api.getNetwork(network).disconnect({ Container: container, Force: options.force === true });
-      log.debug("disconnected network", { network, container });
+      await this.api.getNetwork(network).disconnect({ Container: container });
+      log.debug("disconnected network", { network: shown.network, container: shown.container });
       return "disconnected";
     } catch (error) {
       if (alreadyDone(error, "disconnect")) return "already";
-      throw apiError(this.connection, `disconnect container ${container} from network ${network}`, error);
+      throw apiError(this.connection, `disconnect container ${shown.container} from network ${shown.network}`, error);
     }
   }
 

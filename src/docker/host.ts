@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DockernetError, ExitCode } from "../core/errors.ts";
+import { hostKeyVerifier } from "../ssh/known-hosts.ts";
 
 /** Connection options for dockerode, derived from a Docker host URL. */
 export interface DockerConnection {
@@ -12,7 +13,7 @@ export interface DockerConnection {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
-  sshOptions?: { agent?: string };
+  sshOptions?: { agent?: string; hostVerifier?: (key: Buffer) => boolean };
   /** The URL as a person wrote it, for messages. */
   shown: string;
 }
@@ -57,7 +58,9 @@ export function parseDockerHost(host: string, env: Record<string, string | undef
   }
   const port = url.port === "" ? undefined : Number(url.port);
   if (url.protocol === "ssh:") {
-    return { protocol: "ssh", host: url.hostname, port: port ?? 22, username: url.username || undefined, sshOptions: { agent: env.SSH_AUTH_SOCK }, shown: host };
+    // Like `ssh` with StrictHostKeyChecking=yes: the engine's host key must be in known_hosts.
+    const hostVerifier = hostKeyVerifier(url.hostname, port ?? 22);
+    return { protocol: "ssh", host: url.hostname, port: port ?? 22, username: url.username || undefined, sshOptions: { agent: env.SSH_AUTH_SOCK, hostVerifier }, shown: host };
   }
   if (url.protocol !== "tcp:" && url.protocol !== "http:" && url.protocol !== "https:") {
     throw bad(host, `unsupported scheme ${url.protocol.replace(":", "")}`);

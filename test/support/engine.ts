@@ -30,6 +30,8 @@ export interface EngineOptions {
   subnet?: number;
   /** Pass `--live-restore` to dockerd (containers keep running while it is down). */
   liveRestore?: boolean;
+  /** More dockerd arguments, e.g. `-H tcp://127.0.0.1:2375` (reachable inside the engine's namespace). */
+  extraArgs?: string[];
 }
 
 /** A network created by {@link TestEngine.network}. */
@@ -190,7 +192,7 @@ export class TestEngine implements AsyncDisposable {
   readonly #containerdSocket: string;
   #daemonPid = 0;
 
-  private constructor(tools: Tools, name: string, subnet: number, liveRestore: boolean) {
+  private constructor(tools: Tools, name: string, subnet: number, liveRestore: boolean, extraArgs: string[]) {
     this.#tools = tools;
     this.name = name;
     this.dir = join(tmpdir(), `dockernet-engine-${name}`);
@@ -209,6 +211,7 @@ export class TestEngine implements AsyncDisposable {
       "--containerd", this.#containerdSocket,
       "--shutdown-timeout", "1",
       ...(liveRestore ? ["--live-restore"] : []),
+      ...extraArgs,
     ];
   }
 
@@ -217,10 +220,10 @@ export class TestEngine implements AsyncDisposable {
    * dockerd and imports the test image. Throws (never skips) when something is missing.
    */
   static async start(options: EngineOptions = {}): Promise<TestEngine> {
-    const { name = "dntest", subnet = 90, liveRestore = false } = options;
+    const { name = "dntest", subnet = 90, liveRestore = false, extraArgs = [] } = options;
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/.test(name)) throw new Error(`bad test engine name: ${name}`);
     if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new Error(`bad test engine subnet: ${subnet}`);
-    const engine = new TestEngine(await findTools(), name, subnet, liveRestore);
+    const engine = new TestEngine(await findTools(), name, subnet, liveRestore, extraArgs);
     const { ip } = engine.#tools;
     await clearEngine(ip, name, engine.dir);
     try {

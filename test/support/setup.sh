@@ -18,6 +18,8 @@ declare -A packages=(
   [tar]=tar
   [curl]=curl
   [shellcheck]=shellcheck
+  [openssl]=openssl
+  [ssh-agent]=openssh-client
 )
 
 have() { PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }
