@@ -72,7 +72,8 @@ describe("parseDockerHost: tcp", () => {
 
 describe("parseDockerHost: ssh", () => {
   test("user, host and port, with the agent from SSH_AUTH_SOCK", () => {
-    expect(parseDockerHost("ssh://deploy@build.example.com:2222", { SSH_AUTH_SOCK: "/run/agent.sock" })).toEqual({
+    const connection = parseDockerHost("ssh://deploy@build.example.com:2222", { SSH_AUTH_SOCK: "/run/agent.sock" });
+    expect(connection).toMatchObject({
       protocol: "ssh",
       host: "build.example.com",
       port: 2222,
@@ -80,6 +81,8 @@ describe("parseDockerHost: ssh", () => {
       sshOptions: { agent: "/run/agent.sock" },
       shown: "ssh://deploy@build.example.com:2222",
     });
+    // Host keys are checked against known_hosts (an unknown host is refused).
+    expect(connection.sshOptions?.hostVerifier?.(Buffer.from("not a known key"))).toBe(false);
   });
 
   test("port 22 and no user by default", () => {
