@@ -3,7 +3,7 @@ import { readNetns } from "./apply.ts";
 import { actionText, diffNetns, type NetnsState } from "./diff.ts";
 import { familyFlag, routeKey, ruleKey, type Family } from "./netns-spec.ts";
 import type { TargetPlan } from "./plan.ts";
-import { listTargetIds, planById, type WarpContext } from "./reconciler.ts";
+import { listTargetIds, planById, type WarpContext } from "./observe.ts";
 
 /** One row of `warp status`: what is really in the target's namespace, beside the plan. */
 export interface TargetStatus {
