@@ -1,0 +1,47 @@
+import { createServer, type Server } from "node:http";
+import { DockernetError, ExitCode } from "./errors.ts";
+import type { Metrics } from "./metrics.ts";
+
+/** Why the process is not healthy, or undefined when it is. */
+export type HealthCheck = () => string | undefined;
+
+/**
+ * Parses `--metrics-listen`: `HOST:PORT`, `[V6]:PORT`, or a bare `PORT` / `:PORT`, which listens on
+ * 127.0.0.1 (loopback unless the user names another address).
+ */
+export function parseListen(text: string): { host: string; port: number } {
+  const value = text.trim();
+  const bracketed = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(value);
+  const plain = /^([^:[\]\s]*):(\d{1,5})$/.exec(value);
+  const bare = /^(\d{1,5})$/.exec(value);
+  const host = bracketed?.[1] ?? (plain?.[1] || "127.0.0.1");
+  const port = Number(bracketed?.[2] ?? plain?.[2] ?? bare?.[1]);
+  if (!(bracketed || plain || bare) || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new DockernetError(`--metrics-listen ${JSON.stringify(text)}: expected HOST:PORT, [IPv6]:PORT or PORT`, { code: "USAGE", exitCode: ExitCode.usage });
+  }
+  return { host, port };
+}
+
+/** Serves `GET /healthz` (200, or 503 with a JSON reason) and `GET /metrics` (Prometheus text). */
+export async function startHealthServer(listen: { host: string; port: number }, metrics: Metrics, check: HealthCheck): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? "/").split("?")[0];
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response.writeHead(405, { allow: "GET, HEAD" }).end();
+    } else if (path === "/healthz") {
+      const reason = check();
+      response.writeHead(reason ? 503 : 200, { "content-type": "application/json" }).end(`${JSON.stringify(reason ? { status: "unhealthy", reason } : { status: "ok" })}\n`);
+    } else if (path === "/metrics") {
+      response.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(metrics.render());
+    } else {
+      response.writeHead(404, { "content-type": "text/plain" }).end("not found: try /healthz or /metrics\n");
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error) =>
+      reject(new DockernetError(`cannot listen on ${listen.host}:${listen.port}: ${error.message}`, { code: "LISTEN_FAILED", cause: error })),
+    );
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  return server;
+}
