@@ -22,6 +22,19 @@ export interface ReconcileDriverOptions {
   resyncIntervalMs?: number;
   /** Errors that retrying cannot fix (a bad label): reported at once, not retried. */
   isPermanent?(error: unknown): boolean;
+  /** Told about every finished reconcile (for metrics and health). */
+  observe?(outcome: ReconcileOutcome): void;
+}
+
+/** One finished reconcile, as metrics see it. */
+export interface ReconcileOutcome {
+  key: string;
+  ok: boolean;
+  /** A failure retrying cannot fix (reported, not retried). */
+  permanent: boolean;
+  durationMs: number;
+  /** Time from the oldest event that asked for this reconcile to its end, when an event did. */
+  sinceEventMs?: number;
 }
 
 /** The outcome of the last reconcile of a key. */
@@ -44,6 +57,8 @@ export class ReconcileDriver {
   #resyncTimer: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
   #sinceCollect = 0;
+  /** The oldest event time not yet served per key, for event-to-apply latency. */
+  readonly #eventTimes = new Map<string, number>();
   #collectTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last outcome per key, for `--once` and health. */
   readonly results = new Map<string, KeyResult>();
@@ -63,9 +78,10 @@ export class ReconcileDriver {
     }
   }
 
-  /** Queues a key; coalesces with a queued or running reconcile of the same key. */
-  enqueue(key: string): void {
+  /** Queues a key; coalesces with a queued or running reconcile of the same key. `eventTimeMs`: when the event that asks for it happened. */
+  enqueue(key: string, eventTimeMs?: number): void {
     if (this.#stopped) return;
+    if (eventTimeMs !== undefined && !this.#eventTimes.has(key)) this.#eventTimes.set(key, eventTimeMs);
     const timer = this.#retryTimers.get(key);
     if (timer) {
       clearTimeout(timer);
@@ -142,13 +158,22 @@ export class ReconcileDriver {
     this.#inFlight.add(key);
     this.stats.reconciles++;
     this.#sinceCollect++;
+    const eventTime = this.#eventTimes.get(key);
+    this.#eventTimes.delete(key);
+    const started = Date.now();
     try {
       await this.#options.reconcile(key);
       this.#attempts.delete(key);
       this.results.set(key, { ok: true });
+      const done = Date.now();
+      this.#options.observe?.({ key, ok: true, permanent: false, durationMs: done - started, sinceEventMs: eventTime === undefined ? undefined : done - eventTime });
     } catch (error) {
       this.stats.failures++;
       this.results.set(key, { ok: false, error });
+      const permanent = this.#options.isPermanent?.(error) === true;
+      this.#options.observe?.({ key, ok: false, permanent, durationMs: Date.now() - started });
+      // A retry still serves the event that asked for it.
+      if (eventTime !== undefined && !permanent && !this.#eventTimes.has(key)) this.#eventTimes.set(key, eventTime);
       this.#retryLater(key, error);
     } finally {
       this.#inFlight.delete(key);
@@ -162,6 +187,7 @@ export class ReconcileDriver {
     const maxAttempts = this.#options.attempts ?? 4;
     if (this.#stopped || this.#options.isPermanent?.(error) || attempt >= maxAttempts) {
       this.#attempts.delete(key);
+      this.#eventTimes.delete(key);
       return;
     }
     this.#attempts.set(key, attempt);
