@@ -171,9 +171,11 @@ export class DockerClient {
     }
   }
 
-  /** Lists containers (running only unless `all`) with their networks and network mode. */
-  async listContainerSummaries(options: { all?: boolean; name?: string[] } = {}): Promise<ContainerSummary[]> {
-    const filters: Record<string, string[]> = options.name ? { name: options.name } : {};
+  /** Lists containers (running only unless `all`; only the ids in `id` when given) with their networks and network mode. */
+  async listContainerSummaries(options: { all?: boolean; name?: string[]; id?: string[] } = {}): Promise<ContainerSummary[]> {
+    const filters: Record<string, string[]> = {};
+    if (options.name) filters.name = options.name;
+    if (options.id) filters.id = options.id;
     log.debug("list containers", { all: options.all === true, filters });
     try {
       const list = await this.api.listContainers({ all: options.all === true, filters: JSON.stringify(filters) });

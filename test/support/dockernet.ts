@@ -99,6 +99,11 @@ export class Daemon implements AsyncDisposable {
     return this.#child.pid ?? 0;
   }
 
+  /** The exit code once the process exits by itself, or undefined if it still runs after `timeoutMs`. */
+  exited(timeoutMs = 10_000): Promise<number | undefined> {
+    return Promise.race([this.#exit, sleep(timeoutMs).then(() => undefined)]);
+  }
+
   /** Log lines matching a predicate. */
   find(predicate: (line: LogLine) => boolean): LogLine[] {
     return this.lines.filter(predicate);

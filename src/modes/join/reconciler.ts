@@ -1,0 +1,152 @@
+import { DockernetError } from "../../core/errors.ts";
+import type { Logger } from "../../core/logger.ts";
+import { ReconcileDriver, type KeyResult } from "../../core/reconcile-driver.ts";
+import type { DockerClient } from "../../docker/client.ts";
+import type { EventHandler } from "../../docker/event-bus.ts";
+import { PendingChanges } from "./_pending.ts";
+import type { RetryPolicy } from "./_retry.ts";
+import { applyJoin, type ApplyResult } from "./apply.ts";
+import { joinEventHandler } from "./events.ts";
+import { Cooldown, joinFailed, type FailurePolicy } from "./failures.ts";
+import { emptyHints, EnvCache, observe, observeStarted } from "./observe.ts";
+import { planJoin, type JoinAction, type JoinContainer, type JoinObserved, type JoinPlan } from "./plan.ts";
+import { routability, type JoinConfig } from "./routable.ts";
+
+/** What the reconciler works with; `retry` is for tests (default: dockerRetry). */
+export interface JoinContext {
+  client: DockerClient;
+  config: JoinConfig;
+  log: Logger;
+  retry?: RetryPolicy;
+}
+
+const noChange: ApplyResult = { changed: [], failures: [] };
+
+/** A scan as it stands after the changes made from it. */
+function afterChanges(observed: JoinObserved, changed: JoinAction[]): JoinObserved {
+  if (observed.proxy.state !== "running" || changed.length === 0) return observed;
+  const ids = new Set(observed.proxy.networkIds);
+  for (const action of changed) ids[action.op === "connect" ? "add" : "delete"](action.network.id);
+  return { ...observed, proxy: { ...observed.proxy, networkIds: [...ids] } };
+}
+
+/** The one key: the proxy's whole set of networks is planned at once, so a burst of events is one scan. */
+export const proxyKey = "proxy";
+
+/**
+ * The join reconciler on the shared driver. Each reconcile scans (two list calls, plus one
+ * inspect per container never seen before), plans and applies; events only say when. When only
+ * starts happened since the last scan, it lists just the containers that started.
+ */
+export class JoinReconciler {
+  readonly driver: ReconcileDriver;
+  readonly envCache = new EnvCache();
+  readonly pending = new PendingChanges();
+  /** The plan of the last reconcile, for `--once`. */
+  lastPlan: JoinPlan | undefined;
+  /** As of the last scan: the proxy's id, the running routable containers and the running others. */
+  proxyId: string | undefined;
+  routable: ReadonlySet<string> = new Set();
+  bystanders: ReadonlySet<string> = new Set();
+  /** What events said that the container list may not show yet. */
+  readonly hints = emptyHints();
+  /** Resolves with the outcome of the first reconcile (the startup scan). */
+  readonly firstRun: Promise<KeyResult>;
+  readonly handler: EventHandler;
+  readonly #context: JoinContext;
+  readonly #policy: FailurePolicy;
+  readonly #cooldown: Cooldown;
+  #settleFirst: ((result: KeyResult) => void) | undefined;
+  #lastObserved: JoinObserved | undefined;
+  #reportedBlock: string | undefined;
+
+  constructor(context: JoinContext, policy: FailurePolicy) {
+    this.#context = context;
+    this.#policy = policy;
+    this.#cooldown = new Cooldown(policy.kind === "keep-going" ? (policy.cooldownMs ?? 30_000) : 0, context.log);
+    this.firstRun = new Promise((resolve) => (this.#settleFirst = resolve));
+    this.driver = new ReconcileDriver({
+      log: context.log,
+      reconcile: () => this.#run(),
+      // A resync (periodic, or after the events stream reconnected) is a full scan.
+      listKeys: async () => {
+        this.hints.full = true;
+        return [proxyKey];
+      },
+      resyncIntervalMs: context.config.resync_interval,
+      // API calls are already retried; `--once` reports at once, the daemon retries a failed scan.
+      attempts: policy.kind === "report" ? 1 : 4,
+      isPermanent: (error) => error instanceof DockernetError && error.code === "JOIN_FAILED",
+    });
+    this.handler = joinEventHandler(this, context);
+  }
+
+  async #run(): Promise<void> {
+    try {
+      await this.reconcile();
+      this.#settleFirst?.({ ok: true });
+    } catch (error) {
+      this.#settleFirst?.({ ok: false, error });
+      throw error;
+    } finally {
+      this.#settleFirst = undefined;
+    }
+  }
+
+  /** One scan, plan and apply. Throws when the scan fails, or a change fails and the policy says so. */
+  async reconcile(): Promise<void> {
+    const { config, log } = this.#context;
+    const started = performance.now();
+    const early = await this.#leaveEarly();
+    const last = this.#lastObserved;
+    const full = this.hints.full || last === undefined || this.hints.started.size === 0;
+    this.hints.full = false;
+    const context = { ...this.#context, envCache: this.envCache, hints: this.hints };
+    const observed = await (full ? observe(context) : observeStarted(context, last, this.hints)).catch((error: unknown) => {
+      this.hints.full = true;
+      throw error;
+    });
+    const plan = planJoin(observed, config);
+    this.lastPlan = plan;
+    this.proxyId = plan.proxy.state === "absent" ? undefined : plan.proxy.id;
+    const routable = (container: JoinContainer) => routability(container.labels, container.envNames, config).routable;
+    this.routable = new Set(observed.containers.filter(routable).map((container) => container.id));
+    this.bystanders = new Set(observed.containers.filter((container) => !routable(container)).map((container) => container.id));
+    this.#reportBlock(plan);
+    const actions = this.#cooldown.filter(plan.actions);
+    const applied = plan.proxy.state === "running" && actions.length > 0 ? await applyJoin(plan.proxy, actions, { ...this.#context, pending: this.pending }) : noChange;
+    const result: ApplyResult = { changed: [...early.changed, ...applied.changed], failures: [...early.failures, ...applied.failures] };
+    this.#lastObserved = afterChanges(observed, applied.changed);
+    log.debug("reconciled", { scan: full ? "full" : "started", containers: observed.containers.length, changes: result.changed.length, failed: result.failures.length, ms: Math.round(performance.now() - started) });
+    if (result.failures.length > 0) this.#onFailures(result.failures);
+  }
+
+  /**
+   * `docker compose down` removes a network right after its containers stop, and a scan made
+   * while Docker cleans up after them takes tens of ms. So when containers died since the last
+   * scan, the leaves they cause are planned from that scan without them, and made first; the full
+   * scan that follows corrects anything this missed.
+   */
+  async #leaveEarly(): Promise<ApplyResult> {
+    const last = this.#lastObserved;
+    const { stopped } = this.hints;
+    if (last?.proxy.state !== "running" || stopped.has(last.proxy.id) || !last.containers.some((container) => stopped.has(container.id))) return noChange;
+    const plan = planJoin({ ...last, containers: last.containers.filter((container) => !stopped.has(container.id)) }, this.#context.config);
+    const leaves = this.#cooldown.filter(plan.actions.filter((action) => action.op === "disconnect"));
+    return leaves.length === 0 ? noChange : await applyJoin(last.proxy, leaves, { ...this.#context, pending: this.pending });
+  }
+
+  #onFailures(failures: ApplyResult["failures"]): void {
+    if (this.#policy.kind === "keep-going") return this.#cooldown.add(failures.map((failure) => failure.action));
+    const error = joinFailed(failures);
+    if (this.#policy.kind === "fail-fast") this.#policy.fail(error);
+    throw error;
+  }
+
+  /** Proxy absent, stopped or unusable: said once, not at every event. */
+  #reportBlock(plan: JoinPlan): void {
+    if (plan.blocked === this.#reportedBlock) return;
+    this.#reportedBlock = plan.blocked;
+    if (plan.blocked !== undefined) this.#context.log.warn("proxy unavailable, waiting", { proxy: plan.proxy.name, reason: plan.blocked });
+  }
+}

@@ -1,0 +1,86 @@
+import type { LogFields, Logger } from "../../src/core/logger.ts";
+import type { DockerClient } from "../../src/docker/client.ts";
+import type { ContainerSummary, NetworkSummary, ObservedContainer } from "../../src/docker/types.ts";
+
+/** A logger that keeps its lines, for assertions. */
+export function fakeLogger(lines: { level: string; message: string; fields?: LogFields }[] = []): Logger & { lines: typeof lines } {
+  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
+  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), trace: at("trace"), withTag: () => fakeLogger(lines) };
+}
+
+interface FakeContainer {
+  id: string;
+  name: string;
+  running: boolean;
+  labels: Record<string, string>;
+  env: string[];
+  networks: string[];
+  networkMode: string;
+}
+
+/**
+ * An in-memory engine with the DockerClient methods join uses, counting calls. Networks are
+ * named by id (`web` has id `web`). `failConnect` makes connects to a network fail with a 5xx.
+ */
+export class FakeDocker {
+  readonly containers = new Map<string, FakeContainer>();
+  readonly networks: NetworkSummary[] = [
+    { id: "bridge", name: "bridge", driver: "bridge", internal: false },
+    { id: "host", name: "host", driver: "host", internal: false },
+  ];
+  readonly calls: string[] = [];
+  readonly failConnect = new Set<string>();
+  /** Resolves each list call; tests hold it to keep a scan in flight. */
+  gate: Promise<void> = Promise.resolve();
+
+  addNetwork(name: string, driver = "bridge"): void {
+    this.networks.push({ id: name, name, driver, internal: false });
+  }
+
+  add(name: string, options: Partial<Omit<FakeContainer, "id" | "name">> = {}): FakeContainer {
+    const container = { id: `${name}-id`, name, running: true, labels: {}, env: [], networks: ["bridge"], networkMode: "default", ...options };
+    this.containers.set(container.id, container);
+    return container;
+  }
+
+  asClient(): DockerClient {
+    return this as unknown as DockerClient;
+  }
+
+  async listContainerSummaries(options: { id?: string[] } = {}): Promise<ContainerSummary[]> {
+    this.calls.push(options.id ? `list containers ${options.id.join(",")}` : "list containers");
+    await this.gate;
+    return [...this.containers.values()]
+      .filter((c) => c.running && (!options.id || options.id.includes(c.id)))
+      .map((c) => ({ id: c.id, name: c.name, labels: c.labels, running: true, networkMode: c.networkMode, networks: c.networks.map((n) => ({ name: n, networkId: n })) }));
+  }
+
+  async listNetworks(): Promise<NetworkSummary[]> {
+    this.calls.push("list networks");
+    return [...this.networks];
+  }
+
+  async inspectContainer(idOrName: string): Promise<ObservedContainer | undefined> {
+    this.calls.push(`inspect ${idOrName}`);
+    const c = this.containers.get(idOrName) ?? [...this.containers.values()].find((entry) => entry.name === idOrName);
+    if (!c) return undefined;
+    return { id: c.id, name: c.name, running: c.running, pid: 1, labels: c.labels, env: c.env, networks: c.networks.map((n) => ({ name: n, networkId: n })), networkMode: c.networkMode, published: [] } as ObservedContainer;
+  }
+
+  async connectNetwork(network: string, container: string): Promise<"connected" | "already"> {
+    this.calls.push(`connect ${network}`);
+    if (this.failConnect.has(network)) throw new Error(`no available IPv4 addresses on ${network}`);
+    const c = this.containers.get(container);
+    if (!c || c.networks.includes(network)) return "already";
+    c.networks.push(network);
+    return "connected";
+  }
+
+  async disconnectNetwork(network: string, container: string): Promise<"disconnected" | "already"> {
+    this.calls.push(`disconnect ${network}`);
+    const c = this.containers.get(container);
+    if (!c?.networks.includes(network)) return "already";
+    c.networks = c.networks.filter((n) => n !== network);
+    return "disconnected";
+  }
+}

@@ -1,0 +1,25 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DockernetError } from "../../src/core/errors.ts";
+import { loadConfig } from "../../src/config/load.ts";
+
+const absent = join(mkdtempSync(join(tmpdir(), "dockernet-join-config-")), "absent.toml");
+
+describe("join config", () => {
+  test("keep_going: false by default; true from the flag or DOCKERNET_JOIN_KEEP_GOING, flag first", async () => {
+    expect((await loadConfig({ env: {}, defaultFile: absent })).config.join.keep_going).toBe(false);
+    const fromEnv = await loadConfig({ env: { DOCKERNET_JOIN_KEEP_GOING: "true" }, defaultFile: absent });
+    expect(fromEnv.config.join.keep_going).toBe(true);
+    expect(fromEnv.sources["join.keep_going"]).toBe("env");
+    const flagWins = await loadConfig({ env: { DOCKERNET_JOIN_KEEP_GOING: "true" }, flags: { join: { keep_going: false } }, defaultFile: absent });
+    expect(flagWins.config.join.keep_going).toBe(false);
+  });
+
+  test("a value that is not true or false is a config error naming it", async () => {
+    const error = await loadConfig({ env: { DOCKERNET_JOIN_KEEP_GOING: "yes" }, defaultFile: absent }).catch((caught: DockernetError) => caught);
+    expect(error).toBeInstanceOf(DockernetError);
+    expect((error as DockernetError).message).toContain('join.keep_going: "yes" is not true or false (from env DOCKERNET_JOIN_KEEP_GOING)');
+  });
+});
