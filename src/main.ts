@@ -7,7 +7,10 @@ import { version } from "./core/version.ts";
 // Subcommands load lazily: `dockernet --version` or `--help` pulls in no Docker, SSH or Socket.IO code.
 const subCommands = {
   warp: () => import("./cli/warp.ts").then((m) => m.default),
+  join: () => import("./cli/join.ts").then((m) => m.default),
+  run: () => import("./cli/run.ts").then((m) => m.default),
   config: () => import("./cli/config.ts").then((m) => m.default),
+  service: () => import("./cli/service.ts").then((m) => m.default),
 };
 
 const root = defineCommand({
@@ -21,7 +24,11 @@ const root = defineCommand({
       "  dockernet warp                          # route targets through their warp container, follow events",
       "  dockernet warp --once                   # one reconcile, for cron or a systemd timer",
       "  dockernet warp status --json            # what is routed where",
+      "  dockernet join                          # keep the HTTP proxy on exactly the networks that need it",
+      "  dockernet join status                   # per network: routable containers, joined or not, why",
+      "  dockernet run warp join                 # both, in one process on one events stream",
       "  dockernet config validate --config /etc/dockernet/config.toml",
+      "  sudo dockernet service install warp     # a systemd unit for the daemon (--timer 5m: a oneshot and a timer)",
       "",
       "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.",
     ].join("\n"),

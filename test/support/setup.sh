@@ -20,6 +20,8 @@ declare -A packages=(
   [shellcheck]=shellcheck
   [openssl]=openssl
   [ssh-agent]=openssh-client
+  [systemd-analyze]=systemd
+  [setpriv]=util-linux
 )
 
 have() { PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }

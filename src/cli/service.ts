@@ -1,0 +1,150 @@
+import { defineCommand } from "citty";
+import { access, constants } from "node:fs/promises";
+import { basename, resolve } from "node:path";
+import { parseDuration } from "../config/duration.ts";
+import { loadConfig } from "../config/load.ts";
+import { errorMessage, usageError } from "../core/errors.ts";
+import { createLogger } from "../core/logger.ts";
+import { applyPlan, describeStep, missingUnitDir, observeUnitDir, planInstall, planUninstall, type Plan, type UnitDirState } from "../core/systemd-install.ts";
+import { parseServiceModes, serviceModes } from "../core/systemd-modes.ts";
+import { defaultUnitDir, renderUnits, type UnitFile } from "../core/systemd-units.ts";
+import { runCommand } from "../net/runner.ts";
+import { rejectUnknownFlags } from "./_args.ts";
+
+const modesArg = {
+  modes: { type: "positional", required: true, description: `One mode, or several run by \`dockernet run\` in one unit: ${serviceModes.join(", ")}`, valueHint: "MODE..." },
+} as const;
+const unitDirArg = {
+  "unit-dir": { type: "string", description: `Where the units go (default: ${defaultUnitDir}; elsewhere systemctl is not run)`, valueHint: "DIR" },
+  "dry-run": { type: "boolean", description: "Print what would be written and run, change nothing" },
+} as const;
+
+const installArgs = {
+  ...modesArg,
+  timer: { type: "string", description: "Instead of a daemon: a timer running `<mode> --once` this often (e.g. 5m; at least 10s)", valueHint: "DURATION" },
+  binary: { type: "string", description: "The dockernet executable the unit runs (default: this one; required when running from source)", valueHint: "PATH" },
+  config: { type: "string", description: "Config file passed to the service as --config (default: none, so it reads /etc/dockernet/config.toml if present)", valueHint: "FILE" },
+  ...unitDirArg,
+} as const;
+
+// Under `bun src/main.ts` or `deno run`, the running executable is the runtime, not dockernet.
+const runtimes = /^(bun|bun\.exe|deno|node)$/;
+
+function defaultBinary(): string {
+  if (!runtimes.test(basename(process.execPath))) return process.execPath;
+  throw usageError(`dockernet is running from source (${process.execPath}): name the executable the service runs with --binary`, "e.g. --binary /usr/local/bin/dockernet (npm run build writes dist/dockernet)");
+}
+
+function parseTimer(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw usageError(`--timer: ${errorMessage(error)}`, "e.g. --timer 5m");
+  }
+}
+
+const write = (line: string) => process.stdout.write(`${line}\n`);
+
+function printDryRun(units: readonly UnitFile[], state: UnitDirState, plan: Plan): void {
+  for (const unit of units) write(`# ${state.dir}/${unit.name}\n${unit.text}`);
+  write("# Dry run: nothing written, nothing run.");
+  if (!state.exists) write(`# ${missingUnitDir(state.dir).message}: a real run would stop there.`);
+  for (const step of plan.steps) write(`# would ${describeStep(step)}`);
+  printNext(plan, "# ");
+}
+
+function printNext(plan: Plan, prefix = ""): void {
+  for (const note of plan.notes) write(`${prefix}${note}`);
+  for (const command of plan.next) write(`${prefix}next: ${command}`);
+}
+
+async function systemctl(args: readonly string[]): Promise<void> {
+  await runCommand("systemctl", args, { timeoutMs: 120_000 });
+}
+
+const install = defineCommand({
+  meta: {
+    name: "install",
+    description: [
+      "Write systemd units that run dockernet: a daemon restarted on failure, or with --timer a oneshot `--once`",
+      "service and its timer. In /etc/systemd/system on a machine running systemd it also runs",
+      "`systemctl daemon-reload` (and stops the old form when switching between daemon and timer); it starts",
+      "nothing itself, and prints the command that does.",
+      "",
+      "Examples:",
+      "  sudo dockernet service install warp                   # dockernet-warp.service",
+      "  sudo dockernet service install warp join              # dockernet-warp-join.service: dockernet run warp join",
+      "  sudo dockernet service install join --timer 5m        # dockernet-join.service (oneshot) + dockernet-join.timer",
+      "  dockernet service install warp --dry-run              # print the unit, write nothing",
+      "  dockernet service install warp --config /etc/dockernet/warp.toml --binary /usr/local/bin/dockernet",
+    ].join("\n"),
+  },
+  args: installArgs,
+  async run({ args: flags, rawArgs }) {
+    rejectUnknownFlags(rawArgs, installArgs);
+    const modes = parseServiceModes(flags._.map(String));
+    const binary = resolve(flags.binary ?? defaultBinary());
+    const config = flags.config === undefined ? undefined : resolve(flags.config);
+    const units = renderUnits(modes, { binary, config, timerMs: parseTimer(flags.timer) });
+    // What the service will read: this file (or the default one), and no DOCKERNET_* environment.
+    await loadConfig({ file: config, env: {} });
+    const log = createLogger("service");
+    if (!(await access(binary, constants.X_OK).then(() => true, () => false))) {
+      log.warn(`${binary} is not an executable file: the unit cannot start until it is`, { hint: "install it there, or name it with --binary" });
+    }
+    const state = await observeUnitDir(flags["unit-dir"] ?? defaultUnitDir);
+    const plan = planInstall(state, modes, units);
+    if (flags["dry-run"]) return printDryRun(units, state, plan);
+    if (!state.exists) throw missingUnitDir(state.dir);
+    if (plan.steps.length === 0) write(`${units.map((unit) => unit.name).join(" and ")} already installed in ${state.dir}, unchanged`);
+    await applyPlan(plan, { systemctl, report: write });
+    printNext(plan);
+  },
+});
+
+const uninstallArgs = { ...modesArg, ...unitDirArg } as const;
+
+const uninstall = defineCommand({
+  meta: {
+    name: "uninstall",
+    description: [
+      "Stop, disable and remove the units `dockernet service install` wrote for these modes (only files it wrote).",
+      "",
+      "Examples:",
+      "  sudo dockernet service uninstall warp",
+      "  sudo dockernet service uninstall warp join",
+      "  dockernet service uninstall join --dry-run",
+    ].join("\n"),
+  },
+  args: uninstallArgs,
+  async run({ args: flags, rawArgs }) {
+    rejectUnknownFlags(rawArgs, uninstallArgs);
+    const modes = parseServiceModes(flags._.map(String));
+    const state = await observeUnitDir(flags["unit-dir"] ?? defaultUnitDir);
+    if (!state.exists) throw missingUnitDir(state.dir);
+    const plan = planUninstall(state, modes);
+    if (flags["dry-run"]) {
+      for (const step of plan.steps) write(`would ${describeStep(step)}`);
+      return printNext(plan);
+    }
+    await applyPlan(plan, { systemctl, report: write });
+    printNext(plan);
+  },
+});
+
+export default defineCommand({
+  meta: {
+    name: "service",
+    description: [
+      "Run dockernet under systemd: install or uninstall its units.",
+      "",
+      "Examples:",
+      "  sudo dockernet service install warp && sudo systemctl enable --now dockernet-warp.service",
+      "  sudo dockernet service install join --timer 5m && sudo systemctl enable --now dockernet-join.timer",
+      "  dockernet service install warp join --dry-run",
+      "  sudo dockernet service uninstall warp",
+    ].join("\n"),
+  },
+  subCommands: { install, uninstall },
+});
