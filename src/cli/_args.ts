@@ -25,7 +25,16 @@ export const globalArgs = {
   },
 } as const satisfies ArgsDef;
 
-/** Flags of commands that reconcile (`warp`, later `join`). */
+/** Flags of the long-running form of a command (`warp`, `join`, `run`). */
+export const daemonArgs = {
+  "metrics-listen": {
+    type: "string",
+    description: "Serve GET /healthz and GET /metrics (Prometheus) on HOST:PORT; a bare PORT listens on 127.0.0.1 (default: off)",
+    valueHint: "ADDR",
+  },
+} as const satisfies ArgsDef;
+
+/** Flags of commands that reconcile (`warp`, `join`). */
 export const reconcileArgs = {
   once: { type: "boolean", description: "Reconcile once and exit: 0 if all is as planned, 1 otherwise" },
   "dry-run": { type: "boolean", description: "Print the plan and change nothing (implies --once)" },

@@ -4,11 +4,11 @@ import { loadConfig, type ResolvedConfig } from "../config/load.ts";
 import { configureLogging } from "../core/logger.ts";
 import { DockerClient } from "../docker/client.ts";
 
-type GlobalFlags = { config?: string; "log-level"?: string; "log-format"?: string; "docker-host"?: string };
+type GlobalFlags = { config?: string; "log-level"?: string; "log-format"?: string; "docker-host"?: string; "metrics-listen"?: string };
 
 /** Loads the config from the global flags plus a mode's own flags, and sets up logging. */
 export async function loadCommandConfig(args: GlobalFlags, modeFlags: FlagValues = {}): Promise<ResolvedConfig> {
-  const flags: FlagValues = { ...globalFlagValues(args), ...modeFlags };
+  const flags: FlagValues = { ...globalFlagValues(args), metrics: { listen: args["metrics-listen"] }, ...modeFlags };
   const resolved = await loadConfig({ file: args.config, flags });
   configureLogging(resolved.config.log);
   return resolved;

@@ -2,9 +2,10 @@ import { defineCommand, type ArgsDef } from "citty";
 import { usageError } from "../core/errors.ts";
 import { shutdownSignal } from "../core/lifecycle.ts";
 import { createLogger } from "../core/logger.ts";
-import { runDaemon } from "../docker/daemon.ts";
+import { runDaemon, type ModeContext } from "../docker/daemon.ts";
+import type { EventBus } from "../docker/event-bus.ts";
 import { formatStatusTable, joinDryRun, joinStatus, runJoinOnce, startJoin } from "../modes/join/index.ts";
-import { globalArgs, reconcileArgs, rejectUnknownFlags } from "./_args.ts";
+import { daemonArgs, globalArgs, reconcileArgs, rejectUnknownFlags } from "./_args.ts";
 import { connectDocker, loadCommandConfig } from "./_context.ts";
 
 /** The flags of the join mode, shared with `dockernet run`. */
@@ -17,6 +18,7 @@ const args = {
   action: { type: "positional", required: false, description: "status: show every network, its routable containers, and whether the proxy is on it", valueHint: "status" },
   ...globalArgs,
   ...reconcileArgs,
+  ...daemonArgs,
   json: { type: "boolean", description: "With status: print a JSON array, one object per network" },
   ...joinArgs,
 } as const;
@@ -71,7 +73,8 @@ export default defineCommand({
     }
     const shutdown = shutdownSignal();
     try {
-      await runDaemon(client, [{ name: "join", start: (bus, fail) => startJoin({ ...options, bus, fail }) }], shutdown.signal);
+      const join = { name: "join", start: (bus: EventBus, { fail, telemetry }: ModeContext) => startJoin({ ...options, bus, fail, telemetry }) };
+      await runDaemon(client, [join], shutdown.signal, { metricsListen: resolved.config.metrics.listen });
     } finally {
       shutdown.dispose();
     }

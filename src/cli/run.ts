@@ -5,9 +5,10 @@ import { createLogger } from "../core/logger.ts";
 import { runDaemon, type ModeStarter } from "../docker/daemon.ts";
 import { startJoin } from "../modes/join/index.ts";
 import { startWarp } from "../modes/warp/index.ts";
-import { globalArgs, rejectUnknownFlags } from "./_args.ts";
+import { daemonArgs, globalArgs, rejectUnknownFlags } from "./_args.ts";
 import { connectDocker, loadCommandConfig } from "./_context.ts";
 import { joinArgs } from "./join.ts";
+import { warpArgs } from "./warp.ts";
 
 const modeNames = ["warp", "join"] as const;
 type ModeName = (typeof modeNames)[number];
@@ -15,8 +16,8 @@ type ModeName = (typeof modeNames)[number];
 const args = {
   modes: { type: "positional", required: true, description: `The modes to run, one or more of: ${modeNames.join(", ")}`, valueHint: "MODE..." },
   ...globalArgs,
-  "container-pattern": { type: "string", description: "warp: glob naming warp containers (default: warp-*)", valueHint: "GLOB" },
-  routes: { type: "string", description: "warp: comma-separated rules cidr[:proto[:lo-hi]] (default: 0.0.0.0/0)", valueHint: "RULES" },
+  ...daemonArgs,
+  ...warpArgs,
   ...joinArgs,
 } as const;
 
@@ -43,6 +44,7 @@ export default defineCommand({
       "  dockernet run warp join                              # both daemons, one events stream",
       "  dockernet run warp join --container-name traefik --routes 10.0.0.0/8",
       "  dockernet run join --keep-going --log-format json",
+      "  dockernet run warp join --metrics-listen 127.0.0.1:9477   # one /healthz and /metrics for both",
     ].join("\n"),
   },
   args,
@@ -55,12 +57,12 @@ export default defineCommand({
     });
     const client = await connectDocker(resolved);
     const starters: Record<ModeName, ModeStarter> = {
-      warp: { name: "warp", start: (bus) => startWarp({ client, config: resolved.config.warp, log: createLogger("warp"), bus }) },
-      join: { name: "join", start: (bus, fail) => startJoin({ client, config: resolved.config.join, log: createLogger("join"), bus, fail }) },
+      warp: { name: "warp", start: (bus, { telemetry }) => startWarp({ client, config: resolved.config.warp, log: createLogger("warp"), bus, telemetry }) },
+      join: { name: "join", start: (bus, { fail, telemetry }) => startJoin({ client, config: resolved.config.join, log: createLogger("join"), bus, fail, telemetry }) },
     };
     const shutdown = shutdownSignal();
     try {
-      await runDaemon(client, modes.map((mode) => starters[mode]), shutdown.signal);
+      await runDaemon(client, modes.map((mode) => starters[mode]), shutdown.signal, { metricsListen: resolved.config.metrics.listen });
     } finally {
       shutdown.dispose();
     }

@@ -1,19 +1,26 @@
-import { defineCommand } from "citty";
+import { defineCommand, type ArgsDef } from "citty";
 import { usageError } from "../core/errors.ts";
 import { shutdownSignal } from "../core/lifecycle.ts";
 import { createLogger } from "../core/logger.ts";
-import { runDaemon } from "../docker/daemon.ts";
+import { runDaemon, type ModeContext } from "../docker/daemon.ts";
+import type { EventBus } from "../docker/event-bus.ts";
 import { formatStatusTable, runWarpOnce, startWarp, warpDryRun, warpStatus } from "../modes/warp/index.ts";
-import { globalArgs, reconcileArgs, rejectUnknownFlags } from "./_args.ts";
+import { daemonArgs, globalArgs, reconcileArgs, rejectUnknownFlags } from "./_args.ts";
 import { connectDocker, loadCommandConfig } from "./_context.ts";
+
+/** The flags of the warp mode, shared with `dockernet run`. */
+export const warpArgs = {
+  "container-pattern": { type: "string", description: "Glob naming warp containers (default: warp-*)", valueHint: "GLOB" },
+  routes: { type: "string", description: "Comma-separated rules cidr[:proto[:lo-hi]] (default: 0.0.0.0/0)", valueHint: "RULES" },
+} as const satisfies ArgsDef;
 
 const args = {
   action: { type: "positional", required: false, description: "status: show what is routed where (read from the real route tables)", valueHint: "status" },
   ...globalArgs,
   ...reconcileArgs,
+  ...daemonArgs,
   json: { type: "boolean", description: "With status: print a JSON array, one object per target" },
-  "container-pattern": { type: "string", description: "Glob naming warp containers (default: warp-*)", valueHint: "GLOB" },
-  routes: { type: "string", description: "Comma-separated rules cidr[:proto[:lo-hi]] (default: 0.0.0.0/0)", valueHint: "RULES" },
+  ...warpArgs,
 } as const;
 
 export default defineCommand({
@@ -31,6 +38,7 @@ export default defineCommand({
       "  dockernet warp --once --dry-run     # print what would change, change nothing",
       "  dockernet warp status               # what is routed where",
       "  dockernet warp status --json",
+      "  dockernet warp --metrics-listen 127.0.0.1:9477   # daemon with /healthz and /metrics",
     ].join("\n"),
   },
   args,
@@ -63,7 +71,8 @@ export default defineCommand({
     }
     const shutdown = shutdownSignal();
     try {
-      await runDaemon(client, [{ name: "warp", start: (bus) => startWarp({ ...options, bus }) }], shutdown.signal);
+      const warp = { name: "warp", start: (bus: EventBus, { telemetry }: ModeContext) => startWarp({ ...options, bus, telemetry }) };
+      await runDaemon(client, [warp], shutdown.signal, { metricsListen: resolved.config.metrics.listen });
     } finally {
       shutdown.dispose();
     }

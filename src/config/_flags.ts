@@ -7,7 +7,7 @@ export type FlagValues = Partial<Record<Section, Record<string, unknown>>>;
 /** The flag a key is set by: the global ones carry their section (`--log-level`), mode flags do not (`--container-name`). */
 export function flagName(section: string, key: string): string {
   const dashed = key.replaceAll("_", "-");
-  return section === "log" || section === "docker" ? `--${section}-${dashed}` : `--${dashed}`;
+  return section === "log" || section === "docker" || section === "metrics" ? `--${section}-${dashed}` : `--${dashed}`;
 }
 
 export function flagLayer(flags: FlagValues, problems: Problems): Layer {

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { parseListen } from "../core/health-server.ts";
 import { logFormats, logLevels, type LogFormat, type LogLevel } from "../core/logger.ts";
 import { show } from "./_quote.ts";
 import { durationSchema } from "./duration.ts";
@@ -12,6 +13,8 @@ export type GatewayDownAction = (typeof gatewayDownActions)[number];
 export type Config = {
   log: { level: LogLevel; format: LogFormat };
   docker: { host: string };
+  /** `HOST:PORT` for /healthz and /metrics; empty: off. */
+  metrics: { listen: string };
   warp: {
     container_pattern: string;
     label_prefix: string;
@@ -77,6 +80,21 @@ export const dockerSchema = v.strictObject({
   host: matching(/^(unix|tcp|ssh|http|https):\/\/[^\s\u0000-\u001f\u007f]+$/, "a Docker host URL (unix://, tcp://, ssh://, http(s)://)"),
 });
 
+export const metricsSchema = v.strictObject({
+  listen: v.pipe(
+    string(),
+    v.check((value) => {
+      if (value === "") return true;
+      try {
+        parseListen(value);
+        return true;
+      } catch {
+        return false;
+      }
+    }, (issue) => `${show(issue.input)} is not HOST:PORT, [IPv6]:PORT or PORT (or "" for off)`),
+  ),
+});
+
 export const warpSchema = v.strictObject({
   // Docker container names are [a-zA-Z0-9][a-zA-Z0-9_.-]*, so any other character could never match.
   container_pattern: matching(/^[a-zA-Z0-9_.*?-]+$/, "a glob of container-name characters, * and ?"),
@@ -99,7 +117,7 @@ export const joinSchema = v.strictObject({
 });
 
 /** One schema per section; the loader validates key by key through `.entries` to know each value's source. */
-export const sectionSchemas = { log: logSchema, docker: dockerSchema, warp: warpSchema, join: joinSchema } as const;
+export const sectionSchemas = { log: logSchema, docker: dockerSchema, metrics: metricsSchema, warp: warpSchema, join: joinSchema } as const;
 
 export type Section = keyof Config;
 
@@ -112,6 +130,7 @@ true satisfies v.InferOutput<typeof configSchema> extends Config ? true : false;
 export const defaults: Config = {
   log: { level: "info", format: "pretty" },
   docker: { host: "unix:///var/run/docker.sock" },
+  metrics: { listen: "" },
   warp: {
     container_pattern: "warp-*",
     label_prefix: "network.warp",

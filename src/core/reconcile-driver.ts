@@ -35,6 +35,8 @@ export interface ReconcileOutcome {
   durationMs: number;
   /** Time from the oldest event that asked for this reconcile to its end, when an event did. */
   sinceEventMs?: number;
+  /** The failure's message. */
+  error?: string;
 }
 
 /** The outcome of the last reconcile of a key. */
@@ -171,7 +173,7 @@ export class ReconcileDriver {
       this.stats.failures++;
       this.results.set(key, { ok: false, error });
       const permanent = this.#options.isPermanent?.(error) === true;
-      this.#options.observe?.({ key, ok: false, permanent, durationMs: Date.now() - started });
+      this.#options.observe?.({ key, ok: false, permanent, durationMs: Date.now() - started, error: errorMessage(error) });
       // A retry still serves the event that asked for it.
       if (eventTime !== undefined && !permanent && !this.#eventTimes.has(key)) this.#eventTimes.set(key, eventTime);
       this.#retryLater(key, error);

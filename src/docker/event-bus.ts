@@ -15,6 +15,8 @@ export interface EventHandler {
 }
 
 export interface EventBusOptions {
+  /** Told about every event and every reconnect (metrics). */
+  observer?: { event(type: string): void; reconnect(): void };
   /** First reconnect delay (default 1 s), doubled up to `maxBackoffMs` (default 30 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -35,6 +37,7 @@ export class EventBus {
   readonly #lanes = new Map<string, Promise<void>>();
   readonly #initialBackoffMs: number;
   readonly #maxBackoffMs: number;
+  readonly #observer: EventBusOptions["observer"];
   #stream: NodeJS.ReadableStream | undefined;
   #lastTimeNano: bigint | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -48,6 +51,7 @@ export class EventBus {
     this.#initialBackoffMs = options.initialBackoffMs ?? 1000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.#backoffMs = this.#initialBackoffMs;
+    this.#observer = options.observer;
   }
 
   get connected(): boolean {
@@ -112,6 +116,7 @@ export class EventBus {
     log.warn("events stream lost, reconnecting", { reason: why, retry_in_ms: delay });
     this.#retryTimer = setTimeout(() => {
       this.stats.reconnects++;
+      this.#observer?.reconnect();
       this.#open(true).catch((error) => {
         if (!this.#stopped) this.#scheduleReconnect(errorMessage(error));
       });
@@ -122,6 +127,7 @@ export class EventBus {
     const event = parseEvent(line);
     if (!event) return;
     this.stats.events++;
+    this.#observer?.event(event.type);
     if (event.timeNano > (this.#lastTimeNano ?? 0n)) this.#lastTimeNano = event.timeNano;
     log.trace("event", { type: event.type, action: event.action, id: event.id.slice(0, 12), name: event.name });
     const key = eventKey(event);

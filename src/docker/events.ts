@@ -39,6 +39,11 @@ function eventTime(line: string, raw: RawEvent): bigint {
   return BigInt(Math.trunc(raw.time ?? 0)) * 1_000_000_000n;
 }
 
+/** When an event happened, in milliseconds since the epoch. */
+export function eventTimeMs(event: DockerEvent): number {
+  return Number(event.timeNano / 1_000_000n);
+}
+
 /** Docker's `since=` form of a nanosecond time: `seconds.nanoseconds`. */
 export function sinceParameter(timeNano: bigint): string {
   const seconds = timeNano / 1_000_000_000n;

@@ -1,5 +1,6 @@
 import type { Logger } from "../../core/logger.ts";
 import type { EventHandler } from "../../docker/event-bus.ts";
+import { eventTimeMs } from "../../docker/events.ts";
 import type { DockerEvent } from "../../docker/types.ts";
 import type { PendingChanges } from "./_pending.ts";
 import type { EnvCache, ScanHints } from "./observe.ts";
@@ -7,7 +8,7 @@ import type { JoinConfig } from "./routable.ts";
 
 /** What the event handler reads and notes for the next scan. */
 export interface JoinState {
-  driver: { enqueue(key: string): void; resync(): Promise<void> };
+  driver: { enqueue(key: string, eventTimeMs?: number): void; resync(): Promise<void> };
   envCache: EnvCache;
   pending: PendingChanges;
   hints: ScanHints;
@@ -27,10 +28,11 @@ export interface JoinState {
 export function joinEventHandler(state: JoinState, context: { config: JoinConfig; log: Logger }): EventHandler {
   const { hints } = state;
   // Starts alone are looked at by listing just those containers; anything else needs a full scan.
-  const again = () => state.driver.enqueue("proxy");
-  const scan = () => {
+  // The event's time goes along, for the event-to-apply latency metric.
+  const again = (event: DockerEvent) => state.driver.enqueue("proxy", eventTimeMs(event));
+  const scan = (event: DockerEvent) => {
     hints.full = true;
-    again();
+    again(event);
   };
 
   const onContainer = (event: DockerEvent): void => {
@@ -47,15 +49,15 @@ export function joinEventHandler(state: JoinState, context: { config: JoinConfig
     const names = [event.name, event.attributes.oldName?.replace(/^\//, "")];
     if (names.includes(context.config.container_name)) {
       if (event.action === "start") context.log.info("proxy container started, joining its networks", { proxy: context.config.container_name });
-      return scan();
+      return scan(event);
     }
     if (state.bystanders.has(event.id)) return;
-    if (event.action === "start") again();
-    else if (event.action === "die") scan();
+    if (event.action === "start") again(event);
+    else if (event.action === "die") scan(event);
   };
 
   const onNetwork = (event: DockerEvent): void => {
-    if (event.action === "destroy") return scan();
+    if (event.action === "destroy") return scan(event);
     const container = event.attributes.container;
     if ((event.action !== "connect" && event.action !== "disconnect") || container === undefined) return;
     if (container === state.proxyId) {
@@ -65,7 +67,7 @@ export function joinEventHandler(state: JoinState, context: { config: JoinConfig
     }
     // Connected or disconnected while running: the list shows that only once Docker has saved it.
     hints.refresh.add(container);
-    scan();
+    scan(event);
   };
 
   return {

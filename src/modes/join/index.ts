@@ -1,5 +1,6 @@
 import { DockernetError, errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
+import type { ModeTelemetry } from "../../core/telemetry.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import type { EventBus } from "../../docker/event-bus.ts";
 import type { RetryPolicy } from "./_retry.ts";
@@ -19,6 +20,7 @@ export interface JoinOptions {
   config: JoinConfig;
   log: Logger;
   retry?: RetryPolicy;
+  telemetry?: ModeTelemetry;
 }
 
 /** A running mode on the shared events stream. */

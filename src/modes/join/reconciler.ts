@@ -1,5 +1,6 @@
 import { DockernetError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
+import type { ModeTelemetry } from "../../core/telemetry.ts";
 import { ReconcileDriver, type KeyResult } from "../../core/reconcile-driver.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import type { EventHandler } from "../../docker/event-bus.ts";
@@ -18,6 +19,8 @@ export interface JoinContext {
   config: JoinConfig;
   log: Logger;
   retry?: RetryPolicy;
+  /** Where reconciles and changes are reported (the daemon's /metrics and /healthz). */
+  telemetry?: ModeTelemetry;
 }
 
 const noChange: ApplyResult = { changed: [], failures: [] };
@@ -77,6 +80,7 @@ export class JoinReconciler {
       // API calls are already retried; `--once` reports at once, the daemon retries a failed scan.
       attempts: policy.kind === "report" ? 1 : 4,
       isPermanent: (error) => error instanceof DockernetError && error.code === "JOIN_FAILED",
+      observe: (outcome) => context.telemetry?.reconciled(outcome),
     });
     this.handler = joinEventHandler(this, context);
   }
@@ -116,6 +120,8 @@ export class JoinReconciler {
     const actions = this.#cooldown.filter(plan.actions);
     const applied = plan.proxy.state === "running" && actions.length > 0 ? await applyJoin(plan.proxy, actions, { ...this.#context, pending: this.pending }) : noChange;
     const result: ApplyResult = { changed: [...early.changed, ...applied.changed], failures: [...early.failures, ...applied.failures] };
+    this.#context.telemetry?.actions("applied", result.changed.length);
+    this.#context.telemetry?.actions("failed", result.failures.length);
     this.#lastObserved = afterChanges(observed, applied.changed);
     log.debug("reconciled", { scan: full ? "full" : "started", containers: observed.containers.length, changes: result.changed.length, failed: result.failures.length, ms: Math.round(performance.now() - started) });
     if (result.failures.length > 0) this.#onFailures(result.failures);

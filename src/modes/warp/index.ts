@@ -1,5 +1,6 @@
 import { errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
+import type { ModeTelemetry } from "../../core/telemetry.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import type { EventBus } from "../../docker/event-bus.ts";
 import type { WarpConfig } from "./plan.ts";
@@ -14,6 +15,7 @@ export interface WarpOptions {
   client: DockerClient;
   config: WarpConfig;
   log: Logger;
+  telemetry?: ModeTelemetry;
 }
 
 /** A running mode on the shared events stream. */

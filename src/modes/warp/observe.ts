@@ -1,4 +1,5 @@
 import type { Logger } from "../../core/logger.ts";
+import type { ModeTelemetry } from "../../core/telemetry.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import type { ObservedContainer } from "../../docker/types.ts";
 import { labelNames } from "./labels.ts";
@@ -8,6 +9,8 @@ export interface WarpContext {
   client: DockerClient;
   config: WarpConfig;
   log: Logger;
+  /** Where reconciles and changes are reported (the daemon's /metrics and /healthz). */
+  telemetry?: ModeTelemetry;
 }
 
 /** Running targets: the containers that carry the target label. */

@@ -1,6 +1,7 @@
 import { DockernetError, errorMessage } from "../../core/errors.ts";
 import { ReconcileDriver } from "../../core/reconcile-driver.ts";
 import type { EventHandler } from "../../docker/event-bus.ts";
+import { eventTimeMs } from "../../docker/events.ts";
 import type { DockerEvent } from "../../docker/types.ts";
 import { matchGlob } from "./_glob.ts";
 import { applyPlan } from "./apply.ts";
@@ -45,6 +46,7 @@ export class WarpReconciler {
       // Verifying is reconciling: each reconcile reads the real tables and repairs any difference.
       resyncIntervalMs: Math.min(context.config.resync_interval, context.config.verify_interval),
       isPermanent: (error) => error instanceof DockernetError && error.code === "PLAN_ERROR",
+      observe: (outcome) => context.telemetry?.reconciled(outcome),
     });
   }
 
@@ -72,7 +74,11 @@ export class WarpReconciler {
       else log.info("routing through warp", { ...fields, network: plan.network, via: plan.via });
       this.#kinds.set(id, plan.kind);
     }
-    const result = await applyPlan(plan, log);
+    const result = await applyPlan(plan, log).catch((error: unknown) => {
+      if (error instanceof DockernetError && error.code === "ROUTE_FAILED") this.#context.telemetry?.actions("failed", 1);
+      throw error;
+    });
+    this.#context.telemetry?.actions("applied", result.changed.length);
     // The same plan applied before, yet something had to change: someone edited the namespace.
     const fingerprint = JSON.stringify(plan.desired);
     if (this.#applied.get(id) === fingerprint && result.changed.length > 0) {
@@ -98,26 +104,26 @@ export class WarpReconciler {
   async #onEvent(event: DockerEvent): Promise<void> {
     const { config } = this.#context;
     if (event.type === "container") {
-      if (event.attributes[labelNames(config.label_prefix).target] !== undefined || this.#targets.has(event.id)) this.driver.enqueue(event.id);
+      if (event.attributes[labelNames(config.label_prefix).target] !== undefined || this.#targets.has(event.id)) this.driver.enqueue(event.id, eventTimeMs(event));
       const names = [event.name, event.attributes.oldName?.replace(/^\//, "")].filter((name): name is string => !!name);
-      for (const name of names) if (matchGlob(config.container_pattern, name)) await this.#enqueueTargetsOf(name);
+      for (const name of names) if (matchGlob(config.container_pattern, name)) await this.#enqueueTargetsOf(name, eventTimeMs(event));
       if (event.action === "destroy") this.#warps.delete(event.id);
       return;
     }
     if (event.type === "network") {
       const container = event.attributes.container;
       if (container === undefined) return;
-      if (this.#targets.has(container)) this.driver.enqueue(container);
+      if (this.#targets.has(container)) this.driver.enqueue(container, eventTimeMs(event));
       const warp = this.#warps.get(container);
-      if (warp !== undefined) await this.#enqueueTargetsOf(warp);
+      if (warp !== undefined) await this.#enqueueTargetsOf(warp, eventTimeMs(event));
     }
   }
 
-  async #enqueueTargetsOf(warpName: string): Promise<void> {
-    for (const [id, name] of this.#targets) if (name === warpName) this.driver.enqueue(id);
+  async #enqueueTargetsOf(warpName: string, eventTime: number): Promise<void> {
+    for (const [id, name] of this.#targets) if (name === warpName) this.driver.enqueue(id, eventTime);
     const label = `${labelNames(this.#context.config.label_prefix).target}=${warpName}`;
     try {
-      for (const container of await this.#context.client.listContainers({ label: [label] })) this.driver.enqueue(container.id);
+      for (const container of await this.#context.client.listContainers({ label: [label] })) this.driver.enqueue(container.id, eventTime);
     } catch (error) {
       this.#context.log.warn("cannot list targets of a warp container", { warp: warpName, error: errorMessage(error) });
     }
