@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, which } from "../support/_exec.ts";
@@ -18,6 +18,11 @@ import { nextHop } from "../support/routing.ts";
 setDefaultTimeout(60_000);
 
 const binary = join(repoRoot, "dist/dockernet");
+/**
+ * The binary the units name: a copy outside /tmp, wherever the checkout is (units refuse paths
+ * under /tmp, which PrivateTmp hides from the service; a CI checkout may well be there).
+ */
+let unitBinary = "";
 const bun = join(repoRoot, "node_modules/.bin/bun");
 const scratch: string[] = [];
 
@@ -38,6 +43,9 @@ beforeAll(async () => {
   if (!existsSync(binary) || (await dockernet(["service", "install", "warp", "--dry-run", "--binary", "/usr/bin/true"])).code !== 0) {
     await exec(bun, [join(repoRoot, "test/support/build-binary.ts"), "--outfile", binary], { timeoutMs: 300_000 });
   }
+  unitBinary = join(await tempDir("/run"), "dockernet");
+  await copyFile(binary, unitBinary);
+  await chmod(unitBinary, 0o755);
 });
 
 afterAll(async () => {
@@ -66,7 +74,7 @@ describe("service install and uninstall", () => {
 
     const again = await dockernet(["service", "install", "warp", "--unit-dir", dir, "--binary", "/usr/local/bin/dockernet"]);
     expect(again.stdout).toContain("dockernet-warp.service already installed");
-    const conflict = await dockernet(["service", "install", "run", "warp", "join", "--unit-dir", dir, "--binary", binary]);
+    const conflict = await dockernet(["service", "install", "run", "warp", "join", "--unit-dir", dir, "--binary", unitBinary]);
     expect(conflict.code).toBe(1);
     expect(conflict.stderr).toContain("dockernet-warp.service already runs warp");
 
@@ -80,13 +88,13 @@ describe("service install and uninstall", () => {
 
   test("the timer form writes a service and a timer; switching to the daemon removes the timer", async () => {
     const dir = await tempDir();
-    const timer = await dockernet(["service", "install", "join", "--timer", "5m", "--unit-dir", dir, "--binary", binary]);
+    const timer = await dockernet(["service", "install", "join", "--timer", "5m", "--unit-dir", dir, "--binary", unitBinary]);
     expect(timer.code).toBe(0);
     expect(timer.stdout).toContain("next: systemctl enable --now dockernet-join.timer");
     expect((await readdir(dir)).sort()).toEqual(["dockernet-join.service", "dockernet-join.timer"]);
-    expect(await readFile(join(dir, "dockernet-join.service"), "utf8")).toContain(`\nExecStart=${binary} join --once\n`);
+    expect(await readFile(join(dir, "dockernet-join.service"), "utf8")).toContain(`\nExecStart=${unitBinary} join --once\n`);
     expect(await readFile(join(dir, "dockernet-join.timer"), "utf8")).toContain("\nOnUnitActiveSec=5min\n");
-    const daemon = await dockernet(["service", "install", "join", "--unit-dir", dir, "--binary", binary]);
+    const daemon = await dockernet(["service", "install", "join", "--unit-dir", dir, "--binary", unitBinary]);
     expect(daemon.code).toBe(0);
     expect(daemon.stdout).toContain(`removed ${join(dir, "dockernet-join.timer")}`);
     expect(await readdir(dir)).toEqual(["dockernet-join.service"]);
@@ -94,15 +102,15 @@ describe("service install and uninstall", () => {
 
   test("--dry-run prints the units and writes nothing", async () => {
     const dir = await tempDir();
-    const shown = await dockernet(["service", "install", "warp", "--timer", "5m", "--dry-run", "--unit-dir", dir, "--binary", binary]);
+    const shown = await dockernet(["service", "install", "warp", "--timer", "5m", "--dry-run", "--unit-dir", dir, "--binary", unitBinary]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`# ${dir}/dockernet-warp.service\n# Installed by \`dockernet service install warp --timer 5min\``);
-    expect(shown.stdout).toContain(`\nExecStart=${binary} warp --once\n`);
+    expect(shown.stdout).toContain(`\nExecStart=${unitBinary} warp --once\n`);
     expect(shown.stdout).toContain(`# ${dir}/dockernet-warp.timer\n`);
     expect(shown.stdout).toContain(`# would write ${dir}/dockernet-warp.timer (0644)`);
     expect(await readdir(dir)).toEqual([]);
 
-    await dockernet(["service", "install", "warp", "--unit-dir", dir, "--binary", binary]);
+    await dockernet(["service", "install", "warp", "--unit-dir", dir, "--binary", unitBinary]);
     const kept = await dockernet(["service", "uninstall", "warp", "--dry-run", "--unit-dir", dir]);
     expect(kept.stdout).toContain(`would remove ${dir}/dockernet-warp.service`);
     expect(await readdir(dir)).toEqual(["dockernet-warp.service"]);
@@ -122,10 +130,10 @@ describe("service install and uninstall", () => {
       [["uninstall", "flow"], 'unknown mode "flow"'],
     ];
     for (const [args, message] of cases) {
-      const result = await dockernet(["service", ...args, "--unit-dir", dir, ...(args[0] === "install" ? ["--binary", binary] : [])]);
+      const result = await dockernet(["service", ...args, "--unit-dir", dir, ...(args[0] === "install" ? ["--binary", unitBinary] : [])]);
       expect({ args, code: result.code, error: result.stderr.includes(message) }).toEqual({ args, code: 2, error: true });
     }
-    const missing = await dockernet(["service", "install", "warp", "--unit-dir", join(dir, "nope"), "--binary", binary]);
+    const missing = await dockernet(["service", "install", "warp", "--unit-dir", join(dir, "nope"), "--binary", unitBinary]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`unit directory ${join(dir, "nope")} does not exist`);
     expect(await readdir(dir)).toEqual([]);
@@ -139,7 +147,7 @@ describe("service install and uninstall", () => {
     // Paths with a space and a `%`, not under /tmp, to check the quoting as systemd reads it.
     const odd = join(await tempDir("/run"), "bin 100%");
     await mkdir(odd);
-    await symlink(binary, join(odd, "dockernet"));
+    await symlink(unitBinary, join(odd, "dockernet"));
     await writeFile(join(odd, "config $HOME.toml"), '[warp]\ncontainer_pattern = "gw-*"\n');
     const variants = [
       ["warp"],
@@ -151,7 +159,7 @@ describe("service install and uninstall", () => {
     ];
     for (const variant of variants) {
       const dir = await tempDir();
-      const args = variant.includes("--binary") ? variant : [...variant, "--binary", binary];
+      const args = variant.includes("--binary") ? variant : [...variant, "--binary", unitBinary];
       const installed = await dockernet(["service", "install", ...args, "--unit-dir", dir]);
       expect(installed.code).toBe(0);
       const units = (await readdir(dir)).map((file) => join(dir, file));
@@ -179,7 +187,7 @@ describe("the unit's sandbox, applied the way systemd applies it", () => {
 
   /** `setpriv --bounding-set` syntax for the CapabilityBoundingSet= of the unit `service install` writes for `mode`. */
   async function boundingSet(mode: string): Promise<string> {
-    const shown = await dockernet(["service", "install", mode, "--dry-run", "--binary", binary]);
+    const shown = await dockernet(["service", "install", mode, "--dry-run", "--binary", unitBinary]);
     const line = shown.stdout.split("\n").find((text) => text.startsWith("CapabilityBoundingSet="));
     if (line === undefined) throw new Error(`no CapabilityBoundingSet= in:\n${shown.stdout}`);
     const caps = line.slice("CapabilityBoundingSet=".length).split(" ").filter(Boolean);
