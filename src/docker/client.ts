@@ -126,7 +126,10 @@ export class DockerClient {
   constructor(host: string) {
     this.connection = parseDockerHost(host);
     const { shown: _shown, ...options } = this.connection;
-    this.api = new Docker(options as Docker.DockerOptions);
+    // docker-modem fills unset options from DOCKER_HOST and DOCKER_CERT_PATH in the environment, which
+    // would override --docker-host and the config file: every connection option is given, even if unset.
+    const explicit = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, username: undefined, ca: undefined, cert: undefined, key: undefined, sshOptions: undefined };
+    this.api = new Docker({ ...explicit, ...options } as Docker.DockerOptions);
   }
 
   /** Fails with a clear error when the engine cannot be reached. */

@@ -1,4 +1,5 @@
 import { DockernetError } from "../core/errors.ts";
+import { assertContainerNetns } from "./netns-guard.ts";
 import { runCommand } from "./runner.ts";
 
 /** One `ip` command of a batch, as arguments (`["route", "replace", "10.0.0.0/8", ...]`). */
@@ -35,8 +36,9 @@ function isShow(command: IpCommand): boolean {
  * `nsenter ... ip [-6] -json -force -batch -` process, and returns one result per command: the JSON of `show` commands and
  * the error of failed ones.
  */
-export async function ipBatch(pid: number, commands: readonly IpCommand[], options: { family?: 4 | 6; timeoutMs?: number } = {}): Promise<BatchLineResult[]> {
+export async function ipBatch(pid: number, commands: readonly IpCommand[], options: { family?: 4 | 6; timeoutMs?: number; containerId?: string } = {}): Promise<BatchLineResult[]> {
   if (!Number.isInteger(pid) || pid <= 0) throw new DockernetError(`invalid namespace pid ${pid}`, { code: "BAD_PID" });
+  if (options.containerId !== undefined) await assertContainerNetns(pid, options.containerId);
   const input = `${commands.map(batchLine).join("\n")}\n`;
   // `ip -batch` takes options once for all lines, so IPv6 commands need a process of their own.
   const family = options.family === 6 ? ["-6"] : [];

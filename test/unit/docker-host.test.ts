@@ -101,3 +101,19 @@ describe("parseDockerHost: bad hosts", () => {
     expect(failure("just words").message).toBe('docker host "just words": not a URL');
   });
 });
+
+describe("DockerClient", () => {
+  test("DOCKER_HOST in the environment does not override the host it is given", async () => {
+    const { DockerClient } = await import("../../src/docker/client.ts");
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = "tcp://1.2.3.4:2376";
+    try {
+      const modem = (new DockerClient("unix:///run/engine.sock").api as unknown as { modem: { socketPath?: string; host?: string } }).modem;
+      expect(modem.socketPath).toBe("/run/engine.sock");
+      expect(modem.host).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { parseRoutes, parseRules } from "../../net/ip-json.ts";
 import type { NetnsDesired } from "./desired.ts";
 import { actionCommand, actionText, diffNetns, ensureActions, type FamilyState, type NetnsAction, type NetnsState } from "./diff.ts";
 import { routeFromJson, routeKey, ruleFromJson, warpTables, type Family, type RuleSpec } from "./netns-spec.ts";
-import type { TargetPlan } from "./plan.ts";
+import type { TargetPlan, TargetRef } from "./plan.ts";
 
 const tables = [warpTables.destinations, warpTables.ports];
 const readCommands: IpCommand[] = [["rule", "show"], ...tables.map((table) => ["route", "show", "table", table])];
@@ -22,8 +22,9 @@ function stateFrom(family: Family, lines: BatchLineResult[], offset: number): Fa
 }
 
 /** Reads dockernet's rules and tables in the namespace of `pid`: one process per family. */
-export async function readNetns(pid: number, families: readonly Family[]): Promise<NetnsState> {
-  const states = await Promise.all(families.map(async (family) => [family, stateFrom(family, await ipBatch(pid, readCommands, { family }), 0)] as const));
+export async function readNetns(target: { pid: number; id: string }, families: readonly Family[]): Promise<NetnsState> {
+  const { pid, id } = target;
+  const states = await Promise.all(families.map(async (family) => [family, stateFrom(family, await ipBatch(pid, readCommands, { family, containerId: id }), 0)] as const));
   return Object.fromEntries(states) as NetnsState;
 }
 
@@ -53,10 +54,10 @@ function alreadyTrue(action: NetnsAction, error: string | undefined, before: Fam
  * Runs one family's actions in one `ip -batch` process, reading the state after them. With
  * `blind`, the actions are idempotent writes judged against a read made just before them.
  */
-async function execute(target: { pid: number; name: string }, family: Family, actions: NetnsAction[], log: Logger, blind: boolean): Promise<Executed> {
+async function execute(target: TargetRef, family: Family, actions: NetnsAction[], log: Logger, blind: boolean): Promise<Executed> {
   const { pid, name } = target;
   const head = blind ? readCommands : [];
-  const lines = await ipBatch(pid, [...head, ...actions.map(actionCommand), ...readCommands], { family });
+  const lines = await ipBatch(pid, [...head, ...actions.map(actionCommand), ...readCommands], { family, containerId: target.id });
   const before = blind ? stateFrom(family, lines, 0) : undefined;
   const result: Executed = { changed: [], failures: [], before, after: stateFrom(family, lines, head.length + actions.length) };
   actions.forEach((action, index) => {
@@ -81,7 +82,7 @@ function onlyFamily(desired: NetnsDesired, family: Family): NetnsDesired {
   return { routes: desired.routes.filter((route) => route.family === family), rules: desired.rules.filter((rule) => rule.family === family), families: [family] };
 }
 
-async function applyFamily(target: { pid: number; name: string }, desired: NetnsDesired, log: Logger): Promise<Executed> {
+async function applyFamily(target: TargetRef, desired: NetnsDesired, log: Logger): Promise<Executed> {
   const family = desired.families[0] as Family;
   const ensure = ensureActions(desired);
   let done: Executed;
@@ -89,7 +90,7 @@ async function applyFamily(target: { pid: number; name: string }, desired: Netns
     done = await execute(target, family, ensure, log, true);
   } else {
     // Nothing to hold: read first and remove only what dockernet had installed.
-    const [state] = Object.values(await readNetns(target.pid, [family])) as FamilyState[];
+    const [state] = Object.values(await readNetns(target, [family])) as FamilyState[];
     const actions = diffNetns(desired, { [family]: state });
     if (actions.length === 0) return { changed: [], failures: [], before: state, after: state as FamilyState };
     done = { ...(await execute(target, family, actions, log, false)), before: state };
@@ -107,7 +108,13 @@ async function applyFamily(target: { pid: number; name: string }, desired: Netns
  */
 export async function applyPlan(plan: TargetPlan, log: Logger): Promise<ApplyResult> {
   if (plan.kind === "error") throw new DockernetError(plan.error, { code: "PLAN_ERROR" });
-  const results = await Promise.all(plan.desired.families.map((family) => applyFamily(plan.target, onlyFamily(plan.desired, family), log)));
+  const results = await Promise.all(plan.desired.families.map((family) => applyFamily(plan.target, onlyFamily(plan.desired, family), log))).catch((error: unknown) => {
+    // Name the container in errors that only know its namespace pid.
+    if (error instanceof DockernetError && !error.message.includes(plan.target.name)) {
+      throw new DockernetError(`container ${plan.target.name}: ${error.message}`, { code: error.code, hint: error.hint, cause: error });
+    }
+    throw error;
+  });
   const failures = results.flatMap((result) => result.failures);
   if (failures.length > 0) throw new DockernetError(`container ${plan.target.name}: ${failures.join("; ")}`, { code: "ROUTE_FAILED" });
   const before: NetnsState = {};

@@ -45,7 +45,7 @@ export async function inspectTargets(context: WarpContext): Promise<Inspection[]
       const { plan } = planned;
       if (plan.kind === "error") return { plan, actions: [], error: plan.error };
       try {
-        const state = await readNetns(plan.target.pid, plan.desired.families);
+        const state = await readNetns(plan.target, plan.desired.families);
         return { plan, state, actions: diffNetns(plan.desired, state) };
       } catch (error) {
         return { plan, actions: [], error: errorMessage(error) };

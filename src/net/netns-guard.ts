@@ -1,0 +1,27 @@
+import { readFile, readlink } from "node:fs/promises";
+import { DockernetError } from "../core/errors.ts";
+
+/**
+ * Checks, just before entering it, that `pid` is a process of container `containerId` and does
+ * not share dockernet's own network namespace. A PID from inspect may have been reused by the
+ * time nsenter runs, or name a process of another machine (an engine reached over tcp:// or
+ * ssh://); without this check the routes meant for a container could land on the host.
+ */
+export async function assertContainerNetns(pid: number, containerId: string): Promise<void> {
+  const refuse = (why: string) =>
+    new DockernetError(`refusing to enter the network namespace of pid ${pid} for container ${containerId.slice(0, 12)}: ${why}`, {
+      code: "NETNS_MISMATCH",
+      hint: "warp must run on the same host as the engine it watches (a local unix:// socket)",
+    });
+  let cgroups: string;
+  let theirs: string;
+  let ours: string;
+  try {
+    [cgroups, theirs, ours] = await Promise.all([readFile(`/proc/${pid}/cgroup`, "utf8"), readlink(`/proc/${pid}/ns/net`), readlink("/proc/self/ns/net")]);
+  } catch {
+    throw refuse("no such process on this host");
+  }
+  // Docker names a container's cgroup after its id, with either cgroup driver (/docker/<id>, docker-<id>.scope).
+  if (!cgroups.includes(containerId)) throw refuse("the process is not in that container's cgroup");
+  if (theirs === ours) throw refuse("it is dockernet's own network namespace");
+}
