@@ -1,12 +1,14 @@
 import { fromText, isKey, isSection, unknownKey, type Layer, type Problems } from "./_layers.ts";
 
 const prefix = "DOCKERNET_";
+/** Variables of install.sh, which share the prefix but are not config. */
+const notConfig = new Set(["DOCKERNET_CONFIG", "DOCKERNET_INSTALL_DIR", "DOCKERNET_DOWNLOAD_URL", "DOCKERNET_UNAME_S", "DOCKERNET_UNAME_M"]);
 
-/** `DOCKERNET_<SECTION>_<KEY>` variables; any other `DOCKERNET_*` name but DOCKERNET_CONFIG is a problem. */
+/** `DOCKERNET_<SECTION>_<KEY>` variables; any other `DOCKERNET_*` name is a problem, but DOCKERNET_CONFIG and install.sh's. */
 export function envLayer(env: Record<string, string | undefined>, problems: Problems): Layer {
   const layer: Layer = new Map();
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !name.startsWith(prefix) || name === "DOCKERNET_CONFIG") continue;
+    if (value === undefined || !name.startsWith(prefix) || notConfig.has(name)) continue;
     const origin = `env ${name}`;
     const rest = name.slice(prefix.length);
     const split = rest.indexOf("_");
