@@ -103,6 +103,9 @@ export class ReconcileDriver {
   async resync(): Promise<void> {
     const keys = await this.#options.listKeys();
     this.#options.log.debug("resync", { keys: keys.length });
+    // Keys that are gone (a container removed while the events stream was down) are forgotten.
+    const listed = new Set(keys);
+    for (const key of this.results.keys()) if (!listed.has(key) && !this.#queued.has(key) && !this.#inFlight.has(key)) this.results.delete(key);
     for (const key of keys) {
       this.#attempts.delete(key);
       this.enqueue(key);

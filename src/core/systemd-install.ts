@@ -5,7 +5,7 @@
  * installed. Elsewhere the files are written and the user is told what to run.
  */
 import type { Dirent } from "node:fs";
-import { access, chmod, constants, lstat, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, chmod, constants, lstat, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
 import { DockernetError, ExitCode, errorMessage } from "./errors.ts";
 import { modesOfUnitFile, type ServiceMode, unitName } from "./systemd-modes.ts";
@@ -80,6 +80,10 @@ export async function observeUnitDir(unitDir: string): Promise<UnitDirState> {
   }
   state.exists = true;
   for (const entry of entries) {
+    if (modesOfUnitFile(entry.name) && !entry.isFile() && !entry.isDirectory()) {
+      // A unit name of ours that is a symlink (`systemctl link`) or another kind of file: never written through.
+      throw new DockernetError(`${join(dir, entry.name)} exists and is not a regular file`, { code: "UNIT_NOT_OURS", exitCode: ExitCode.usage, hint: "remove or rename it first" });
+    }
     if (modesOfUnitFile(entry.name) && entry.isFile()) {
       state.files.set(entry.name, await readFile(join(dir, entry.name), "utf8").catch((error) => Promise.reject(fsError("read", join(dir, entry.name), error))));
     } else if (entry.name.endsWith(".wants") && entry.isDirectory()) {
@@ -177,10 +181,14 @@ export async function applyPlan(plan: Plan, options: { systemctl: Systemctl; rep
       await options.systemctl(step.args);
       options.report(`ran systemctl ${step.args.join(" ")}`);
     } else if (step.kind === "write") {
+      // Written beside the unit and renamed into place: a crash leaves the old unit or the new one, never half of one.
+      const temporary = `${step.path}.dockernet-new`;
       try {
-        await writeFile(step.path, step.text, { mode: 0o644 });
-        await chmod(step.path, 0o644); // the mode of writeFile is only used for a new file, and masked by the umask
+        await writeFile(temporary, step.text, { mode: 0o644, flag: "w" });
+        await chmod(temporary, 0o644); // writeFile's mode is masked by the umask
+        await rename(temporary, step.path);
       } catch (error) {
+        await rm(temporary, { force: true });
         throw fsError("write", step.path, error);
       }
       options.report(`wrote ${step.path}`);

@@ -9,9 +9,6 @@ export interface ModeTelemetry {
   actions(result: "applied" | "failed", count: number): void;
 }
 
-/** For one-shot commands, which export nothing. */
-export const noTelemetry: ModeTelemetry = { reconciled() {}, actions() {} };
-
 const names = {
   events: ["dockernet_events_total", "Docker events received, by type."],
   reconnects: ["dockernet_events_stream_reconnects_total", "Times the Docker events stream was lost and reopened."],
@@ -28,7 +25,8 @@ const names = {
  */
 export class Telemetry {
   readonly metrics = new Metrics();
-  readonly #failing = new Map<string, string>();
+  /** Per mode, the keys (containers, the proxy) whose last reconcile failed, with the error. */
+  readonly #failing = new Map<string, Map<string, string>>();
 
   constructor() {
     this.metrics.declareCounter(...names.events, { type: "container" });
@@ -54,8 +52,11 @@ export class Telemetry {
         this.metrics.inc(...names.reconciles, { mode, result });
         this.metrics.observe(...names.duration, outcome.durationMs / 1000, { mode });
         if (outcome.sinceEventMs !== undefined) this.metrics.observe(...names.latency, outcome.sinceEventMs / 1000, { mode });
-        if (result === "failed") this.#failing.set(mode, outcome.error ?? "failed");
-        else if (result === "ok") this.#failing.delete(mode);
+        const failing = this.#failing.get(mode) ?? new Map<string, string>();
+        this.#failing.set(mode, failing);
+        // A key is judged by its own last reconcile: one healthy target does not hide another's failure.
+        if (result === "failed") failing.set(outcome.key, outcome.error ?? "failed");
+        else failing.delete(outcome.key);
       },
       actions: (result, count) => {
         if (count > 0) this.metrics.inc(...names.actions, { mode, result }, count);
@@ -66,7 +67,11 @@ export class Telemetry {
   /** Why the process is not healthy, or undefined. */
   problem(streamConnected: boolean): string | undefined {
     if (!streamConnected) return "the Docker events stream is not connected";
-    const failing = [...this.#failing].map(([mode, error]) => `${mode}: last reconcile failed: ${error}`);
+    const failing = [...this.#failing].flatMap(([mode, keys]) => {
+      const [first] = keys.values();
+      if (first === undefined) return [];
+      return [`${mode}: the last reconcile of ${keys.size} ${keys.size === 1 ? "key" : "keys"} failed (${first})`];
+    });
     return failing.length > 0 ? failing.join("; ") : undefined;
   }
 }

@@ -18,7 +18,15 @@ export async function assertContainerNetns(pid: number, containerId: string): Pr
   let ours: string;
   try {
     [cgroups, theirs, ours] = await Promise.all([readFile(`/proc/${pid}/cgroup`, "utf8"), readlink(`/proc/${pid}/ns/net`), readlink("/proc/self/ns/net")]);
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM") {
+      throw new DockernetError(`cannot read /proc/${pid}/ns/net of container ${containerId.slice(0, 12)}: permission denied`, {
+        code: "NETNS_PERMISSION",
+        hint: "warp needs root, or CAP_SYS_PTRACE, CAP_SYS_ADMIN and CAP_NET_ADMIN in the host PID namespace",
+        cause: error,
+      });
+    }
     throw refuse("no such process on this host");
   }
   // Docker names a container's cgroup after its id, with either cgroup driver (/docker/<id>, docker-<id>.scope).

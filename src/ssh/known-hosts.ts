@@ -21,17 +21,25 @@ function matchesHost(field: string, wanted: string): boolean {
   return false;
 }
 
-/** The public keys (SSH wire format) known_hosts text lists for a host, skipping revoked and CA lines. */
+/**
+ * The public keys (SSH wire format) known_hosts text trusts for a host: its plain lines, less any
+ * key listed under `@revoked` (which OpenSSH refuses even when another line lists it).
+ * `@cert-authority` lines are not used: host certificates are not supported.
+ */
 export function knownKeys(text: string, host: string, port: number): Buffer[] {
-  const wanted = hostPattern(host, port);
+  const wanted = hostPattern(host.replace(/^\[(.*)\]$/, "$1"), port);
   const keys: Buffer[] = [];
+  const revoked: Buffer[] = [];
   for (const raw of text.split("\n")) {
     const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith("@")) continue;
-    const [hosts, , key] = line.split(/\s+/);
-    if (hosts && key && matchesHost(hosts, wanted)) keys.push(Buffer.from(key, "base64"));
+    if (line === "" || line.startsWith("#")) continue;
+    const marker = line.startsWith("@") ? line.split(/\s+/, 1)[0] : undefined;
+    const [hosts, , key] = (marker ? line.slice(marker.length).trim() : line).split(/\s+/);
+    if (!hosts || !key) continue;
+    if (marker === "@revoked") revoked.push(Buffer.from(key, "base64"));
+    else if (marker === undefined && matchesHost(hosts, wanted)) keys.push(Buffer.from(key, "base64"));
   }
-  return keys;
+  return keys.filter((key) => !revoked.some((bad) => bad.equals(key)));
 }
 
 /** The known_hosts files OpenSSH reads by default. */

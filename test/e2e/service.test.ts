@@ -100,6 +100,17 @@ describe("service install and uninstall", () => {
     expect(await readdir(dir)).toEqual(["dockernet-join.service"]);
   });
 
+  test("a unit name that is a symlink (systemctl link) is never written through", async () => {
+    const dir = await tempDir();
+    const elsewhere = join(await tempDir(), "foo.service");
+    await writeFile(elsewhere, "[Unit]\nDescription=someone else's\n");
+    await symlink(elsewhere, join(dir, "dockernet-warp.service"));
+    const result = await dockernet(["service", "install", "warp", "--unit-dir", dir, "--binary", unitBinary]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("is not a regular file");
+    expect(await readFile(elsewhere, "utf8")).toBe("[Unit]\nDescription=someone else's\n");
+  });
+
   test("--dry-run prints the units and writes nothing", async () => {
     const dir = await tempDir();
     const shown = await dockernet(["service", "install", "warp", "--timer", "5m", "--dry-run", "--unit-dir", dir, "--binary", unitBinary]);
@@ -221,7 +232,7 @@ describe("the unit's sandbox, applied the way systemd applies it", () => {
     const warp = await engine.run("warp-1", { network: net.name });
     const app = await engine.run("app", { network: net.name, labels: { "network.warp.target": "warp-1" } });
     const needed: [cap: string, error: string][] = [
-      ["sys_ptrace", "cannot open /proc/"],
+      ["sys_ptrace", "/ns/net of container"],
       ["sys_admin", "reassociate to namespace"],
       ["net_admin", "RTNETLINK answers: Operation not permitted"],
     ];

@@ -33,6 +33,15 @@ describe("known_hosts", () => {
     expect(knownKeys(`@revoked 10.0.0.5 ssh-ed25519 ${b64}\n`, "10.0.0.5", 22)).toEqual([]);
   });
 
+  test("a key listed under @revoked is refused even where another line trusts it", () => {
+    expect(knownKeys(`10.0.0.5 ssh-ed25519 ${b64}\n@revoked * ssh-ed25519 ${b64}\n`, "10.0.0.5", 22)).toEqual([]);
+  });
+
+  test("an IPv6 host in URL brackets matches its known_hosts form", () => {
+    expect(knownKeys(`[::1]:2222 ssh-ed25519 ${b64}\n::1 ssh-ed25519 ${b64}\n`, "[::1]", 2222)).toEqual([key]);
+    expect(knownKeys(`::1 ssh-ed25519 ${b64}\n`, "[::1]", 22)).toEqual([key]);
+  });
+
   test("the verifier accepts the listed key only; missing files refuse", () => {
     const dir = mkdtempSync(join(tmpdir(), "dockernet-kh-"));
     const file = join(dir, "known_hosts");

@@ -2,7 +2,7 @@ import { errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import type { PendingChanges } from "./_pending.ts";
-import { mapLimit } from "./_pool.ts";
+import { mapLimit } from "../../core/map-limit.ts";
 import { withRetry, type RetryPolicy } from "./_retry.ts";
 import type { JoinAction } from "./plan.ts";
 

@@ -1,7 +1,7 @@
 import type { Logger } from "../../core/logger.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import type { ContainerSummary } from "../../docker/types.ts";
-import { mapLimit } from "./_pool.ts";
+import { mapLimit } from "../../core/map-limit.ts";
 import { withRetry, type RetryPolicy } from "./_retry.ts";
 import type { JoinContainer, JoinObserved, ProxyState } from "./plan.ts";
 import { routableByLabels, routingEnvNames, type JoinConfig } from "./routable.ts";

@@ -42,7 +42,7 @@ export class WarpReconciler {
     this.driver = new ReconcileDriver({
       log: context.log,
       reconcile: (id) => this.reconcile(id),
-      listKeys: () => listTargetIds(context),
+      listKeys: () => this.#listAndPrune(),
       // Verifying is reconciling: each reconcile reads the real tables and repairs any difference.
       resyncIntervalMs: Math.min(context.config.resync_interval, context.config.verify_interval),
       isPermanent: (error) => error instanceof DockernetError && error.code === "PLAN_ERROR",
@@ -94,6 +94,18 @@ export class WarpReconciler {
     this.#applied.set(id, fingerprint);
   }
 
+  /** A full scan's keys; what is known of containers no longer running is forgotten. */
+  async #listAndPrune(): Promise<string[]> {
+    const ids = await listTargetIds(this.#context);
+    const running = new Set(ids);
+    for (const map of [this.#targets, this.#reported, this.#kinds, this.#applied]) {
+      for (const id of map.keys()) if (!running.has(id)) map.delete(id);
+    }
+    const named = new Set(this.#targets.values());
+    for (const [id, name] of this.#warps) if (!named.has(name)) this.#warps.delete(id);
+    return ids;
+  }
+
   /** The bus handler: maps events to the target ids to look at again. */
   readonly handler: EventHandler = {
     name: "warp",
@@ -106,7 +118,9 @@ export class WarpReconciler {
     if (event.type === "container") {
       if (event.attributes[labelNames(config.label_prefix).target] !== undefined || this.#targets.has(event.id)) this.driver.enqueue(event.id, eventTimeMs(event));
       const names = [event.name, event.attributes.oldName?.replace(/^\//, "")].filter((name): name is string => !!name);
-      for (const name of names) if (matchGlob(config.container_pattern, name)) await this.#enqueueTargetsOf(name, eventTimeMs(event));
+      // Its known targets are looked at again; only a start or rename may concern targets not seen yet.
+      const list = event.action === "start" || event.action === "rename";
+      for (const name of names) if (matchGlob(config.container_pattern, name)) await this.#enqueueTargetsOf(name, eventTimeMs(event), list);
       if (event.action === "destroy") this.#warps.delete(event.id);
       return;
     }
@@ -115,12 +129,13 @@ export class WarpReconciler {
       if (container === undefined) return;
       if (this.#targets.has(container)) this.driver.enqueue(container, eventTimeMs(event));
       const warp = this.#warps.get(container);
-      if (warp !== undefined) await this.#enqueueTargetsOf(warp, eventTimeMs(event));
+      if (warp !== undefined) await this.#enqueueTargetsOf(warp, eventTimeMs(event), false);
     }
   }
 
-  async #enqueueTargetsOf(warpName: string, eventTime: number): Promise<void> {
+  async #enqueueTargetsOf(warpName: string, eventTime: number, list: boolean): Promise<void> {
     for (const [id, name] of this.#targets) if (name === warpName) this.driver.enqueue(id, eventTime);
+    if (!list) return;
     const label = `${labelNames(this.#context.config.label_prefix).target}=${warpName}`;
     try {
       for (const container of await this.#context.client.listContainers({ label: [label] })) this.driver.enqueue(container.id, eventTime);

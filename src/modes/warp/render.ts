@@ -1,10 +1,6 @@
+import { textTable } from "../../core/text-table.ts";
 import { actionText } from "./diff.ts";
 import type { Inspection, TargetStatus } from "./status.ts";
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()).join("\n");
-}
 
 /** `warp status` as a table a person reads at a glance, with details under it. */
 export function formatStatusTable(rows: TargetStatus[]): string {
@@ -22,7 +18,7 @@ export function formatStatusTable(rows: TargetStatus[]): string {
     ...(row.detail ? [`${row.target}: ${row.detail}`] : []),
     ...row.drift.map((command) => `${row.target}: drift, would run: ${command}`),
   ]);
-  return [table([["TARGET", "WARP", "NETWORK", "VIA", "ROUTES", "KILL-SWITCH", "STATE"], ...body]), ...(notes.length ? ["", ...notes] : [])].join("\n");
+  return [textTable([["TARGET", "WARP", "NETWORK", "VIA", "ROUTES", "KILL-SWITCH", "STATE"], ...body]), ...(notes.length ? ["", ...notes] : [])].join("\n");
 }
 
 /** `--dry-run`: per target, the commands that would run, or why nothing will. */

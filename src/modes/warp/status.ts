@@ -1,4 +1,5 @@
 import { errorMessage } from "../../core/errors.ts";
+import { mapLimit } from "../../core/map-limit.ts";
 import { readNetns } from "./apply.ts";
 import { actionText, diffNetns, type NetnsState } from "./diff.ts";
 import { familyFlag, routeKey, ruleKey, type Family } from "./netns-spec.ts";
@@ -38,20 +39,19 @@ export interface Inspection {
 /** Plans every running target and reads its namespace, changing nothing. */
 export async function inspectTargets(context: WarpContext): Promise<Inspection[]> {
   const ids = await listTargetIds(context);
-  const rows = await Promise.all(
-    ids.map(async (id): Promise<Inspection | undefined> => {
-      const planned = await planById(context, id);
-      if (planned === undefined) return undefined;
-      const { plan } = planned;
-      if (plan.kind === "error") return { plan, actions: [], error: plan.error };
-      try {
-        const state = await readNetns(plan.target, plan.desired.families);
-        return { plan, state, actions: diffNetns(plan.desired, state) };
-      } catch (error) {
-        return { plan, actions: [], error: errorMessage(error) };
-      }
-    }),
-  );
+  // A few targets at a time: each costs two inspects and one or two nsenter processes.
+  const rows = await mapLimit(ids, 8, async (id): Promise<Inspection | undefined> => {
+    const planned = await planById(context, id);
+    if (planned === undefined) return undefined;
+    const { plan } = planned;
+    if (plan.kind === "error") return { plan, actions: [], error: plan.error };
+    try {
+      const state = await readNetns(plan.target, plan.desired.families);
+      return { plan, state, actions: diffNetns(plan.desired, state) };
+    } catch (error) {
+      return { plan, actions: [], error: errorMessage(error) };
+    }
+  });
   return rows.filter((row): row is Inspection => row !== undefined).sort((a, b) => a.plan.target.name.localeCompare(b.plan.target.name));
 }
 
