@@ -41,7 +41,8 @@ export async function ipBatch(pid: number, commands: readonly IpCommand[], optio
   if (options.containerId !== undefined) await assertContainerNetns(pid, options.containerId);
   const input = `${commands.map(batchLine).join("\n")}\n`;
   // `ip -batch` takes options once for all lines, so IPv6 commands need a process of their own.
-  const family = options.family === 6 ? ["-6"] : [];
+  // The family is always explicit: some dumps (`route show table all`) list both families otherwise.
+  const family = options.family === 6 ? ["-6"] : ["-4"];
   const result = await runCommand("nsenter", ["-t", String(pid), "-n", "ip", ...family, "-json", "-force", "-batch", "-"], {
     input,
     allowFail: true,

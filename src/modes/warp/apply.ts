@@ -7,17 +7,23 @@ import { actionCommand, actionText, diffNetns, ensureActions, type FamilyState, 
 import { routeFromJson, routeKey, ruleFromJson, warpTables, type Family, type RuleSpec } from "./netns-spec.ts";
 import type { TargetPlan, TargetRef } from "./plan.ts";
 
-const tables = [warpTables.destinations, warpTables.ports];
-const readCommands: IpCommand[] = [["rule", "show"], ...tables.map((table) => ["route", "show", "table", table])];
+const tables: string[] = [warpTables.destinations, warpTables.ports];
+// `table all` never fails (a table that never held a route does not exist, and showing it would),
+// so each read is exactly two JSON arrays; dockernet's tables are picked out here.
+const readCommands: IpCommand[] = [
+  ["rule", "show"],
+  ["route", "show", "table", "all"],
+];
 
 function stateFrom(family: Family, lines: BatchLineResult[], offset: number): FamilyState {
-  const [rules, ...routeLines] = lines.slice(offset, offset + readCommands.length);
-  // A table that never held a route does not exist yet: that is an empty table, not an error.
-  const failed = [rules, ...routeLines].find((line) => line?.error && !line.error.includes("FIB table does not exist"));
+  const [rules, routes] = lines.slice(offset, offset + readCommands.length);
+  const failed = [rules, routes].find((line) => line?.error);
   if (failed) throw new DockernetError(`cannot read ${failed.command.join(" ")}: ${failed.error}`, { code: "IP_FAILED" });
   return {
     rules: parseRules(rules?.output).flatMap((rule) => ruleFromJson(family, rule) ?? []) as RuleSpec[],
-    routes: routeLines.flatMap((line, index) => parseRoutes(line?.output).map((route) => routeFromJson(family, tables[index] as string, route))),
+    routes: parseRoutes(routes?.output)
+      .filter((route) => route.table !== undefined && tables.includes(route.table))
+      .map((route) => routeFromJson(family, route.table as string, route)),
   };
 }
 
