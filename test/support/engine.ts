@@ -385,7 +385,14 @@ export class TestEngine implements AsyncDisposable {
     const containers = ids(await this.docker(["ps", "-aq", ...filter]));
     if (containers.length > 0) await this.docker(["rm", "-f", ...containers]);
     const networks = ids(await this.docker(["network", "ls", "-q", ...filter]));
-    if (networks.length > 0) await this.docker(["network", "rm", ...networks]);
+    // After many containers are removed at once Docker may still hold their endpoints a moment.
+    for (let attempt = 1; networks.length > 0; attempt++) {
+      const removed = await this.docker(["network", "rm", ...networks], { allowFail: true });
+      if (removed.code === 0) break;
+      if (!removed.stderr.includes("active endpoints") || attempt >= 20) throw new Error(`docker network rm failed: ${removed.stderr.trim()}`);
+      await sleep(250);
+      networks.splice(0, networks.length, ...ids(await this.docker(["network", "ls", "-q", ...filter])));
+    }
   }
 
   /** Cleans up, stops dockerd, kills stragglers, unmounts, deletes the netns and the work dir. */
