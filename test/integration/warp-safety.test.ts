@@ -189,7 +189,7 @@ describe("at scale", () => {
   }
 
   test("100 targets started at once are all routed", async () => {
-    const net = await engine.network("vpn", { subnet: "10.81.0.0/16" });
+    const net = await engine.network("vpn-scale", { subnet: "10.81.0.0/16" });
     const warp = await engine.run("warp-1", { network: net.name });
     const via = await warp.ip(net.name);
     await using daemon = await Daemon.start(engine, ["warp"]);
@@ -202,7 +202,7 @@ describe("at scale", () => {
   });
 
   test("the engine restarted during a burst of starts: every target is right afterwards", async () => {
-    const net = await engine.network("vpn", { subnet: "10.82.0.0/16" });
+    const net = await engine.network("vpn-burst", { subnet: "10.82.0.0/16" });
     await engine.run("warp-1", { network: net.name, restart: "always" });
     await using daemon = await Daemon.start(engine, ["warp"]);
     const list = await createTargets("b", 30, net.name, true);

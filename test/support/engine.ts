@@ -385,13 +385,28 @@ export class TestEngine implements AsyncDisposable {
     const containers = ids(await this.docker(["ps", "-aq", ...filter]));
     if (containers.length > 0) await this.docker(["rm", "-f", ...containers]);
     const networks = ids(await this.docker(["network", "ls", "-q", ...filter]));
-    // After many containers are removed at once Docker may still hold their endpoints a moment.
+    // After many containers are removed at once, Docker 20.10 can keep stale endpoints on a network:
+    // wait a little, then force them off (`network disconnect -f`, as an operator would).
     for (let attempt = 1; networks.length > 0; attempt++) {
       const removed = await this.docker(["network", "rm", ...networks], { allowFail: true });
       if (removed.code === 0) break;
-      if (!removed.stderr.includes("active endpoints") || attempt >= 20) throw new Error(`docker network rm failed: ${removed.stderr.trim()}`);
+      if (!removed.stderr.includes("active endpoints")) throw new Error(`docker network rm failed: ${removed.stderr.trim()}`);
+      if (attempt >= 10) {
+        // Endpoints of containers whose start a daemon restart cut short can outlive them; the
+        // network goes with the engine's data when it stops. Tests that follow use other names.
+        console.warn(`test engine ${this.name}: left network(s) with stale endpoints: ${removed.stderr.trim()}`);
+        break;
+      }
       await sleep(250);
       networks.splice(0, networks.length, ...ids(await this.docker(["network", "ls", "-q", ...filter])));
+      if (attempt >= 4) for (const network of networks) await this.#disconnectStale(network);
+    }
+  }
+
+  async #disconnectStale(network: string): Promise<void> {
+    const shown = await this.docker(["network", "inspect", "-f", "{{range .Containers}}{{.Name}}\n{{end}}", network], { allowFail: true });
+    for (const endpoint of shown.stdout.split("\n").filter(Boolean)) {
+      await this.docker(["network", "disconnect", "-f", network, endpoint], { allowFail: true });
     }
   }
 
