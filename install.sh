@@ -92,26 +92,17 @@ detect_arch() {
     esac
 }
 
-# Prints curl or wget, whichever is available (curl preferred).
-pick_downloader() {
-    if command -v curl >/dev/null 2>&1; then
-        echo curl
-    elif command -v wget >/dev/null 2>&1; then
-        echo wget
-    else
-        err "need 'curl' or 'wget' to download dockernet; install one and run this script again"
-    fi
-}
-
-# Prints sha256sum or shasum, whichever is available.
-pick_hasher() {
-    if command -v sha256sum >/dev/null 2>&1; then
-        echo sha256sum
-    elif command -v shasum >/dev/null 2>&1; then
-        echo shasum
-    else
-        err "need 'sha256sum' or 'shasum' to verify the download; install one and run this script again"
-    fi
+# first_available WHAT CMD...: prints the first CMD found on PATH, or fails saying WHAT is needed.
+first_available() {
+    _what=$1
+    shift
+    for _candidate in "$@"; do
+        if command -v "$_candidate" >/dev/null 2>&1; then
+            echo "$_candidate"
+            return 0
+        fi
+    done
+    err "need $_what; install one and run this script again"
 }
 
 # download DOWNLOADER ALLOW_HTTP URL FILE
@@ -190,8 +181,8 @@ main() {
     need_cmd rm
     need_cmd id
     _arch=$(detect_arch)
-    _downloader=$(pick_downloader)
-    _hasher=$(pick_hasher)
+    _downloader=$(first_available "'curl' or 'wget' to download dockernet" curl wget)
+    _hasher=$(first_available "'sha256sum' or 'shasum' to verify the download" sha256sum shasum)
 
     _allow_http=no
     if [ -n "${DOCKERNET_DOWNLOAD_URL:-}" ]; then

@@ -44,7 +44,6 @@ export class EventBus {
   #backoffMs: number;
   #stopped = false;
   #connected = false;
-  readonly stats = { events: 0, reconnects: 0 };
 
   constructor(client: DockerClient, options: EventBusOptions = {}) {
     this.#client = client;
@@ -115,7 +114,6 @@ export class EventBus {
     this.#backoffMs = Math.min(this.#backoffMs * 2, this.#maxBackoffMs);
     log.warn("events stream lost, reconnecting", { reason: why, retry_in_ms: delay });
     this.#retryTimer = setTimeout(() => {
-      this.stats.reconnects++;
       this.#observer?.reconnect();
       this.#open(true).catch((error) => {
         if (!this.#stopped) this.#scheduleReconnect(errorMessage(error));
@@ -126,7 +124,6 @@ export class EventBus {
   #receive(line: string): void {
     const event = parseEvent(line);
     if (!event) return;
-    this.stats.events++;
     this.#observer?.event(event.type);
     if (event.timeNano > (this.#lastTimeNano ?? 0n)) this.#lastTimeNano = event.timeNano;
     log.trace("event", { type: event.type, action: event.action, id: event.id.slice(0, 12), name: event.name });

@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec } from "../support/_exec.ts";
 import { repoRoot, waitFor } from "../support/dockernet.ts";
-import { TestEngine } from "../support/engine.ts";
+import { useTestEngine } from "../support/engine.ts";
 import { nextHop } from "../support/routing.ts";
 
 setDefaultTimeout(120_000);
@@ -106,16 +106,7 @@ describe("the compiled binary", () => {
 });
 
 describe("against a real engine", () => {
-  let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await TestEngine.start({ name: "dntest-e2e", subnet: 93 });
-  });
-  afterEach(async () => {
-    await engine.cleanup();
-  });
-  afterAll(async () => {
-    await engine?.stop();
-  });
+  const engine = useTestEngine({ name: "dntest-e2e", subnet: 93 });
 
   async function scenario() {
     const net = await engine.network("vpn", { subnet: "10.61.1.0/24" });

@@ -5,14 +5,14 @@
  * against a real engine with exactly the capability bounding set the unit declares, no new
  * privileges, and a read-only file system, as systemd would start them.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, which } from "../support/_exec.ts";
 import { repoRoot } from "../support/dockernet.ts";
-import { TestEngine } from "../support/engine.ts";
+import { useTestEngine } from "../support/engine.ts";
 import { nextHop } from "../support/routing.ts";
 
 setDefaultTimeout(60_000);
@@ -185,16 +185,7 @@ describe("service install and uninstall", () => {
 });
 
 describe("the unit's sandbox, applied the way systemd applies it", () => {
-  let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await TestEngine.start({ name: "dntest-service", subnet: 111 });
-  });
-  afterEach(async () => {
-    await engine.cleanup();
-  });
-  afterAll(async () => {
-    await engine?.stop();
-  });
+  const engine = useTestEngine({ name: "dntest-service", subnet: 111 });
 
   /** `setpriv --bounding-set` syntax for the CapabilityBoundingSet= of the unit `service install` writes for `mode`. */
   async function boundingSet(mode: string): Promise<string> {

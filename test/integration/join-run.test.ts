@@ -1,20 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Daemon, dockernet, waitFor } from "../support/dockernet.ts";
-import { TestEngine } from "../support/engine.ts";
+import { useTestEngine } from "../support/engine.ts";
 import { nextHop } from "../support/routing.ts";
 
 setDefaultTimeout(60_000);
 
-let engine: TestEngine;
-beforeAll(async () => {
-  engine = await TestEngine.start({ name: "dntest-run", subnet: 97 });
-});
-afterEach(async () => {
-  await engine.cleanup();
-});
-afterAll(async () => {
-  await engine?.stop();
-});
+const engine = useTestEngine({ name: "dntest-run", subnet: 97 });
 
 async function networksOf(name: string): Promise<string[]> {
   const shown = await engine.docker(["inspect", "-f", "{{json .NetworkSettings.Networks}}", name]);

@@ -1,19 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Daemon, dockernet, waitFor } from "../support/dockernet.ts";
-import { TestEngine, type RunOptions } from "../support/engine.ts";
+import { useTestEngine, type RunOptions } from "../support/engine.ts";
 
 setDefaultTimeout(60_000);
 
-let engine: TestEngine;
-beforeAll(async () => {
-  engine = await TestEngine.start({ name: "dntest-join", subnet: 95 });
-});
-afterEach(async () => {
-  await engine.cleanup();
-});
-afterAll(async () => {
-  await engine?.stop();
-});
+const engine = useTestEngine({ name: "dntest-join", subnet: 95 });
 
 /** Routable by env (nginx-proxy style) or by label (Traefik style). */
 const vhost = (host = "app.example"): RunOptions => ({ env: { VIRTUAL_HOST: host } });

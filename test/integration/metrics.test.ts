@@ -1,22 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createServer } from "node:net";
 import { exec } from "../support/_exec.ts";
 import { Daemon, waitFor } from "../support/dockernet.ts";
-import { TestEngine } from "../support/engine.ts";
+import { useTestEngine } from "../support/engine.ts";
 import { nextHop } from "../support/routing.ts";
 
 setDefaultTimeout(120_000);
 
-let engine: TestEngine;
-beforeAll(async () => {
-  engine = await TestEngine.start({ name: "dntest-metrics", subnet: 104 });
-});
-afterEach(async () => {
-  await engine.cleanup();
-});
-afterAll(async () => {
-  await engine?.stop();
-});
+const engine = useTestEngine({ name: "dntest-metrics", subnet: 104 });
 
 /** A port nothing listens on right now. */
 async function freePort(): Promise<number> {

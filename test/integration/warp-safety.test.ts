@@ -1,22 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import Docker from "dockerode";
 import { Daemon, dockernet, waitFor } from "../support/dockernet.ts";
-import { TestEngine } from "../support/engine.ts";
+import { useTestEngine } from "../support/engine.ts";
 import { canFetch, fetchFrom, startOutside, startWan } from "../support/outside.ts";
 import { dockernetRules, nextHop, warpRoutes } from "../support/routing.ts";
 
 setDefaultTimeout(120_000);
 
-let engine: TestEngine;
-beforeAll(async () => {
-  engine = await TestEngine.start({ name: "dntest-safety", subnet: 99 });
-});
-afterEach(async () => {
-  await engine.cleanup();
-});
-afterAll(async () => {
-  await engine?.stop();
-});
+const engine = useTestEngine({ name: "dntest-safety", subnet: 99 });
 
 const target = (warp: string, extra: Record<string, string> = {}) => ({ "network.warp.target": warp, ...extra });
 

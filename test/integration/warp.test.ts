@@ -1,20 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { TestEngine } from "../support/engine.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { useTestEngine } from "../support/engine.ts";
 import { Daemon, dockernet, waitFor } from "../support/dockernet.ts";
 import { dockernetRules, nextHop, warpRoutes } from "../support/routing.ts";
 
 setDefaultTimeout(60_000);
 
-let engine: TestEngine;
-beforeAll(async () => {
-  engine = await TestEngine.start({ name: "dntest-warp", subnet: 92 });
-});
-afterEach(async () => {
-  await engine.cleanup();
-});
-afterAll(async () => {
-  await engine?.stop();
-});
+const engine = useTestEngine({ name: "dntest-warp", subnet: 92 });
 
 const target = (warp: string, extra: Record<string, string> = {}) => ({ "network.warp.target": warp, ...extra });
 

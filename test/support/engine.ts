@@ -9,6 +9,7 @@
  * console.log(await c.routes());
  * ```
  */
+import { afterAll, afterEach, beforeAll } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
@@ -510,4 +511,30 @@ class Container implements TestContainer {
   async remove(): Promise<void> {
     await this.engine.docker(["rm", "-f", this.id]);
   }
+}
+
+/**
+ * The usual hooks of a test file (or describe block) around one engine: started before its
+ * tests, everything they created removed after each, stopped at the end. The value returned
+ * stands for the engine once it is started (use it inside tests and hooks).
+ */
+export function useTestEngine(options: EngineOptions): TestEngine {
+  let engine: TestEngine | undefined;
+  beforeAll(async () => {
+    engine = await TestEngine.start(options);
+  });
+  afterEach(async () => {
+    await engine?.cleanup();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
+  return new Proxy({} as TestEngine, {
+    get(_, property) {
+      if (engine === undefined) throw new Error(`test engine ${options.name ?? "dntest"} is used before it started`);
+      const value: unknown = Reflect.get(engine, property);
+      // Methods run on the engine itself: its private fields are not on the proxy.
+      return typeof value === "function" ? value.bind(engine) : value;
+    },
+  });
 }
