@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from "node:net";
 
-/** A network in canonical form: host bits zeroed, IPv6 compressed per RFC 5952. */
+/** A network in canonical form: host bits zeroed, IPv6 written exactly as `ip` prints it. */
 export interface Cidr {
   /** `10.0.0.0/8`, `2001:db8::/32` */
   cidr: string;
@@ -81,7 +81,12 @@ function toGroups(bytes: number[]): number[] {
   return groups;
 }
 
-/** RFC 5952: lower case, no leading zeros, the longest run (first if tied) of 2+ zero groups as `::`. */
+/**
+ * The text `ip` prints (glibc's inet_ntop): RFC 5952 (lower case, no leading zeros, the longest
+ * run of 2+ zero groups as `::`, the first one on a tie), except that an address whose first six
+ * groups are zero (`::1.2.3.4`) or that is IPv4-mapped (`::ffff:1.2.3.4`) ends in dotted IPv4.
+ * Other embedded forms (`64:ff9b::102:304`) stay hexadecimal, as `ip` prints them.
+ */
 function compressIPv6(groups: number[]): string {
   let bestStart = -1;
   let bestLength = 1;
@@ -99,6 +104,11 @@ function compressIPv6(groups: number[]): string {
     start = end;
   }
   const hex = groups.map((group) => group.toString(16));
+  // A run of 6 zeros from the start means the 7th group is not zero; `::2` (a run of 7) stays hex.
+  if (bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff))) {
+    const dotted = fromGroups(groups.slice(6)).join(".");
+    return bestLength === 5 ? `::ffff:${dotted}` : `::${dotted}`;
+  }
   if (bestStart < 0) return hex.join(":");
   const head = hex.slice(0, bestStart).join(":");
   const tail = hex.slice(bestStart + bestLength).join(":");

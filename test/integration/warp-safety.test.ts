@@ -120,6 +120,27 @@ describe("drift", () => {
   });
 });
 
+describe("foreign rules", () => {
+  test("a rule put in place of dockernet's (same priority, a `from` selector) is seen, removed, and dockernet's restored by one --once", async () => {
+    const net = await engine.network("vpn", { subnet: "10.80.9.0/24" });
+    const warp = await engine.run("warp-1", { network: net.name });
+    const app = await engine.run("app", { network: net.name, labels: target("warp-1") });
+    expect((await dockernet(engine, ["warp", "--once"])).code).toBe(0);
+    const via = await warp.ip(net.name);
+    expect(await nextHop(app, "1.1.1.1")).toBe(via);
+    // Someone swaps dockernet's catch-all rule for one that only covers a corner of the address space.
+    await app.nsExec(["ip", "rule", "del", "pref", "5250"]);
+    await app.nsExec(["ip", "rule", "add", "pref", "5250", "from", "192.0.2.0/24", "lookup", "211"]);
+    expect(await nextHop(app, "1.1.1.1")).not.toBe(via);
+    const status = JSON.parse((await dockernet(engine, ["warp", "status", "--json"])).stdout) as { state: string }[];
+    expect(status[0]?.state).not.toBe("ok");
+    expect((await dockernet(engine, ["warp", "--once"])).code).toBe(0);
+    expect(await nextHop(app, "1.1.1.1")).toBe(via);
+    const rules = (await app.nsExec(["ip", "rule", "show", "pref", "5250"])).stdout.trim();
+    expect(rules).toBe("5250:\tfrom all lookup 211");
+  });
+});
+
 describe("IPv6", () => {
   test("::/0 goes through the warp container's IPv6 address; blocked when the gateway has none on the chosen network", async () => {
     const dual = await engine.network("dual", { subnet: "10.80.5.0/24", ipv6Subnet: "fd00:80:5::/64" });

@@ -17,7 +17,7 @@ describe("parseRouteRule", () => {
     expect(parseRouteRule("2001:0DB8:0000:0000:0001::1/32").cidr).toBe("2001:db8::/32");
     expect(parseRouteRule("::/0").cidr).toBe("::/0");
     expect(parseRouteRule("1:0:0:1:0:0:0:1").cidr).toBe("1:0:0:1::1/128");
-    expect(parseRouteRule("::ffff:10.1.2.3/120").cidr).toBe("::ffff:a01:200/120");
+    expect(parseRouteRule("::ffff:10.1.2.3/120").cidr).toBe("::ffff:10.1.2.0/120");
   });
 
   test("protocol, single port and port range", () => {
@@ -97,6 +97,53 @@ describe("parseRouteRules (label values)", () => {
 });
 
 describe("parseCidr", () => {
+  // Input -> what `ip -json -6 route show` printed for a route added with that input (iproute2
+  // 6.1, glibc inet_ntop), with the host bits a prefix drops already zero. A route's text must be
+  // exactly this, or the route is drift on every reconcile.
+  const printedByIp: [string, string][] = [
+    // IPv4-mapped and IPv4-compatible (first six groups zero): dotted, however they were written.
+    ["::ffff:1.2.3.0/120", "::ffff:1.2.3.0/120"],
+    ["::ffff:1.2.3.4", "::ffff:1.2.3.4/128"],
+    ["::ffff:1.2.3.4/127", "::ffff:1.2.3.4/127"],
+    ["::ffff:0:0/96", "::ffff:0.0.0.0/96"],
+    ["0:0:0:0:0:ffff:0:0/100", "::ffff:0.0.0.0/100"],
+    ["::ffff:0.0.0.1", "::ffff:0.0.0.1/128"],
+    ["::ffff:255.255.255.255", "::ffff:255.255.255.255/128"],
+    ["::1.2.3.4", "::1.2.3.4/128"],
+    ["::1.2.3.0/120", "::1.2.3.0/120"],
+    ["::0.1.0.0", "::0.1.0.0/128"],
+    // ...but not when the 7th group is zero too (a run of 7 or 8), nor with anything before `::ffff`.
+    ["::0.0.0.2", "::2/128"],
+    ["::0.0.1.0/120", "::100/120"],
+    ["::0.0.255.255", "::ffff/128"],
+    ["::/96", "::/96"],
+    ["::ffff:0:1.2.3.4", "::ffff:0:102:304/128"],
+    ["::fffe:1.2.3.4", "::fffe:102:304/128"],
+    ["::1:ffff:1.2.3.4", "::1:ffff:102:304/128"],
+    ["1::ffff:1.2.3.4", "1::ffff:102:304/128"],
+    ["::ffff:0:0:1/128", "::ffff:0:0:1/128"],
+    // NAT64's well-known prefix stays hexadecimal.
+    ["64:ff9b::1.2.3.4", "64:ff9b::102:304/128"],
+    ["64:ff9b::/96", "64:ff9b::/96"],
+    // RFC 5952: the longest run of zeros, the first of equal runs, never a single group, lower case.
+    ["1:0:0:1:0:0:0:1", "1:0:0:1::1/128"],
+    ["1:0:1:0:0:1:0:0", "1:0:1::1:0:0/128"],
+    ["1:0:0:4:5:0:0:8", "1::4:5:0:0:8/128"],
+    ["0:0:1:0:0:0:1:1", "0:0:1::1:1/128"],
+    ["1:2:3:4:5:6:0:0", "1:2:3:4:5:6::/128"],
+    ["1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0/128"],
+    ["0:1:2:3:4:5:6:7", "0:1:2:3:4:5:6:7/128"],
+    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1/128"],
+    ["2001:DB8::A", "2001:db8::a/128"],
+    ["::1:0:0:0/64", "::/64"],
+    ["::", "::/128"],
+  ];
+  for (const [input, printed] of printedByIp) {
+    test(`${input} is written as ip prints it: ${printed}`, () => {
+      expect(parseCidr(input)).toEqual({ cidr: printed, family: 6 });
+    });
+  }
+
   test("returns undefined for anything that is not a CIDR", () => {
     for (const text of ["", "/8", "1.2.3.4/", "1.2.3.4/-1", "::1::2", "1:2:3:4:5:6:7:8:9", "abc"]) {
       expect(parseCidr(text)).toBeUndefined();

@@ -101,15 +101,17 @@ async function applyFamily(target: TargetRef, desired: NetnsDesired, log: Logger
     if (actions.length === 0) return { changed: [], failures: [], before: state, after: state as FamilyState };
     done = { ...(await execute(target, family, actions, log, false)), before: state };
   }
-  const stale = done.failures.length === 0 ? diffNetns(desired, { [family]: done.after }).filter((action) => action.op.endsWith("-del")) : [];
-  if (stale.length === 0) return done;
-  const more = await execute(target, family, stale, log, false);
+  // What is left: what an older plan installed, and a foreign rule at one of our priorities that
+  // refused an add ("File exists"); diffNetns deletes such a rule before adding ours again.
+  const left = done.failures.length === 0 ? diffNetns(desired, { [family]: done.after }) : [];
+  if (left.length === 0) return done;
+  const more = await execute(target, family, left, log, false);
   return { changed: [...done.changed, ...more.changed], failures: more.failures, before: done.before, after: more.after };
 }
 
 /**
  * Makes a target's namespace match its plan: per family, one process that reads, writes
- * idempotently and reads again; a second only to remove what an older plan left. Every change is
+ * idempotently and reads again; a second only for what an older plan or someone else left. Every change is
  * logged at info as an audit line (container, namespace pid, command, result).
  */
 export async function applyPlan(plan: TargetPlan, log: Logger): Promise<ApplyResult> {
