@@ -1,40 +1,49 @@
 #!/usr/bin/env -S deno run -A
-import { defineCommand, runCommand, runMain, showUsage } from "citty";
+import { defineCommand, runCommand, runMain, type ArgsDef, type CommandDef } from "citty";
+import { showHelp, withHelp, type CommandSummary } from "./cli/_help.ts";
 import { DockernetError, ExitCode } from "./core/errors.ts";
 import { createLogger, currentLogLevel } from "./core/logger.ts";
 import { version } from "./core/version.ts";
 
-// Subcommands load lazily: `dockernet --version` or `--help` pulls in no Docker, SSH or Socket.IO code.
-const subCommands = {
-  warp: () => import("./cli/warp.ts").then((m) => m.default),
-  join: () => import("./cli/join.ts").then((m) => m.default),
-  run: () => import("./cli/run.ts").then((m) => m.default),
-  config: () => import("./cli/config.ts").then((m) => m.default),
-  service: () => import("./cli/service.ts").then((m) => m.default),
-};
+// Commands load lazily: `dockernet --version` loads not even the registry, and `--help` no
+// command's code (so no Docker, SSH or Socket.IO code). Each mode is a command of its own, built
+// from its description in the registry.
+type LazyCommand = CommandSummary & { load(): Promise<unknown> };
+let commandList: Promise<LazyCommand[]> | undefined;
 
-const root = defineCommand({
-  meta: {
-    name: "dockernet",
-    version,
-    description: [
-      "Container networking that follows containers around.",
-      "",
-      "Examples:",
-      "  dockernet warp                          # route targets through their warp container, follow events",
-      "  dockernet warp --once                   # one reconcile, for cron or a systemd timer",
-      "  dockernet warp status --json            # what is routed where",
-      "  dockernet join                          # keep the HTTP proxy on exactly the networks that need it",
-      "  dockernet join status                   # per network: routable containers, joined or not, why",
-      "  dockernet run warp join                 # both, in one process on one events stream",
-      "  dockernet config validate --config /etc/dockernet/config.toml",
-      "  sudo dockernet service install warp     # a systemd unit for the daemon (--timer 5m: a oneshot and a timer)",
-      "",
-      "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.",
-    ].join("\n"),
+function commands(): Promise<LazyCommand[]> {
+  commandList ??= import("./modes/registry.ts").then(({ modes }) => [
+    ...modes.map((mode) => ({ name: mode.name, summary: mode.summary, load: () => import("./cli/mode.ts").then((m) => m.modeCommand(mode)) })),
+    { name: "run", summary: "run several modes in one process, on one Docker events stream", load: () => import("./cli/run.ts").then((m) => m.default) },
+    { name: "config", summary: "check the configuration and show where each value comes from", load: () => import("./cli/config.ts").then((m) => m.default) },
+    { name: "service", summary: "install or uninstall the systemd units that run dockernet", load: () => import("./cli/service.ts").then((m) => m.default) },
+  ]);
+  return commandList;
+}
+
+const root = withHelp(
+  defineCommand({
+    meta: { name: "dockernet", version, description: "Container networking that follows containers around." },
+    subCommands: async () => Object.fromEntries((await commands()).map((command) => [command.name, command.load])) as never,
+  }),
+  {
+    details: ["Exit codes: 0 ok, 1 runtime failure, 2 usage or config error."],
+    examples: [
+      "dockernet warp                          # route targets through their warp container, follow events",
+      "dockernet warp --once                   # one reconcile, for cron or a systemd timer",
+      "dockernet warp status --json            # what is routed where",
+      "dockernet join                          # keep the HTTP proxy on exactly the networks that need it",
+      "dockernet join status                   # per network: routable containers, joined or not, why",
+      "dockernet run warp join                 # both, in one process on one events stream",
+      "dockernet config validate --config /etc/dockernet/config.toml",
+      "sudo dockernet service install warp     # a systemd unit for the daemon (--timer 5m: a oneshot and a timer)",
+    ],
   },
-  subCommands,
-});
+);
+
+/** `--help` of any command; the root's lists the commands from their summaries, loading none. */
+const help = async <T extends ArgsDef>(command: CommandDef<T>, parent?: CommandDef<T>) =>
+  showHelp(command as CommandDef<ArgsDef>, parent as CommandDef<ArgsDef> | undefined, await commands());
 
 function report(error: unknown): number {
   const log = createLogger("dockernet");
@@ -55,13 +64,15 @@ function report(error: unknown): number {
 }
 
 async function main(rawArgs: string[]): Promise<void> {
-  if (rawArgs.length === 0) {
-    await showUsage(root);
+  // The root's help straight away: citty would load every command looking for aliases.
+  if (rawArgs.length === 0 || rawArgs.every((arg) => arg === "--help" || arg === "-h")) {
+    await help(root);
+    if (rawArgs.length > 0) return;
     process.exitCode = ExitCode.usage;
     return;
   }
   if (rawArgs.some((arg) => arg === "--help" || arg === "-h") || (rawArgs.length === 1 && ["--version", "-v"].includes(rawArgs[0] ?? ""))) {
-    await runMain(root, { rawArgs });
+    await runMain(root, { rawArgs, showUsage: help });
     return;
   }
   try {

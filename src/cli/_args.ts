@@ -1,5 +1,7 @@
 import type { ArgsDef } from "citty";
+import type { FlagValues } from "../config/load.ts";
 import { usageError } from "../core/errors.ts";
+import type { AnyMode } from "../modes/types.ts";
 
 /** Flags every command accepts. Values left unset fall back to env, then the config file, then defaults. */
 export const globalArgs = {
@@ -33,6 +35,20 @@ export const daemonArgs = {
     valueHint: "ADDR",
   },
 } as const satisfies ArgsDef;
+
+/** A mode's own flags as citty flags. */
+export function modeArgs(mode: AnyMode): ArgsDef {
+  return Object.fromEntries(
+    Object.entries(mode.flags).map(([flag, def]) => [flag, { type: def.type, description: def.description, ...(def.valueHint ? { valueHint: def.valueHint } : {}) }]),
+  );
+}
+
+/** The values of a mode's flags, as config values of its section (unset flags left out). */
+export function modeFlagValues(mode: AnyMode, flags: Record<string, unknown>): FlagValues {
+  const values: Record<string, unknown> = {};
+  for (const [flag, def] of Object.entries(mode.flags)) if (flags[flag] !== undefined) values[def.key] = flags[flag];
+  return { [mode.name]: values };
+}
 
 /** Flags of commands that reconcile (`warp`, `join`). */
 export const reconcileArgs = {

@@ -1,21 +1,14 @@
 import { defineCommand } from "citty";
 import { globalFlagValues } from "../config/globals.ts";
-import { loadConfig } from "../config/load.ts";
 import { renderResolved, renderResolvedJson } from "../config/render.ts";
+import { configSpec, loadConfig } from "../modes/config.ts";
 import { globalArgs } from "./_args.ts";
+import { withHelp } from "./_help.ts";
 
 const validate = defineCommand({
   meta: {
     name: "validate",
-    description: [
-      "Check the config (file, DOCKERNET_* env, flags) without starting anything, and print every key with its source.",
-      "Exit code 2 and one line per problem if anything is wrong.",
-      "",
-      "Examples:",
-      "  dockernet config validate --config /etc/dockernet/config.toml",
-      "  DOCKERNET_WARP_ROUTES=10.0.0.0/8 dockernet config validate",
-      "  dockernet config validate --json",
-    ].join("\n"),
+    description: "Check the config (file, DOCKERNET_* env, flags) without starting anything; print every key with its source",
   },
   args: {
     ...globalArgs,
@@ -24,23 +17,28 @@ const validate = defineCommand({
   async run({ args }) {
     const resolved = await loadConfig({ file: args.config, flags: globalFlagValues(args) });
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, ...renderResolvedJson(resolved) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ok: true, ...renderResolvedJson(configSpec, resolved) }, null, 2)}\n`);
       return;
     }
-    process.stdout.write(`${renderResolved(resolved)}\nconfig OK\n`);
+    process.stdout.write(`${renderResolved(configSpec, resolved)}\nconfig OK\n`);
   },
 });
 
-export default defineCommand({
+const config = defineCommand({
   meta: {
     name: "config",
-    description: [
-      "Inspect the configuration: TOML file, DOCKERNET_<SECTION>_<KEY> env, flags (flag > env > file > default).",
-      "",
-      "Examples:",
-      "  dockernet config validate --config /etc/dockernet/config.toml",
-      "  dockernet config validate --json",
-    ].join("\n"),
+    description: "Inspect the configuration: TOML file, DOCKERNET_<SECTION>_<KEY> env, flags (flag > env > file > default)",
   },
-  subCommands: { validate },
+  subCommands: {
+    validate: withHelp(validate, {
+      details: ["Exit code 2 and one line per problem if anything is wrong."],
+      examples: [
+        "dockernet config validate --config /etc/dockernet/config.toml",
+        "DOCKERNET_WARP_ROUTES=10.0.0.0/8 dockernet config validate",
+        "dockernet config validate --json",
+      ],
+    }),
+  },
 });
+
+export default withHelp(config, { examples: ["dockernet config validate --config /etc/dockernet/config.toml", "dockernet config validate --json"] });

@@ -2,14 +2,16 @@ import { defineCommand } from "citty";
 import { access, constants } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { parseDuration } from "../config/duration.ts";
-import { loadConfig } from "../config/load.ts";
+import { findMode } from "../modes/registry.ts";
+import { loadConfig } from "../modes/config.ts";
 import { errorMessage, usageError } from "../core/errors.ts";
 import { createLogger } from "../core/logger.ts";
-import { applyPlan, describeStep, missingUnitDir, observeUnitDir, planInstall, planUninstall, type Plan, type UnitDirState } from "../core/systemd-install.ts";
-import { parseServiceModes, serviceModes } from "../core/systemd-modes.ts";
-import { defaultUnitDir, renderUnits, type UnitFile } from "../core/systemd-units.ts";
+import { applyPlan, describeStep, missingUnitDir, observeUnitDir, planInstall, planUninstall, type Plan, type UnitDirState } from "../service/install.ts";
+import { parseServiceModes, serviceModes } from "../service/modes.ts";
+import { defaultUnitDir, renderUnits, type UnitFile } from "../service/units.ts";
 import { runCommand } from "../net/runner.ts";
 import { rejectUnknownFlags } from "./_args.ts";
+import { withHelp } from "./_help.ts";
 
 const modesArg = {
   modes: { type: "positional", required: true, description: `One mode, or several run by \`dockernet run\` in one unit: ${serviceModes.join(", ")}`, valueHint: "MODE..." },
@@ -64,26 +66,13 @@ async function systemctl(args: readonly string[]): Promise<void> {
 }
 
 const install = defineCommand({
-  meta: {
-    name: "install",
-    description: [
-      "Write systemd units that run dockernet: a daemon restarted on failure, or with --timer a oneshot `--once`",
-      "service and its timer. In /etc/systemd/system on a machine running systemd it also runs",
-      "`systemctl daemon-reload` (and stops the old form when switching between daemon and timer); it starts",
-      "nothing itself, and prints the command that does.",
-      "",
-      "Examples:",
-      "  sudo dockernet service install warp                   # dockernet-warp.service",
-      "  sudo dockernet service install warp join              # dockernet-warp-join.service: dockernet run warp join",
-      "  sudo dockernet service install join --timer 5m        # dockernet-join.service (oneshot) + dockernet-join.timer",
-      "  dockernet service install warp --dry-run              # print the unit, write nothing",
-      "  dockernet service install warp --config /etc/dockernet/warp.toml --binary /usr/local/bin/dockernet",
-    ].join("\n"),
-  },
+  meta: { name: "install", description: "Write the systemd units that run dockernet: a daemon, or a `--once` service and its timer" },
   args: installArgs,
   async run({ args: flags, rawArgs }) {
     rejectUnknownFlags(rawArgs, installArgs);
     const modes = parseServiceModes(flags._.map(String));
+    const oneShotless = modes.find((mode) => findMode(mode)?.once === undefined);
+    if (flags.timer !== undefined && oneShotless !== undefined) throw usageError(`--timer: ${oneShotless} has no --once form`, "install it as a daemon: leave out --timer");
     const binary = resolve(flags.binary ?? defaultBinary());
     const config = flags.config === undefined ? undefined : resolve(flags.config);
     const units = renderUnits(modes, { binary, config, timerMs: parseTimer(flags.timer) });
@@ -106,17 +95,7 @@ const install = defineCommand({
 const uninstallArgs = { ...modesArg, ...unitDirArg } as const;
 
 const uninstall = defineCommand({
-  meta: {
-    name: "uninstall",
-    description: [
-      "Stop, disable and remove the units `dockernet service install` wrote for these modes (only files it wrote).",
-      "",
-      "Examples:",
-      "  sudo dockernet service uninstall warp",
-      "  sudo dockernet service uninstall warp join",
-      "  dockernet service uninstall join --dry-run",
-    ].join("\n"),
-  },
+  meta: { name: "uninstall", description: "Stop, disable and remove the units `dockernet service install` wrote for these modes (only files it wrote)" },
   args: uninstallArgs,
   async run({ args: flags, rawArgs }) {
     rejectUnknownFlags(rawArgs, uninstallArgs);
@@ -133,18 +112,34 @@ const uninstall = defineCommand({
   },
 });
 
-export default defineCommand({
-  meta: {
-    name: "service",
-    description: [
-      "Run dockernet under systemd: install or uninstall its units.",
-      "",
-      "Examples:",
-      "  sudo dockernet service install warp && sudo systemctl enable --now dockernet-warp.service",
-      "  sudo dockernet service install join --timer 5m && sudo systemctl enable --now dockernet-join.timer",
-      "  dockernet service install warp join --dry-run",
-      "  sudo dockernet service uninstall warp",
-    ].join("\n"),
+const service = defineCommand({
+  meta: { name: "service", description: "Run dockernet under systemd: install or uninstall its units" },
+  subCommands: {
+    install: withHelp(install, {
+      details: [
+        "A daemon restarted on failure, or with --timer a oneshot `--once` service and its timer. In /etc/systemd/system",
+        "on a machine running systemd it also runs `systemctl daemon-reload` (and stops the old form when switching",
+        "between daemon and timer); it starts nothing itself, and prints the command that does.",
+      ],
+      examples: [
+        "sudo dockernet service install warp                   # dockernet-warp.service",
+        "sudo dockernet service install warp join              # dockernet-warp-join.service: dockernet run warp join",
+        "sudo dockernet service install join --timer 5m        # dockernet-join.service (oneshot) + dockernet-join.timer",
+        "dockernet service install warp --dry-run              # print the unit, write nothing",
+        "dockernet service install warp --config /etc/dockernet/warp.toml --binary /usr/local/bin/dockernet",
+      ],
+    }),
+    uninstall: withHelp(uninstall, {
+      examples: ["sudo dockernet service uninstall warp", "sudo dockernet service uninstall warp join", "dockernet service uninstall join --dry-run"],
+    }),
   },
-  subCommands: { install, uninstall },
+});
+
+export default withHelp(service, {
+  examples: [
+    "sudo dockernet service install warp && sudo systemctl enable --now dockernet-warp.service",
+    "sudo dockernet service install join --timer 5m && sudo systemctl enable --now dockernet-join.timer",
+    "dockernet service install warp join --dry-run",
+    "sudo dockernet service uninstall warp",
+  ],
 });

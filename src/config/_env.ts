@@ -1,11 +1,12 @@
-import { fromText, isKey, isSection, unknownKey, type Layer, type Problems } from "./_layers.ts";
+import { fromText, unknownKey, type Layer, type Problems } from "./_layers.ts";
+import type { ConfigSpec } from "./spec.ts";
 
 const prefix = "DOCKERNET_";
 /** Variables of install.sh, which share the prefix but are not config. */
 const notConfig = new Set(["DOCKERNET_CONFIG", "DOCKERNET_INSTALL_DIR", "DOCKERNET_DOWNLOAD_URL", "DOCKERNET_UNAME_S", "DOCKERNET_UNAME_M"]);
 
 /** `DOCKERNET_<SECTION>_<KEY>` variables; any other `DOCKERNET_*` name is a problem, but DOCKERNET_CONFIG and install.sh's. */
-export function envLayer(env: Record<string, string | undefined>, problems: Problems): Layer {
+export function envLayer(spec: ConfigSpec, env: Record<string, string | undefined>, problems: Problems): Layer {
   const layer: Layer = new Map();
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || !name.startsWith(prefix) || notConfig.has(name)) continue;
@@ -19,12 +20,12 @@ export function envLayer(env: Record<string, string | undefined>, problems: Prob
       // Names are case-sensitive, as the shell's are: only the upper-case spelling is read.
       problems.lines.push(`${name}: unknown variable, write it in upper case (from ${origin})`);
       problems.unknown = true;
-    } else if (!isSection(section)) {
+    } else if (!spec.isSection(section)) {
       unknownKey(problems, path, "section", origin);
-    } else if (!isKey(section, key)) {
+    } else if (!spec.isKey(section, key)) {
       unknownKey(problems, path, "key", origin);
     } else {
-      const raw = fromText(section, key, { value, origin }, problems);
+      const raw = fromText(spec, { section, key }, { value, origin }, problems);
       if (raw) layer.set(path, raw);
     }
   }

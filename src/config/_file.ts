@@ -1,7 +1,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { parse, TomlError } from "smol-toml";
 import { DockernetError, ExitCode } from "../core/errors.ts";
-import { isKey, isSection, unknownKey, type Layer, type Problems } from "./_layers.ts";
+import { unknownKey, type Layer, type Problems } from "./_layers.ts";
+import type { ConfigSpec } from "./spec.ts";
 
 export const defaultConfigFile = "/etc/dockernet/config.toml";
 
@@ -24,7 +25,7 @@ export async function locateConfigFile(options: {
 }
 
 /** Read and parse the file into a layer; syntax errors and unknown names go to `problems`. */
-export async function readConfigFile(file: { path: string; namedBy: string }, problems: Problems): Promise<Layer> {
+export async function readConfigFile(spec: ConfigSpec, file: { path: string; namedBy: string }, problems: Problems): Promise<Layer> {
   const layer: Layer = new Map();
   let text: string;
   try {
@@ -46,7 +47,7 @@ export async function readConfigFile(file: { path: string; namedBy: string }, pr
     return layer;
   }
   for (const [section, table] of Object.entries(document)) {
-    if (!isSection(section)) {
+    if (!spec.isSection(section)) {
       unknownKey(problems, section, "section", file.path);
       continue;
     }
@@ -55,7 +56,7 @@ export async function readConfigFile(file: { path: string; namedBy: string }, pr
       continue;
     }
     for (const [key, value] of Object.entries(table)) {
-      if (isKey(section, key)) layer.set(`${section}.${key}`, { value, origin: file.path });
+      if (spec.isKey(section, key)) layer.set(`${section}.${key}`, { value, origin: file.path });
       else unknownKey(problems, `${section}.${key}`, "key", file.path);
     }
   }

@@ -1,8 +1,8 @@
-import { fromText, isKey, isSection, unknownKey, type Layer, type Problems } from "./_layers.ts";
-import type { Section } from "./schema.ts";
+import { fromText, unknownKey, type Layer, type Problems } from "./_layers.ts";
+import type { ConfigSpec } from "./spec.ts";
 
 /** Flag values by section, in raw form (strings, booleans, arrays); undefined means not given. */
-export type FlagValues = Partial<Record<Section, Record<string, unknown>>>;
+export type FlagValues = Partial<Record<string, Record<string, unknown>>>;
 
 /** The flag a key is set by: the global ones carry their section (`--log-level`), mode flags do not (`--container-name`). */
 export function flagName(section: string, key: string): string {
@@ -10,16 +10,16 @@ export function flagName(section: string, key: string): string {
   return section === "log" || section === "docker" || section === "metrics" ? `--${section}-${dashed}` : `--${dashed}`;
 }
 
-export function flagLayer(flags: FlagValues, problems: Problems): Layer {
+export function flagLayer(spec: ConfigSpec, flags: FlagValues, problems: Problems): Layer {
   const layer: Layer = new Map();
   for (const [section, values] of Object.entries(flags)) {
     for (const [key, value] of Object.entries(values ?? {})) {
       if (value === undefined) continue;
       const origin = `flag ${flagName(section, key)}`;
-      if (!isSection(section)) unknownKey(problems, `${section}.${key}`, "section", origin);
-      else if (!isKey(section, key)) unknownKey(problems, `${section}.${key}`, "key", origin);
+      if (!spec.isSection(section)) unknownKey(problems, `${section}.${key}`, "section", origin);
+      else if (!spec.isKey(section, key)) unknownKey(problems, `${section}.${key}`, "key", origin);
       else {
-        const raw = fromText(section, key, { value, origin }, problems);
+        const raw = fromText(spec, { section, key }, { value, origin }, problems);
         if (raw) layer.set(`${section}.${key}`, raw);
       }
     }

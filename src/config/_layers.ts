@@ -1,6 +1,6 @@
 import { parse } from "smol-toml";
 import { quote } from "./_quote.ts";
-import { defaults, sectionSchemas, type Section } from "./schema.ts";
+import type { ConfigSpec } from "./spec.ts";
 
 /** A raw value from one source, before validation. `origin` ends up in messages: `(from ORIGIN)`. */
 export interface RawValue {
@@ -18,21 +18,6 @@ export interface Problems {
   unknown: boolean;
 }
 
-export const sections = Object.keys(sectionSchemas) as Section[];
-
-export function isSection(name: string): name is Section {
-  return Object.hasOwn(sectionSchemas, name);
-}
-
-export function isKey(section: Section, key: string): boolean {
-  return Object.hasOwn(sectionSchemas[section].entries, key);
-}
-
-/** Every `section.key`, in the order of the schemas. */
-export function allKeys(): [Section, string][] {
-  return sections.flatMap((section) => Object.keys(sectionSchemas[section].entries).map((key): [Section, string] => [section, key]));
-}
-
 export function unknownKey(problems: Problems, path: string, what: "key" | "section", origin: string): void {
   problems.lines.push(`${path}: unknown ${what} (from ${origin})`);
   problems.unknown = true;
@@ -42,9 +27,10 @@ export function unknownKey(problems: Problems, path: string, what: "key" | "sect
  * Env and flag values are strings: a list-typed key takes `a, b` (items trimmed, empties dropped)
  * or a TOML array `["a", "b"]`. Returns undefined (and records why) when the TOML array is broken.
  */
-export function fromText(section: Section, key: string, raw: RawValue, problems: Problems): RawValue | undefined {
+export function fromText(spec: ConfigSpec, path: { section: string; key: string }, raw: RawValue, problems: Problems): RawValue | undefined {
+  const { section, key } = path;
   const { value } = raw;
-  if (typeof value !== "string" || !Array.isArray((defaults[section] as Record<string, unknown>)[key])) return raw;
+  if (typeof value !== "string" || !Array.isArray(spec.defaultOf(section, key))) return raw;
   if (!value.trimStart().startsWith("[")) {
     return { ...raw, value: value.split(",").map((item) => item.trim()).filter((item) => item !== "") };
   }

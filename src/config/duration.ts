@@ -1,5 +1,7 @@
 import * as v from "valibot";
+import { parsedBy } from "./_parse.ts";
 import { quote, show } from "./_quote.ts";
+import { writtenAs } from "./spec.ts";
 
 const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
@@ -39,14 +41,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration (string or whole seconds) parsed into milliseconds. */
-export const durationSchema = v.pipe(
-  v.union([v.string(), v.number()], (issue) => `must be a duration like "5m" (got ${show(issue.input)})`),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    try {
-      return parseDuration(dataset.value);
-    } catch (error) {
-      addIssue({ message: error instanceof Error ? error.message : String(error) });
-      return NEVER;
-    }
-  }),
+export const durationSchema = writtenAs(
+  v.pipe(v.union([v.string(), v.number()], (issue) => `must be a duration like "5m" (got ${show(issue.input)})`), parsedBy(parseDuration)),
+  formatDuration,
 );

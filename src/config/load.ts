@@ -3,8 +3,8 @@ import { DockernetError, ExitCode } from "../core/errors.ts";
 import { dockerHostLayer, envLayer } from "./_env.ts";
 import { defaultConfigFile, locateConfigFile, readConfigFile } from "./_file.ts";
 import { flagLayer, type FlagValues } from "./_flags.ts";
-import { allKeys, sections, type Layer, type Problems } from "./_layers.ts";
-import { defaults, sectionSchemas, type Config } from "./schema.ts";
+import type { Layer, Problems } from "./_layers.ts";
+import type { ConfigOf, ConfigSections, ConfigSpec } from "./spec.ts";
 
 export type { FlagValues } from "./_flags.ts";
 
@@ -21,8 +21,8 @@ export interface LoadOptions {
   defaultFile?: string;
 }
 
-export interface ResolvedConfig {
-  config: Config;
+export interface ResolvedConfig<C = Record<string, Record<string, unknown>>> {
+  config: C;
   /** Keyed `section.key`, e.g. `warp.routes`. */
   sources: Record<string, Source>;
   /** The file read, if any. */
@@ -35,21 +35,21 @@ export interface ResolvedConfig {
  * Every value given is validated, also those a higher layer overrides, so that a broken file is
  * reported even while a flag hides it. All problems are thrown together as one CONFIG_INVALID.
  */
-export async function loadConfig(options: LoadOptions = {}): Promise<ResolvedConfig> {
+export async function loadConfig<T extends ConfigSections>(spec: ConfigSpec<T>, options: LoadOptions = {}): Promise<ResolvedConfig<ConfigOf<T>>> {
   const env = options.env ?? process.env;
   const problems: Problems = { lines: [], unknown: false };
   const file = await locateConfigFile({ flag: options.file, env, defaultFile: options.defaultFile ?? defaultConfigFile });
   const layers: [Source, Layer][] = [
-    ["flag", flagLayer(options.flags ?? {}, problems)],
-    ["env", envLayer(env, problems)],
+    ["flag", flagLayer(spec, options.flags ?? {}, problems)],
+    ["env", envLayer(spec, env, problems)],
     ["env DOCKER_HOST", dockerHostLayer(env)],
-    ["file", file ? await readConfigFile(file, problems) : new Map()],
+    ["file", file ? await readConfigFile(spec, file, problems) : new Map()],
   ];
-  const config = structuredClone(defaults);
+  const config = spec.defaults();
   const sources: Record<string, Source> = {};
-  for (const [section, key] of allKeys()) {
+  for (const [section, key] of spec.keys()) {
     const path = `${section}.${key}`;
-    const schema = (sectionSchemas[section].entries as Record<string, v.GenericSchema>)[key];
+    const schema = spec.schemaOf(section, key);
     sources[path] = "default";
     let resolved = false;
     for (const [source, layer] of layers) {
@@ -65,7 +65,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ResolvedCon
       resolved = true;
     }
   }
-  if (problems.lines.length > 0) throw invalid(problems);
+  if (problems.lines.length > 0) throw invalid(spec, problems);
   return { config, sources, ...(file ? { file: file.path } : {}) };
 }
 
@@ -73,8 +73,8 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
   return (issue.path ?? []).map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`)).join("");
 }
 
-function invalid(problems: Problems): DockernetError {
-  const known = sections.map((section) => `[${section}] ${Object.keys(sectionSchemas[section].entries).join(", ")}`).join("; ");
+function invalid(spec: ConfigSpec, problems: Problems): DockernetError {
+  const known = spec.names.map((section) => `[${section}] ${spec.keysOf(section).join(", ")}`).join("; ");
   return new DockernetError(`invalid configuration:\n${problems.lines.map((line) => `  ${line}`).join("\n")}`, {
     code: "CONFIG_INVALID",
     exitCode: ExitCode.usage,

@@ -1,6 +1,8 @@
 import * as v from "valibot";
+import { parsedBy } from "./_parse.ts";
 import { quote, show } from "./_quote.ts";
 import { parseCidr } from "./cidr.ts";
+import { writtenAs } from "./spec.ts";
 
 /** One routing rule `cidr[:proto[:lo-hi]]` of `warp.routes` or the `network.warp.routes` label. */
 export interface RouteRule {
@@ -51,17 +53,7 @@ export function formatRouteRule(rule: RouteRule): string {
 }
 
 /** A string parsed into a RouteRule; the issue message is parseRouteRule's. */
-export const routeRuleSchema = v.pipe(
-  v.string((issue) => `must be a string (got ${show(issue.input)})`),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    try {
-      return parseRouteRule(dataset.value);
-    } catch (error) {
-      addIssue({ message: error instanceof Error ? error.message : String(error) });
-      return NEVER;
-    }
-  }),
-);
+export const routeRuleSchema = writtenAs(v.pipe(v.string((issue) => `must be a string (got ${show(issue.input)})`), parsedBy(parseRouteRule)), formatRouteRule);
 
 /**
  * Split the CIDR from `:proto[:ports]`. IPv6 is full of colons, so: after a `/` the first colon

@@ -1,29 +1,13 @@
 import { createServer, type Server } from "node:http";
-import { DockernetError, ExitCode } from "./errors.ts";
+import { DockernetError } from "./errors.ts";
+import type { ListenAddress } from "./listen.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** Why the process is not healthy, or undefined when it is. */
 export type HealthCheck = () => string | undefined;
 
-/**
- * Parses `--metrics-listen`: `HOST:PORT`, `[V6]:PORT`, or a bare `PORT` / `:PORT`, which listens on
- * 127.0.0.1 (loopback unless the user names another address).
- */
-export function parseListen(text: string): { host: string; port: number } {
-  const value = text.trim();
-  const bracketed = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(value);
-  const plain = /^([^:[\]\s]*):(\d{1,5})$/.exec(value);
-  const bare = /^(\d{1,5})$/.exec(value);
-  const host = bracketed?.[1] ?? (plain?.[1] || "127.0.0.1");
-  const port = Number(bracketed?.[2] ?? plain?.[2] ?? bare?.[1]);
-  if (!(bracketed || plain || bare) || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new DockernetError(`--metrics-listen ${JSON.stringify(text)}: expected HOST:PORT, [IPv6]:PORT or PORT`, { code: "USAGE", exitCode: ExitCode.usage });
-  }
-  return { host, port };
-}
-
 /** Serves `GET /healthz` (200, or 503 with a JSON reason) and `GET /metrics` (Prometheus text). */
-export async function startHealthServer(listen: { host: string; port: number }, metrics: Metrics, check: HealthCheck): Promise<Server> {
+export async function startHealthServer(listen: ListenAddress, metrics: Metrics, check: HealthCheck): Promise<Server> {
   const server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET" && request.method !== "HEAD") {

@@ -1,3 +1,4 @@
+import { backoffDelay } from "./backoff.ts";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { collectGarbage } from "./runtime.ts";
@@ -18,6 +19,8 @@ export interface ReconcileDriverOptions {
   /** First retry delay, doubled each time up to `maxBackoffMs` (defaults 100 ms and 5 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Fraction taken off each retry delay at random (default 0), so many keys failing together spread out. */
+  backoffJitter?: number;
   /** Periodic full resync; 0 or absent turns it off. */
   resyncIntervalMs?: number;
   /** Errors that retrying cannot fix (a bad label): reported at once, not retried. */
@@ -37,6 +40,8 @@ export interface ReconcileOutcome {
   sinceEventMs?: number;
   /** The failure's message. */
   error?: string;
+  /** A failure the driver will try again (after a backoff delay). */
+  retrying?: boolean;
 }
 
 /** The outcome of the last reconcile of a key. */
@@ -112,6 +117,20 @@ export class ReconcileDriver {
     }
   }
 
+  /**
+   * Why this driver's work is not healthy: the keys whose last reconcile failed for a reason
+   * retrying may fix, each judged by its own last reconcile (one healthy key does not hide
+   * another's failure). A permanent error (a bad label) is that container's problem, shown by
+   * status, not the daemon's. Undefined when none failed.
+   */
+  problem(): string | undefined {
+    const failing = [...this.results].filter(([, result]) => !result.ok && this.#options.isPermanent?.(result.error) !== true);
+    const first = failing[0]?.[1];
+    if (first === undefined || first.ok) return undefined;
+    const count = failing.length;
+    return `the last reconcile of ${count} ${count === 1 ? "key" : "keys"} failed (${errorMessage(first.error)})`;
+  }
+
   /** Resolves when nothing is queued, running or waiting for a retry. */
   drain(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
@@ -176,10 +195,10 @@ export class ReconcileDriver {
       this.stats.failures++;
       this.results.set(key, { ok: false, error });
       const permanent = this.#options.isPermanent?.(error) === true;
-      this.#options.observe?.({ key, ok: false, permanent, durationMs: Date.now() - started, error: errorMessage(error) });
       // A retry still serves the event that asked for it.
       if (eventTime !== undefined && !permanent && !this.#eventTimes.has(key)) this.#eventTimes.set(key, eventTime);
-      this.#retryLater(key, error);
+      const retrying = this.#retryLater(key, error);
+      this.#options.observe?.({ key, ok: false, permanent, durationMs: Date.now() - started, error: errorMessage(error), retrying });
     } finally {
       this.#inFlight.delete(key);
       if (this.#dirty.delete(key)) this.enqueue(key);
@@ -187,17 +206,21 @@ export class ReconcileDriver {
     }
   }
 
-  #retryLater(key: string, error: unknown): void {
+  /** Schedules another reconcile of a key that failed, unless it gave up; says whether it will. */
+  #retryLater(key: string, error: unknown): boolean {
     const attempt = (this.#attempts.get(key) ?? 0) + 1;
     const maxAttempts = this.#options.attempts ?? 4;
     if (this.#stopped || this.#options.isPermanent?.(error) || attempt >= maxAttempts) {
       this.#attempts.delete(key);
       this.#eventTimes.delete(key);
-      return;
+      return false;
     }
     this.#attempts.set(key, attempt);
-    const initial = this.#options.initialBackoffMs ?? 100;
-    const delay = Math.min(initial * 2 ** (attempt - 1), this.#options.maxBackoffMs ?? 5000);
+    const delay = backoffDelay(attempt - 1, {
+      initialMs: this.#options.initialBackoffMs ?? 100,
+      maxMs: this.#options.maxBackoffMs ?? 5000,
+      jitter: this.#options.backoffJitter ?? 0,
+    });
     this.#options.log.debug("retrying", { key: key.slice(0, 12), attempt, delay_ms: delay, error: errorMessage(error) });
     this.#retryTimers.set(
       key,
@@ -206,5 +229,6 @@ export class ReconcileDriver {
         this.enqueue(key);
       }, delay),
     );
+    return true;
   }
 }

@@ -19,14 +19,11 @@ const names = {
 } as const;
 
 /**
- * The metrics of one process and the state /healthz judges: healthy while the events stream is
- * connected and each mode's last reconcile succeeded (a permanent error such as a bad label is a
- * problem of that container, reported by status, not of the daemon).
+ * The metrics of one process: events, reconnects, and per mode its reconciles and changes.
+ * Health is not judged here: each mode and each events stream reports its own (modes/daemon.ts).
  */
 export class Telemetry {
   readonly metrics = new Metrics();
-  /** Per mode, the keys (containers, the proxy) whose last reconcile failed, with the error. */
-  readonly #failing = new Map<string, Map<string, string>>();
 
   constructor() {
     this.metrics.declareCounter(...names.events, { type: "container" });
@@ -52,26 +49,10 @@ export class Telemetry {
         this.metrics.inc(...names.reconciles, { mode, result });
         this.metrics.observe(...names.duration, outcome.durationMs / 1000, { mode });
         if (outcome.sinceEventMs !== undefined) this.metrics.observe(...names.latency, outcome.sinceEventMs / 1000, { mode });
-        const failing = this.#failing.get(mode) ?? new Map<string, string>();
-        this.#failing.set(mode, failing);
-        // A key is judged by its own last reconcile: one healthy target does not hide another's failure.
-        if (result === "failed") failing.set(outcome.key, outcome.error ?? "failed");
-        else failing.delete(outcome.key);
       },
       actions: (result, count) => {
         if (count > 0) this.metrics.inc(...names.actions, { mode, result }, count);
       },
     };
-  }
-
-  /** Why the process is not healthy, or undefined. */
-  problem(streamConnected: boolean): string | undefined {
-    if (!streamConnected) return "the Docker events stream is not connected";
-    const failing = [...this.#failing].flatMap(([mode, keys]) => {
-      const [first] = keys.values();
-      if (first === undefined) return [];
-      return [`${mode}: the last reconcile of ${keys.size} ${keys.size === 1 ? "key" : "keys"} failed (${first})`];
-    });
-    return failing.length > 0 ? failing.join("; ") : undefined;
   }
 }

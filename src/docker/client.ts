@@ -237,9 +237,9 @@ export class DockerClient {
     }
   }
 
-  /** Opens the events stream (`since` in Docker's `seconds.nanoseconds` form). */
-  async openEvents(options: { since?: string; filters: Record<string, string[]> }): Promise<NodeJS.ReadableStream> {
-    const query = { since: options.since, filters: JSON.stringify(options.filters) } as unknown as Docker.GetEventsOptions;
+  /** Opens the events stream (`since` in Docker's `seconds.nanoseconds` form); `signal` aborts the request. */
+  async openEvents(options: { since?: string; filters: Record<string, string[]>; signal?: AbortSignal }): Promise<NodeJS.ReadableStream> {
+    const query = { since: options.since, filters: JSON.stringify(options.filters), abortSignal: options.signal } as unknown as Docker.GetEventsOptions;
     try {
       return await this.api.getEvents(query);
     } catch (error) {

@@ -7,9 +7,9 @@
 import type { Dirent } from "node:fs";
 import { access, chmod, constants, lstat, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
-import { DockernetError, ExitCode, errorMessage } from "./errors.ts";
-import { modesOfUnitFile, type ServiceMode, unitName } from "./systemd-modes.ts";
-import { defaultUnitDir, generatedMarker, type UnitFile } from "./systemd-units.ts";
+import { DockernetError, ExitCode, errorMessage } from "../core/errors.ts";
+import { modesOfUnitFile, type ServiceMode, unitName } from "./modes.ts";
+import { defaultUnitDir, generatedMarker, type UnitFile } from "./units.ts";
 
 /** What the unit directory holds of ours, and whether systemctl can act on it. */
 export interface UnitDirState {

@@ -4,11 +4,15 @@
  * (`dockernet-warp-join.service`), so the name says what runs and `service uninstall warp join`
  * finds it again.
  */
-import { usageError } from "./errors.ts";
+import { usageError } from "../core/errors.ts";
+import { modeNames, type ModeName } from "../modes/registry.ts";
 
-/** The modes a unit can run, in the order they take in unit names and command lines. */
-export const serviceModes = ["warp", "join"] as const;
-export type ServiceMode = (typeof serviceModes)[number];
+/**
+ * The modes a unit can run (every registered mode), in the order they take in unit names and
+ * command lines. Unit names join them with `-`, so a mode's name has none.
+ */
+export const serviceModes = modeNames;
+export type ServiceMode = ModeName;
 
 function isServiceMode(name: string): name is ServiceMode {
   return (serviceModes as readonly string[]).includes(name);

@@ -1,4 +1,4 @@
-import { usageError } from "./errors.ts";
+import { usageError } from "../core/errors.ts";
 
 /**
  * One word of an `ExecStart=` command line, written so that systemd reads it back unchanged

@@ -1,13 +1,14 @@
 /**
  * The systemd units of `dockernet service install`, rendered as text: no I/O here (writing them
- * is systemd-install.ts). The daemon form is one `<name>.service`; the timer form is a oneshot
+ * is install.ts). The daemon form is one `<name>.service`; the timer form is a oneshot
  * `<name>.service` running `--once` plus the `<name>.timer` that starts it. Both forms share the
  * service name, so a unit dir never holds both.
  */
-import { usageError } from "./errors.ts";
-import { type ServiceMode, unitName } from "./systemd-modes.ts";
-import { sandboxSettings } from "./systemd-sandbox.ts";
-import { execWord, systemdTimeSpan } from "./systemd-syntax.ts";
+import { usageError } from "../core/errors.ts";
+import { findMode } from "../modes/registry.ts";
+import { type ServiceMode, unitName } from "./modes.ts";
+import { sandboxSettings } from "./sandbox.ts";
+import { execWord, systemdTimeSpan } from "./syntax.ts";
 
 /** Where an administrator's units go; `systemctl` reads it first. */
 export const defaultUnitDir = "/etc/systemd/system";
@@ -20,10 +21,6 @@ export const generatedMarker = "# Installed by `dockernet service install";
 
 const documentation = "https://github.com/dockernet/dockernet#run-as-a-service";
 
-const summaries: Record<ServiceMode, string> = {
-  warp: "route target containers through their warp container",
-  join: "keep the HTTP proxy on the networks of routable containers",
-};
 
 export interface UnitOptions {
   /** Absolute path of the dockernet executable. */
@@ -63,7 +60,7 @@ function unitSection(description: string): string[] {
 }
 
 function daemonService(modes: readonly ServiceMode[], options: UnitOptions, marker: string): string[] {
-  const shown = modes.length > 1 ? `run ${modes.join(" ")}: ${modes.join(" and ")} on one Docker events stream` : `${modes[0]}: ${summaries[modes[0] as ServiceMode]}`;
+  const shown = modes.length > 1 ? `run ${modes.join(" ")}: ${modes.join(" and ")} on one Docker events stream` : `${modes[0]}: ${findMode(modes[0] as ServiceMode)?.summary}`;
   return [
     marker,
     ...unitSection(`dockernet ${shown}`),

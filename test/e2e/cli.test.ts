@@ -72,7 +72,7 @@ describe("the compiled binary", () => {
     const good = await dockernet(["config", "validate", "--config", file, "--log-level", "debug"], { DOCKERNET_WARP_ROUTES: "10.0.0.0/8" });
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/container_pattern = "gw-\*"\s+# file/);
-    expect(good.stdout).toMatch(/routes = \["10.0.0.0\/8"\]\s+# env DOCKERNET_WARP_ROUTES/);
+    expect(good.stdout).toMatch(/routes = \[ ?"10.0.0.0\/8" ?\]\s+# env DOCKERNET_WARP_ROUTES/);
     expect(good.stdout).toMatch(/level = "debug"\s+# flag --log-level/);
   });
 

@@ -81,9 +81,12 @@ export class Daemon implements AsyncDisposable {
     this.#exit = new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))));
   }
 
-  /** Starts `dockernet <args> --log-format json` and waits for the log line `ready` (default: "warp started"). */
-  static async start(engine: TestEngine, args: string[], options: { ready?: string; env?: Record<string, string> } = {}): Promise<Daemon> {
-    const [command, prefix] = dockernetCommand();
+  /**
+   * Starts `dockernet <args> --log-format json` and waits for the log line `ready` (default:
+   * "warp started"). `command` runs another entry point (e.g. `bun` and a copy of src/main.ts).
+   */
+  static async start(engine: TestEngine, args: string[], options: { ready?: string; env?: Record<string, string>; command?: [string, string[]] } = {}): Promise<Daemon> {
+    const [command, prefix] = options.command ?? dockernetCommand();
     const child = spawn(command, [...prefix, ...args, "--log-format", "json"], { env: dockernetEnv(engine, options.env), stdio: ["ignore", "pipe", "pipe"] });
     const daemon = new Daemon(child);
     const ready = options.ready ?? "warp started";

@@ -1,3 +1,4 @@
+import { DockernetError } from "../../src/core/errors.ts";
 import type { LogFields, Logger } from "../../src/core/logger.ts";
 import type { DockerClient } from "../../src/docker/client.ts";
 import type { ContainerSummary, NetworkSummary, ObservedContainer } from "../../src/docker/types.ts";
@@ -19,8 +20,19 @@ interface FakeContainer {
 }
 
 /**
+ * An engine's failure as DockerClient reports it (src/docker/client.ts `apiError`): a 5xx is
+ * DOCKER_API, another 4xx DOCKER_REJECTED, no answer DOCKER_UNREACHABLE. Retry decisions read
+ * these codes, so the fake throws exactly these.
+ */
+export function engineError(what: string, status: 500 | 400 | 403 | "no answer", message: string): DockernetError {
+  const code = status === "no answer" ? "DOCKER_UNREACHABLE" : status >= 500 ? "DOCKER_API" : "DOCKER_REJECTED";
+  return new DockernetError(`${what}: ${message}`, { code });
+}
+
+/**
  * An in-memory engine with the DockerClient methods join uses, counting calls. Networks are
- * named by id (`web` has id `web`). `failConnect` makes connects to a network fail with a 5xx.
+ * named by id (`web` has id `web`). `failConnect` makes connects to a network fail with a 5xx,
+ * `rejectConnect` with a 403; `failLists` makes the list calls fail as an engine that does not answer.
  */
 export class FakeDocker {
   readonly containers = new Map<string, FakeContainer>();
@@ -30,6 +42,8 @@ export class FakeDocker {
   ];
   readonly calls: string[] = [];
   readonly failConnect = new Set<string>();
+  readonly rejectConnect = new Set<string>();
+  failLists = false;
   /** Resolves each list call; tests hold it to keep a scan in flight. */
   gate: Promise<void> = Promise.resolve();
 
@@ -50,6 +64,7 @@ export class FakeDocker {
   async listContainerSummaries(options: { id?: string[] } = {}): Promise<ContainerSummary[]> {
     this.calls.push(options.id ? `list containers ${options.id.join(",")}` : "list containers");
     await this.gate;
+    if (this.failLists) throw engineError("list containers", "no answer", "connect ECONNREFUSED /var/run/docker.sock");
     return [...this.containers.values()]
       .filter((c) => c.running && (!options.id || options.id.includes(c.id)))
       .map((c) => ({ id: c.id, name: c.name, labels: c.labels, running: true, networkMode: c.networkMode, networks: c.networks.map((n) => ({ name: n, networkId: n })) }));
@@ -57,6 +72,7 @@ export class FakeDocker {
 
   async listNetworks(): Promise<NetworkSummary[]> {
     this.calls.push("list networks");
+    if (this.failLists) throw engineError("list networks", "no answer", "connect ECONNREFUSED /var/run/docker.sock");
     return [...this.networks];
   }
 
@@ -69,7 +85,9 @@ export class FakeDocker {
 
   async connectNetwork(network: string, container: string): Promise<"connected" | "already"> {
     this.calls.push(`connect ${network}`);
-    if (this.failConnect.has(network)) throw new Error(`no available IPv4 addresses on ${network}`);
+    const what = `connect container ${this.containers.get(container)?.name ?? container} to network ${network}`;
+    if (this.failConnect.has(network)) throw engineError(what, 500, `no available IPv4 addresses on ${network}`);
+    if (this.rejectConnect.has(network)) throw engineError(what, 403, "operation not permitted on a swarm-scoped network");
     const c = this.containers.get(container);
     if (!c || c.networks.includes(network)) return "already";
     c.networks.push(network);

@@ -1,4 +1,4 @@
-import { defaults } from "../../src/config/schema.ts";
+import { defaults } from "../../src/modes/config.ts";
 import type { JoinContainer, JoinNetwork, JoinObserved, ProxyState } from "../../src/modes/join/plan.ts";
 import type { JoinConfig } from "../../src/modes/join/routable.ts";
 

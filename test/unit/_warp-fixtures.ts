@@ -1,5 +1,5 @@
 import { parseRouteRule } from "../../src/config/route-rule.ts";
-import { defaults } from "../../src/config/schema.ts";
+import { defaults } from "../../src/modes/config.ts";
 import type { ContainerNetwork, ObservedContainer, PublishedPort } from "../../src/docker/types.ts";
 import { desiredNetns, type DesiredInput, type NetnsDesired } from "../../src/modes/warp/desired.ts";
 import type { NetnsState } from "../../src/modes/warp/diff.ts";

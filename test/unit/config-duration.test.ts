@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { formatDuration, parseDuration } from "../../src/config/duration.ts";
-import { loadConfig } from "../../src/config/load.ts";
+import { loadConfig } from "../../src/modes/config.ts";
 
 describe("durations", () => {
   test("units and bare seconds resolve to milliseconds", () => {

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockernetError } from "../../src/core/errors.ts";
-import { loadConfig, type LoadOptions } from "../../src/config/load.ts";
+import type { LoadOptions } from "../../src/config/load.ts";
+import { loadConfig } from "../../src/modes/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dockernet-config-errors-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

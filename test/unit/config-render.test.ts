@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config/load.ts";
+import { parse } from "smol-toml";
 import { renderResolved, renderResolvedJson } from "../../src/config/render.ts";
-import { defaults } from "../../src/config/schema.ts";
+import { configSpec, defaults, loadConfig } from "../../src/modes/config.ts";
 
 const keyCount = Object.values(defaults).flatMap((section) => Object.keys(section)).length;
 
@@ -13,12 +13,18 @@ const resolved = () =>
   });
 
 describe("renderResolved", () => {
+  test("is a config file: it parses back to the values as written, so it can be saved and used", async () => {
+    const config = await resolved();
+    expect(parse(renderResolved(configSpec, config)) as unknown).toEqual(renderResolvedJson(configSpec, config).values);
+  });
+
   test("every key with its value and source, durations as written", async () => {
-    const text = renderResolved(await resolved());
+    const text = renderResolved(configSpec, await resolved());
     expect(text).toContain("# config file: none");
     expect(text).toContain('[log]\nlevel = "debug"  # flag --log-level\nformat = "pretty"  # default\n');
     expect(text).toContain('host = "tcp://docker:2375"  # env DOCKER_HOST');
-    expect(text).toContain('routes = ["10.1.0.0/16:tcp:80-443", "2001:db8::/32"]  # env DOCKERNET_WARP_ROUTES');
+    // smol-toml writes the values (arrays as `[ "a", "b" ]`).
+    expect(text).toContain('routes = [ "10.1.0.0/16:tcp:80-443", "2001:db8::/32" ]  # env DOCKERNET_WARP_ROUTES');
     expect(text).toContain('resync_interval = "5m"  # default');
     expect(text).toContain("exclude_networks = []  # default");
     expect(text).toContain('on_gateway_down = "block"  # default\nmtu = 0  # default\n');
@@ -27,7 +33,7 @@ describe("renderResolved", () => {
   });
 
   test("JSON: file, values as written, sources", async () => {
-    const json = renderResolvedJson(await resolved());
+    const json = renderResolvedJson(configSpec, await resolved());
     expect(json.file).toBeNull();
     expect(json.values.warp).toEqual({
       container_pattern: "warp-*",

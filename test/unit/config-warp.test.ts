@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { DockernetError } from "../../src/core/errors.ts";
-import { loadConfig, type LoadOptions } from "../../src/config/load.ts";
+import type { LoadOptions } from "../../src/config/load.ts";
+import { loadConfig } from "../../src/modes/config.ts";
 
 /** Hermetic: no process.env, no /etc/dockernet/config.toml. */
 function load(options: LoadOptions = {}) {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { globalFlagValues } from "../../src/config/globals.ts";
-import { loadConfig, type LoadOptions } from "../../src/config/load.ts";
-import { defaults } from "../../src/config/schema.ts";
+import type { LoadOptions } from "../../src/config/load.ts";
+import { defaults, loadConfig } from "../../src/modes/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dockernet-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

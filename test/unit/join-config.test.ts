@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockernetError } from "../../src/core/errors.ts";
-import { loadConfig } from "../../src/config/load.ts";
+import { loadConfig } from "../../src/modes/config.ts";
 
 const absent = join(mkdtempSync(join(tmpdir(), "dockernet-join-config-")), "absent.toml");
 

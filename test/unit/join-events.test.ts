@@ -1,24 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import type { DockerEvent } from "../../src/docker/types.ts";
-import { PendingChanges } from "../../src/modes/join/_pending.ts";
-import { joinEventHandler, type JoinState } from "../../src/modes/join/events.ts";
-import { emptyHints, EnvCache } from "../../src/modes/join/observe.ts";
+import { JoinMemory } from "../../src/modes/join/_memory.ts";
+import { joinEventHandler } from "../../src/modes/join/events.ts";
 import { fakeLogger } from "./_join-fake-docker.ts";
 import { joinConfig } from "./_join-fixtures.ts";
 
 function setup() {
   const enqueued: string[] = [];
-  const state: JoinState = {
-    driver: { enqueue: (key) => void enqueued.push(key), resync: async () => {} },
-    envCache: new EnvCache(),
-    pending: new PendingChanges(),
-    hints: emptyHints(),
-    proxyId: "proxy-id",
-    routable: new Set(["web-id"]),
-    bystanders: new Set(["db-id"]),
-  };
+  const state = new JoinMemory();
+  state.scanned({ proxyId: "proxy-id", routable: ["web-id"], bystanders: ["db-id"] });
+  const driver = { enqueue: (key: string) => void enqueued.push(key), resync: async () => {} };
   const log = fakeLogger();
-  const handler = joinEventHandler(state, { config: joinConfig(), log });
+  const handler = joinEventHandler(state, driver, { config: joinConfig(), log });
   const send = (type: DockerEvent["type"], action: string, id: string, attributes: Record<string, string> = {}) =>
     handler.onEvent({ type, action, id, name: attributes.name ?? "", attributes, timeNano: 0n });
   return { enqueued, state, log, send };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { DockerEvent } from "../../src/docker/types.ts";
 import type { FailurePolicy } from "../../src/modes/join/failures.ts";
-import { JoinReconciler } from "../../src/modes/join/reconciler.ts";
+import { JoinReconciler, scanAttempts } from "../../src/modes/join/reconciler.ts";
 import { joinConfig, traefikLabels } from "./_join-fixtures.ts";
 import { FakeDocker, fakeLogger } from "./_join-fake-docker.ts";
 
@@ -91,6 +91,41 @@ describe("JoinReconciler", () => {
     expect(failed).toHaveLength(1);
     expect((failed[0] as Error).message).toContain("no available IPv4 addresses on bad");
     expect(await reconciler.firstRun).toMatchObject({ ok: false });
+  });
+
+  test("retries do not stack: a failing scan is made scanAttempts (4) times per trigger, each list call once", async () => {
+    const { docker, reconciler, settle } = setup();
+    docker.failLists = true;
+    await settle();
+    expect(scanAttempts).toBe(4);
+    expect(docker.calls.filter((call) => call === "list containers")).toHaveLength(scanAttempts);
+    expect(docker.calls.filter((call) => call === "list networks")).toHaveLength(scanAttempts);
+    expect(reconciler.driver.results.get("proxy")).toMatchObject({ ok: false });
+    // The startup scan is judged once the driver gives up, not at its first failure.
+    expect(await reconciler.firstRun).toMatchObject({ ok: false });
+  });
+
+  test("the startup scan that fails once and then passes is a good start", async () => {
+    const { docker, reconciler, settle } = setup({ kind: "fail-fast", fail: () => {} });
+    docker.failLists = true;
+    setTimeout(() => (docker.failLists = false), 50);
+    await settle();
+    expect(await reconciler.firstRun).toEqual({ ok: true });
+  });
+
+  test("a change the engine refuses with a 4xx is tried once; one it fails with a 5xx four times", async () => {
+    const failed: unknown[] = [];
+    const { docker, settle } = setup({ kind: "fail-fast", fail: (error) => failed.push(error) });
+    for (const name of ["refused", "broken"]) {
+      docker.addNetwork(name);
+      docker.add(`${name}-app`, { networks: [name], labels: traefikLabels });
+    }
+    docker.rejectConnect.add("refused");
+    docker.failConnect.add("broken");
+    await settle();
+    expect(docker.calls.filter((call) => call === "connect refused")).toHaveLength(1);
+    expect(docker.calls.filter((call) => call === "connect broken")).toHaveLength(4);
+    expect(failed).toHaveLength(1);
   });
 
   test("keep-going: logged, then left alone for a while instead of retried at every event", async () => {

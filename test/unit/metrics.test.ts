@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseListen } from "../../src/core/health-server.ts";
+import { parseListen } from "../../src/core/listen.ts";
 import { Metrics } from "../../src/core/metrics.ts";
 
 describe("Metrics", () => {

@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockernetError } from "../../src/core/errors.ts";
-import { applyPlan, observeUnitDir, planInstall, planUninstall, type UnitDirState } from "../../src/core/systemd-install.ts";
-import { execWord, systemdTimeSpan } from "../../src/core/systemd-syntax.ts";
-import { modesOfUnitFile, parseServiceModes, type ServiceMode, unitName } from "../../src/core/systemd-modes.ts";
-import { renderUnits, type UnitOptions } from "../../src/core/systemd-units.ts";
+import { applyPlan, observeUnitDir, planInstall, planUninstall, type UnitDirState } from "../../src/service/install.ts";
+import { execWord, systemdTimeSpan } from "../../src/service/syntax.ts";
+import { modesOfUnitFile, parseServiceModes, type ServiceMode, unitName } from "../../src/service/modes.ts";
+import { renderUnits, type UnitOptions } from "../../src/service/units.ts";
 
 const binary = "/usr/local/bin/dockernet";
 

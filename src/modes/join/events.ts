@@ -2,20 +2,13 @@ import type { Logger } from "../../core/logger.ts";
 import type { EventHandler } from "../../docker/event-bus.ts";
 import { eventTimeMs } from "../../docker/events.ts";
 import type { DockerEvent } from "../../docker/types.ts";
-import type { PendingChanges } from "./_pending.ts";
-import type { EnvCache, ScanHints } from "./observe.ts";
+import type { JoinMemory } from "./_memory.ts";
 import type { JoinConfig } from "./routable.ts";
 
-/** What the event handler reads and notes for the next scan. */
-export interface JoinState {
-  driver: { enqueue(key: string, eventTimeMs?: number): void; resync(): Promise<void> };
-  envCache: EnvCache;
-  pending: PendingChanges;
-  hints: ScanHints;
-  /** As of the last scan: the proxy's id, the running routable containers and the running others. */
-  proxyId: string | undefined;
-  routable: ReadonlySet<string>;
-  bystanders: ReadonlySet<string>;
+/** The part of the driver the handler uses: ask for a scan, or a full resync. */
+export interface ScanRequests {
+  enqueue(key: string, eventTimeMs?: number): void;
+  resync(): Promise<void>;
 }
 
 /**
@@ -25,11 +18,11 @@ export interface JoinState {
  * and the network events of a container being started or stopped, whose start or die event
  * already says all. The proxy's own start re-joins everything.
  */
-export function joinEventHandler(state: JoinState, context: { config: JoinConfig; log: Logger }): EventHandler {
-  const { hints } = state;
+export function joinEventHandler(memory: JoinMemory, driver: ScanRequests, context: { config: JoinConfig; log: Logger }): EventHandler {
+  const { hints } = memory;
   // Starts alone are looked at by listing just those containers; anything else needs a full scan.
   // The event's time goes along, for the event-to-apply latency metric.
-  const again = (event: DockerEvent) => state.driver.enqueue("proxy", eventTimeMs(event));
+  const again = (event: DockerEvent) => driver.enqueue("proxy", eventTimeMs(event));
   const scan = (event: DockerEvent) => {
     hints.full = true;
     again(event);
@@ -38,20 +31,19 @@ export function joinEventHandler(state: JoinState, context: { config: JoinConfig
   const onContainer = (event: DockerEvent): void => {
     if (event.action === "start") {
       hints.stopped.delete(event.id);
-      if (!state.bystanders.has(event.id)) hints.started.add(event.id);
+      if (!memory.isBystander(event.id)) hints.started.add(event.id);
     } else if (event.action === "die") {
       hints.stopped.add(event.id);
       hints.started.delete(event.id);
     } else if (event.action === "destroy") {
-      for (const set of [hints.stopped, hints.started, hints.refresh]) set.delete(event.id);
-      state.envCache.forget(event.id);
+      memory.forget(event.id);
     }
     const names = [event.name, event.attributes.oldName?.replace(/^\//, "")];
     if (names.includes(context.config.container_name)) {
       if (event.action === "start") context.log.info("proxy container started, joining its networks", { proxy: context.config.container_name });
       return scan(event);
     }
-    if (state.bystanders.has(event.id)) return;
+    if (memory.isBystander(event.id)) return;
     if (event.action === "start") again(event);
     else if (event.action === "die") scan(event);
   };
@@ -60,9 +52,9 @@ export function joinEventHandler(state: JoinState, context: { config: JoinConfig
     if (event.action === "destroy") return scan(event);
     const container = event.attributes.container;
     if ((event.action !== "connect" && event.action !== "disconnect") || container === undefined) return;
-    if (container === state.proxyId) {
-      if (state.pending.take(event.action, event.id)) return context.log.trace("own network change", { action: event.action, network: event.name });
-    } else if (state.bystanders.has(container) || hints.stopped.has(container) || !(state.routable.has(container) || hints.started.has(container))) {
+    if (container === memory.proxyId) {
+      if (memory.pending.take(event.action, event.id)) return context.log.trace("own network change", { action: event.action, network: event.name });
+    } else if (memory.isBystander(container) || hints.stopped.has(container) || !(memory.isRoutable(container) || hints.started.has(container))) {
       return;
     }
     // Connected or disconnected while running: the list shows that only once Docker has saved it.
@@ -72,7 +64,10 @@ export function joinEventHandler(state: JoinState, context: { config: JoinConfig
 
   return {
     name: "join",
+    // Every lifecycle action (the bus's default list): any event of the proxy container (created,
+    // stopped, renamed...) is a reason to look again, as are network (dis)connects and removals.
+    interest: { types: ["container", "network"] },
     onEvent: (event) => (event.type === "container" ? onContainer(event) : event.type === "network" ? onNetwork(event) : undefined),
-    onResync: () => state.driver.resync(),
+    onResync: () => driver.resync(),
   };
 }

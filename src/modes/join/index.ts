@@ -2,12 +2,12 @@ import { DockernetError, errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { ModeTelemetry } from "../../core/telemetry.ts";
 import type { DockerClient } from "../../docker/client.ts";
-import type { EventBus } from "../../docker/event-bus.ts";
+import type { DaemonContext, OnceResult, RunningMode } from "../types.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import { EnvCache, observe } from "./observe.ts";
 import { planJoin, type JoinPlan } from "./plan.ts";
 import { JoinReconciler, proxyKey } from "./reconciler.ts";
-import { formatDryRun } from "./render.ts";
+import { formatDryRun, formatStatusTable } from "./render.ts";
 import type { JoinConfig } from "./routable.ts";
 import { statusRows, type NetworkStatus } from "./status.ts";
 
@@ -23,21 +23,16 @@ export interface JoinOptions {
   telemetry?: ModeTelemetry;
 }
 
-/** A running mode on the shared events stream. */
-export interface RunningMode {
-  stop(): Promise<void>;
-}
-
 /**
- * Starts the join daemon on a bus that is already open (so nothing started during the scan is
- * missed): subscribes, reconciles once, then follows events, periodic resyncs and resyncs after
- * the stream reconnects. A failed startup scan or network change calls `fail` (exit 1 for a clean
- * restart) unless `join.keep_going` is set.
+ * Starts the join daemon: watches the events stream (open before the scan, so nothing started
+ * during the scan is missed), reconciles once, then follows events, periodic resyncs and resyncs
+ * after the stream reconnects. A failed startup scan or network change calls `fail` (exit 1 for
+ * a clean restart) unless `join.keep_going` is set.
  */
-export async function startJoin(options: JoinOptions & { bus: EventBus; fail(error: unknown): void }): Promise<RunningMode> {
+export async function startJoin(options: DaemonContext<JoinConfig> & { retry?: RetryPolicy }): Promise<RunningMode> {
   const keepGoing = options.config.keep_going;
   const reconciler = new JoinReconciler(options, keepGoing ? { kind: "keep-going" } : { kind: "fail-fast", fail: options.fail });
-  const unsubscribe = options.bus.subscribe(reconciler.handler);
+  const unsubscribe = await options.watch(reconciler.handler);
   const stop = async () => {
     unsubscribe();
     await reconciler.driver.stop();
@@ -56,11 +51,11 @@ export async function startJoin(options: JoinOptions & { bus: EventBus; fail(err
   }
   if (!first.ok) options.log.error("startup scan failed, carrying on (keep_going)", { error: errorMessage(first.error) });
   options.log.info("join started", { proxy: options.config.container_name });
-  return { stop };
+  return { stop, health: () => reconciler.driver.problem() };
 }
 
 /** One reconcile (`--once`): 0 when the proxy is on exactly the networks it should be, else 1 with the reasons. */
-export async function runJoinOnce(options: JoinOptions): Promise<{ exitCode: 0 | 1; failures: string[]; plan?: JoinPlan }> {
+export async function runJoinOnce(options: JoinOptions): Promise<OnceResult & { plan?: JoinPlan }> {
   const reconciler = new JoinReconciler(options, { kind: "report" });
   await reconciler.driver.resync();
   await reconciler.driver.drain();
@@ -68,7 +63,9 @@ export async function runJoinOnce(options: JoinOptions): Promise<{ exitCode: 0 |
   const plan = reconciler.lastPlan;
   const failures = result && !result.ok ? [errorMessage(result.error)] : [];
   if (plan?.blocked !== undefined) failures.push(plan.blocked);
-  return { exitCode: failures.length === 0 ? 0 : 1, failures, ...(plan ? { plan } : {}) };
+  const networks = plan?.networks.filter((decision) => decision.wanted && decision.counted).map((decision) => decision.network.name);
+  const summary = { proxy: options.config.container_name, networks, failed: failures.length };
+  return { exitCode: failures.length === 0 ? 0 : 1, failures, summary, ...(plan ? { plan } : {}) };
 }
 
 async function scan(options: JoinOptions): Promise<JoinPlan> {
@@ -85,4 +82,10 @@ export async function joinDryRun(options: JoinOptions): Promise<{ text: string; 
 export async function joinStatus(options: JoinOptions): Promise<{ plan: JoinPlan; rows: NetworkStatus[] }> {
   const plan = await scan(options);
   return { plan, rows: statusRows(plan) };
+}
+
+/** `join status`: a table, or a JSON array with one object per network. */
+export async function showJoinStatus(options: JoinOptions, { json }: { json: boolean }): Promise<string> {
+  const { plan, rows } = await joinStatus(options);
+  return json ? JSON.stringify(rows, null, 2) : formatStatusTable(plan, rows);
 }

@@ -2,7 +2,6 @@ import type { Logger } from "../../core/logger.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import type { ContainerSummary } from "../../docker/types.ts";
 import { mapLimit } from "../../core/map-limit.ts";
-import { withRetry, type RetryPolicy } from "./_retry.ts";
 import type { JoinContainer, JoinObserved, ProxyState } from "./plan.ts";
 import { routableByLabels, routingEnvNames, type JoinConfig } from "./routable.ts";
 
@@ -59,7 +58,6 @@ export interface ObserveContext {
   config: JoinConfig;
   log: Logger;
   envCache: EnvCache;
-  retry?: RetryPolicy;
   hints?: ScanHints;
 }
 
@@ -68,17 +66,14 @@ const inspectConcurrency = 16;
 
 /** One scan: the proxy, every network and every running container, with env read where labels do not decide. */
 export async function observe(context: ObserveContext): Promise<JoinObserved> {
-  const { client, config, log } = context;
+  const { client, config } = context;
   const hints = context.hints ?? emptyHints();
   // A change noted while this scan runs is for the next one (the driver runs it again).
   const refresh = new Set(hints.refresh);
   hints.refresh.clear();
   try {
-    const options = { log, policy: context.retry };
-    const [listed, networks] = await Promise.all([
-      withRetry("list containers", () => client.listContainerSummaries(), options),
-      withRetry("list networks", () => client.listNetworks(), options),
-    ]);
+    // No retry here: the reconcile driver retries a failed scan as a whole (see JoinReconciler).
+    const [listed, networks] = await Promise.all([client.listContainerSummaries(), client.listNetworks()]);
     for (const id of hints.stopped) if (!listed.some((container) => container.id === id)) hints.stopped.delete(id);
     const notDead = listed.filter((container) => !hints.stopped.has(container.id));
     const read = await mapLimit(notDead, inspectConcurrency, async (container) => (refresh.has(container.id) ? await freshen(context, container) : container));
@@ -103,11 +98,7 @@ export async function observe(context: ObserveContext): Promise<JoinObserved> {
  */
 export async function observeStarted(context: ObserveContext, last: JoinObserved, hints: ScanHints): Promise<JoinObserved> {
   const ids = [...hints.started];
-  const options = { log: context.log, policy: context.retry };
-  const [listed, networks] = await Promise.all([
-    withRetry("list started containers", () => context.client.listContainerSummaries({ id: ids }), options),
-    withRetry("list networks", () => context.client.listNetworks(), options),
-  ]);
+  const [listed, networks] = await Promise.all([context.client.listContainerSummaries({ id: ids }), context.client.listNetworks()]);
   for (const id of ids) hints.started.delete(id);
   const fresh = listed.filter((container) => container.name !== context.config.container_name && !hints.stopped.has(container.id));
   const added = await withEnv(context, fresh);
@@ -118,7 +109,7 @@ export async function observeStarted(context: ObserveContext, last: JoinObserved
 
 /** The list entry with its networks read by inspect, which waits for Docker to finish a change; undefined if no longer running. */
 async function freshen(context: ObserveContext, container: ContainerSummary): Promise<ContainerSummary | undefined> {
-  const inspected = await withRetry("inspect container", () => context.client.inspectContainer(container.id), { log: context.log, policy: context.retry });
+  const inspected = await context.client.inspectContainer(container.id);
   if (!inspected?.running) return undefined;
   if (routableByLabels(container.labels, context.config) === undefined) context.envCache.set(container.id, routingEnvNames(inspected.env, context.config));
   return { ...container, networks: inspected.networks.filter((network) => network.networkId !== "") };
@@ -130,18 +121,18 @@ async function proxyState(context: ObserveContext, listed: ContainerSummary | un
     return { state: "running", name, id: listed.id, networkMode: listed.networkMode, networkIds: listed.networks.map((network) => network.networkId) };
   }
   // Only when it is not running: is it stopped, or absent? Docker also resolves id prefixes, hence the name check.
-  const found = await withRetry("inspect proxy", () => context.client.inspectContainer(name), { log: context.log, policy: context.retry });
+  const found = await context.client.inspectContainer(name);
   return found?.name === name ? { state: "stopped", name, id: found.id } : { state: "absent", name };
 }
 
 async function withEnv(context: ObserveContext, listed: ContainerSummary[]): Promise<JoinContainer[]> {
-  const { client, config, envCache, log } = context;
+  const { client, config, envCache } = context;
   const read = await mapLimit(listed, inspectConcurrency, async (container): Promise<JoinContainer | undefined> => {
     const base = { id: container.id, name: container.name, labels: container.labels, networkIds: container.networks.map((network) => network.networkId) };
     if (routableByLabels(container.labels, config) !== undefined) return base;
     let envNames = envCache.get(container.id);
     if (envNames === undefined) {
-      const inspected = await withRetry("inspect container", () => client.inspectContainer(container.id), { log, policy: context.retry });
+      const inspected = await client.inspectContainer(container.id);
       if (inspected === undefined) return undefined; // removed since the list: its events will follow
       envNames = routingEnvNames(inspected.env, config);
       envCache.set(container.id, envNames);

@@ -4,12 +4,12 @@ import type { ModeTelemetry } from "../../core/telemetry.ts";
 import { ReconcileDriver, type KeyResult } from "../../core/reconcile-driver.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import type { EventHandler } from "../../docker/event-bus.ts";
-import { PendingChanges } from "./_pending.ts";
+import { JoinMemory } from "./_memory.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import { applyJoin, type ApplyResult } from "./apply.ts";
 import { joinEventHandler } from "./events.ts";
 import { Cooldown, joinFailed, type FailurePolicy } from "./failures.ts";
-import { emptyHints, EnvCache, observe, observeStarted } from "./observe.ts";
+import { observe, observeStarted } from "./observe.ts";
 import { planJoin, type JoinAction, type JoinContainer, type JoinObserved, type JoinPlan } from "./plan.ts";
 import { routability, type JoinConfig } from "./routable.ts";
 
@@ -36,6 +36,9 @@ function afterChanges(observed: JoinObserved, changed: JoinAction[]): JoinObserv
 /** The one key: the proxy's whole set of networks is planned at once, so a burst of events is one scan. */
 export const proxyKey = "proxy";
 
+/** Scans per trigger (event, resync) at most when each fails: the first and three retries (100, 200, 400 ms later). */
+export const scanAttempts = 4;
+
 /**
  * The join reconciler on the shared driver. Each reconcile scans (two list calls, plus one
  * inspect per container never seen before), plans and applies; events only say when. When only
@@ -43,16 +46,10 @@ export const proxyKey = "proxy";
  */
 export class JoinReconciler {
   readonly driver: ReconcileDriver;
-  readonly envCache = new EnvCache();
-  readonly pending = new PendingChanges();
+  /** What scans found and events noted, shared with the event handler. */
+  readonly memory = new JoinMemory();
   /** The plan of the last reconcile, for `--once`. */
   lastPlan: JoinPlan | undefined;
-  /** As of the last scan: the proxy's id, the running routable containers and the running others. */
-  proxyId: string | undefined;
-  routable: ReadonlySet<string> = new Set();
-  bystanders: ReadonlySet<string> = new Set();
-  /** What events said that the container list may not show yet. */
-  readonly hints = emptyHints();
   /** Resolves with the outcome of the first reconcile (the startup scan). */
   readonly firstRun: Promise<KeyResult>;
   readonly handler: EventHandler;
@@ -67,58 +64,66 @@ export class JoinReconciler {
     this.#context = context;
     this.#policy = policy;
     this.#cooldown = new Cooldown(policy.kind === "keep-going" ? (policy.cooldownMs ?? 30_000) : 0, context.log);
-    this.firstRun = new Promise((resolve) => (this.#settleFirst = resolve));
+    this.firstRun = new Promise((resolve) => {
+      this.#settleFirst = (result) => {
+        this.#settleFirst = undefined;
+        resolve(result);
+      };
+    });
     this.driver = new ReconcileDriver({
       log: context.log,
       reconcile: () => this.#run(),
       // A resync (periodic, or after the events stream reconnected) is a full scan.
       listKeys: async () => {
-        this.hints.full = true;
+        this.memory.hints.full = true;
         return [proxyKey];
       },
       resyncIntervalMs: context.config.resync_interval,
-      // API calls are already retried; `--once` reports at once, the daemon retries a failed scan.
-      attempts: policy.kind === "report" ? 1 : 4,
+      // Retries do not stack: a scan's API calls are made once each, and only the driver retries
+      // a failed scan, so a failing scan lists containers at most `scanAttempts` times per trigger.
+      // A network change is retried by itself (withRetry: 4 calls at most), and a change that still
+      // fails is JOIN_FAILED, which the driver does not retry (the policy decides what follows).
+      attempts: scanAttempts,
       isPermanent: (error) => error instanceof DockernetError && error.code === "JOIN_FAILED",
-      observe: (outcome) => context.telemetry?.reconciled(outcome),
+      observe: (outcome) => {
+        context.telemetry?.reconciled(outcome);
+        // The startup scan is over when it succeeded or the driver gave up on it.
+        if (!outcome.ok && !outcome.retrying) this.#settleFirst?.(this.driver.results.get(proxyKey) ?? { ok: false, error: new Error(outcome.error) });
+      },
     });
-    this.handler = joinEventHandler(this, context);
+    this.handler = joinEventHandler(this.memory, this.driver, context);
   }
 
   async #run(): Promise<void> {
-    try {
-      await this.reconcile();
-      this.#settleFirst?.({ ok: true });
-    } catch (error) {
-      this.#settleFirst?.({ ok: false, error });
-      throw error;
-    } finally {
-      this.#settleFirst = undefined;
-    }
+    await this.reconcile();
+    this.#settleFirst?.({ ok: true });
   }
 
   /** One scan, plan and apply. Throws when the scan fails, or a change fails and the policy says so. */
   async reconcile(): Promise<void> {
     const { config, log } = this.#context;
     const started = performance.now();
+    const { hints, envCache, pending } = this.memory;
     const early = await this.#leaveEarly();
     const last = this.#lastObserved;
-    const full = this.hints.full || last === undefined || this.hints.started.size === 0;
-    this.hints.full = false;
-    const context = { ...this.#context, envCache: this.envCache, hints: this.hints };
-    const observed = await (full ? observe(context) : observeStarted(context, last, this.hints)).catch((error: unknown) => {
-      this.hints.full = true;
+    const full = hints.full || last === undefined || hints.started.size === 0;
+    hints.full = false;
+    const context = { ...this.#context, envCache, hints };
+    const observed = await (full ? observe(context) : observeStarted(context, last, hints)).catch((error: unknown) => {
+      hints.full = true;
       throw error;
     });
     const plan = planJoin(observed, config);
     this.lastPlan = plan;
-    this.proxyId = plan.proxy.state === "absent" ? undefined : plan.proxy.id;
     const routable = (container: JoinContainer) => routability(container.labels, container.envNames, config).routable;
-    this.routable = new Set(observed.containers.filter(routable).map((container) => container.id));
-    this.bystanders = new Set(observed.containers.filter((container) => !routable(container)).map((container) => container.id));
+    this.memory.scanned({
+      proxyId: plan.proxy.state === "absent" ? undefined : plan.proxy.id,
+      routable: observed.containers.filter(routable).map((container) => container.id),
+      bystanders: observed.containers.filter((container) => !routable(container)).map((container) => container.id),
+    });
     this.#reportBlock(plan);
     const actions = this.#cooldown.filter(plan.actions);
-    const applied = plan.proxy.state === "running" && actions.length > 0 ? await applyJoin(plan.proxy, actions, { ...this.#context, pending: this.pending }) : noChange;
+    const applied = plan.proxy.state === "running" && actions.length > 0 ? await applyJoin(plan.proxy, actions, { ...this.#context, pending }) : noChange;
     const result: ApplyResult = { changed: [...early.changed, ...applied.changed], failures: [...early.failures, ...applied.failures] };
     this.#context.telemetry?.actions("applied", result.changed.length);
     this.#context.telemetry?.actions("failed", result.failures.length);
@@ -135,11 +140,11 @@ export class JoinReconciler {
    */
   async #leaveEarly(): Promise<ApplyResult> {
     const last = this.#lastObserved;
-    const { stopped } = this.hints;
+    const { stopped } = this.memory.hints;
     if (last?.proxy.state !== "running" || stopped.has(last.proxy.id) || !last.containers.some((container) => stopped.has(container.id))) return noChange;
     const plan = planJoin({ ...last, containers: last.containers.filter((container) => !stopped.has(container.id)) }, this.#context.config);
     const leaves = this.#cooldown.filter(plan.actions.filter((action) => action.op === "disconnect"));
-    return leaves.length === 0 ? noChange : await applyJoin(last.proxy, leaves, { ...this.#context, pending: this.pending });
+    return leaves.length === 0 ? noChange : await applyJoin(last.proxy, leaves, { ...this.#context, pending: this.memory.pending });
   }
 
   #onFailures(failures: ApplyResult["failures"]): void {

@@ -1,7 +1,6 @@
-import type { Config } from "../../config/schema.ts";
+import type { JoinConfig } from "./config.ts";
 
-/** The `[join]` section of the config. */
-export type JoinConfig = Config["join"];
+export type { JoinConfig } from "./config.ts";
 
 /** Traefik's own switch: a container that sets it to false is never routed, whatever else it carries. */
 export const optOutLabel = "traefik.enable";

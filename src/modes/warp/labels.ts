@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { parseRouteRules, type RouteRule } from "../../config/route-rule.ts";
-import { gatewayDownActions, type GatewayDownAction } from "../../config/schema.ts";
+import { gatewayDownActions, type GatewayDownAction } from "./config.ts";
 
 /** The labels of a target container, validated. */
 export interface TargetLabels {

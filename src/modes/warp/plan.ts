@@ -1,10 +1,10 @@
-import type { Config, GatewayDownAction } from "../../config/schema.ts";
 import type { ObservedContainer } from "../../docker/types.ts";
 import { matchGlob } from "./_glob.ts";
+import type { GatewayDownAction, WarpConfig } from "./config.ts";
 import { desiredNetns, type NetnsDesired } from "./desired.ts";
 import { labelNames, parseTargetLabels, parseWarpNetworkLabel } from "./labels.ts";
 
-export type WarpConfig = Config["warp"];
+export type { WarpConfig } from "./config.ts";
 
 export interface TargetRef {
   id: string;

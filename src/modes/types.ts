@@ -1,0 +1,104 @@
+/**
+ * What a mode is: one description (`modes/<mode>/mode.ts`) that `run`, `service`, `config`, the
+ * root `--help` and the command map read through the registry. A description is light to load:
+ * its entry points import the mode's working code only when called, so `dockernet --version`
+ * loads no Docker, SSH or Socket.IO code.
+ */
+import type * as v from "valibot";
+import type { ConfigSection, SectionSchema } from "../config/spec.ts";
+import type { LogFields, Logger } from "../core/logger.ts";
+import type { Metrics } from "../core/metrics.ts";
+import type { ModeTelemetry } from "../core/telemetry.ts";
+import type { DockerClient } from "../docker/client.ts";
+import type { EventHandler } from "../docker/event-bus.ts";
+
+/** A flag of a mode's command that sets a key of its config section (`--container-name` sets `join.container_name`). */
+export interface ModeFlag {
+  /** The key of the mode's section the flag sets. */
+  key: string;
+  type: "string" | "boolean";
+  description: string;
+  valueHint?: string;
+}
+
+/** What every entry point of a mode gets: the local engine, the mode's own config section, its logger. */
+export interface ModeContext<C> {
+  client: DockerClient;
+  config: C;
+  log: Logger;
+}
+
+/** What a mode gets when it runs as a daemon, beside its ModeContext. */
+export interface DaemonContext<C> extends ModeContext<C> {
+  /**
+   * Subscribes `handler` to the events stream of an engine (the local one unless `client` names
+   * another). Each engine has one stream per process, shared by every mode that watches it.
+   * Resolves once the stream is open, so a scan made afterwards misses nothing. Returns the
+   * unsubscribe function.
+   */
+  watch(handler: EventHandler, client?: DockerClient): Promise<() => void>;
+  /**
+   * For errors the mode cannot carry on after (fail-fast): every mode is stopped and the command
+   * exits 1, so the service manager restarts it with a clean scan.
+   */
+  fail(error: unknown): void;
+  /** Where the mode reports reconciles and changes (/metrics). */
+  telemetry: ModeTelemetry;
+  /** The process's metrics registry, for the mode's own series. */
+  metrics: Metrics;
+}
+
+/** A mode running as a daemon. */
+export interface RunningMode {
+  stop(): Promise<void>;
+  /** Why the mode is unhealthy right now (for /healthz), or undefined. */
+  health(): string | undefined;
+}
+
+/** The outcome of `<mode> --once`. */
+export interface OnceResult {
+  /** 0 when everything is as planned, 1 otherwise. */
+  exitCode: 0 | 1;
+  /** One line per thing not as planned. */
+  failures: string[];
+  /** Fields of the closing `reconciled once` log line. */
+  summary: LogFields;
+}
+
+/** One mode, described once. `S` is the schema of its config section. */
+export interface ModeDefinition<Name extends string = string, S extends SectionSchema = SectionSchema> {
+  name: Name;
+  /** One line, for the root `--help` and the unit's Description=. */
+  summary: string;
+  /** More lines for the mode's own `--help`, under the summary. */
+  details?: string[];
+  /** Example command lines for the mode's own `--help`, with a `# comment` each. */
+  examples: string[];
+  /** Its `[<name>]` config section: schema and defaults. */
+  config: ConfigSection<S>;
+  /** Flags of its command (and of `dockernet run`), each setting one key of its section. */
+  flags: Record<string, ModeFlag>;
+  /** The Linux capabilities its systemd unit keeps, and why (a comment in the unit). */
+  capabilities: { names: readonly string[]; why: string };
+  /** Starts the long-running form; resolves once the mode serves. */
+  daemon(context: DaemonContext<v.InferOutput<S>>): Promise<RunningMode>;
+  /** `--once`: one reconcile, for cron and timers. */
+  once?(context: ModeContext<v.InferOutput<S>>): Promise<OnceResult>;
+  /** `--once --dry-run`: the plan as text, changing nothing. */
+  dryRun?(context: ModeContext<v.InferOutput<S>>): Promise<{ text: string; exitCode: 0 | 1 }>;
+  /** `<mode> status [--json]`: what is in force, as text or JSON. */
+  status?: {
+    /** Help text of the `status` action and of `--json`. */
+    help: string;
+    json: string;
+    show(context: ModeContext<v.InferOutput<S>>, options: { json: boolean }): Promise<string>;
+  };
+}
+
+/** Any registered mode, as generic code (run, service, help) handles it; its config type is only passed through. */
+export type AnyMode = ModeDefinition<string, any>;
+
+/** Declares a mode; only checks its description against the type. */
+export function defineMode<const Name extends string, S extends SectionSchema>(mode: ModeDefinition<Name, S>): ModeDefinition<Name, S> {
+  return mode;
+}
