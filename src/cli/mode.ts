@@ -2,6 +2,9 @@ import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import { usageError } from "../core/errors.ts";
 import { shutdownSignal } from "../core/lifecycle.ts";
 import { createLogger } from "../core/logger.ts";
+import type { ResolvedConfig } from "../config/load.ts";
+import type { DockerClient } from "../docker/client.ts";
+import type { Config } from "../modes/config.ts";
 import { runDaemon } from "../modes/daemon.ts";
 import type { AnyMode } from "../modes/types.ts";
 import { daemonArgs, globalArgs, modeArgs, modeFlagValues, reconcileArgs, rejectUnknownFlags } from "./_args.ts";
@@ -22,12 +25,71 @@ function argsOf(mode: AnyMode): ArgsDef {
 
 const write = (text: string) => process.stdout.write(`${text}\n`);
 
+/** Runs the mode's daemon until SIGTERM or SIGINT. */
+async function serve(mode: AnyMode, resolved: ResolvedConfig<Config>, client: DockerClient): Promise<void> {
+  const shutdown = shutdownSignal();
+  try {
+    await runDaemon([mode], { client, config: resolved.config, signal: shutdown.signal, metricsListen: resolved.config.metrics.listen });
+  } finally {
+    shutdown.dispose();
+  }
+}
+
+/** One action of a mode as a subcommand: the global flags, the mode's flags, its own args. */
+function actionCommand(mode: AnyMode, name: string, action: NonNullable<AnyMode["actions"]>[string]): CommandDef<ArgsDef> {
+  const args: ArgsDef = { ...action.args, ...globalArgs, ...modeArgs(mode) };
+  const command = defineCommand({
+    meta: { name, description: action.summary },
+    args,
+    async run({ args: flags, rawArgs }) {
+      rejectUnknownFlags(rawArgs, args);
+      const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags));
+      const client = action.docker ? await connectDocker(resolved) : undefined;
+      const own = Object.fromEntries(Object.keys(action.args).map((key) => [key, flags[key] as string | boolean | undefined]));
+      const dashes = rawArgs.indexOf("--");
+      process.exitCode = await action.run({
+        config: resolved.config[mode.name as keyof typeof resolved.config],
+        log: createLogger(mode.name),
+        ...(client ? { client } : {}),
+        args: own,
+        rest: dashes < 0 ? [] : rawArgs.slice(dashes + 1),
+      });
+    },
+  });
+  return withHelp(command, { details: action.details, examples: action.examples });
+}
+
+/** A mode whose daemon is one of its subcommands (`dockernet flow serve`, `flow call`...). */
+function commandWithActions(mode: AnyMode, daemonAction: string): CommandDef<ArgsDef> {
+  const daemonArgsOf: ArgsDef = { ...globalArgs, ...daemonArgs, ...modeArgs(mode) };
+  const daemon = withHelp(
+    defineCommand({
+      meta: { name: daemonAction, description: `run the ${mode.name} daemon` },
+      args: daemonArgsOf,
+      async run({ args: flags, rawArgs }) {
+        rejectUnknownFlags(rawArgs, daemonArgsOf);
+        const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags));
+        await serve(mode, resolved, await connectDocker(resolved));
+      },
+    }),
+    { examples: mode.examples.filter((line) => line.includes(` ${daemonAction}`)) },
+  );
+  const actions = Object.entries(mode.actions ?? {}).map(([name, action]) => [name, actionCommand(mode, name, action)] as const);
+  const command = defineCommand({
+    meta: { name: mode.name, description: mode.summary },
+    subCommands: Object.fromEntries([[daemonAction, daemon], ...actions]),
+  });
+  return withHelp(command, { details: mode.details, examples: mode.examples });
+}
+
 /**
  * The command of a mode (`dockernet warp`, `dockernet join`): the daemon, `--once`,
- * `--once --dry-run` and `status`, whichever the mode has. Written once for every mode; the
- * mode's description says what each form does.
+ * `--once --dry-run` and `status`, whichever the mode has, or with a `daemonAction` a command
+ * per action (`dockernet flow serve|call|watch|agent`). Written once for every mode; the mode's
+ * description says what each form does.
  */
 export function modeCommand(mode: AnyMode): CommandDef<ArgsDef> {
+  if (mode.daemonAction !== undefined) return commandWithActions(mode, mode.daemonAction);
   const args = argsOf(mode);
   const command = defineCommand({
     meta: { name: mode.name, description: mode.summary },
@@ -56,12 +118,7 @@ export function modeCommand(mode: AnyMode): CommandDef<ArgsDef> {
         process.exitCode = result.exitCode;
         return;
       }
-      const shutdown = shutdownSignal();
-      try {
-        await runDaemon([mode], { client, config: resolved.config, signal: shutdown.signal, metricsListen: resolved.config.metrics.listen });
-      } finally {
-        shutdown.dispose();
-      }
+      await serve(mode, resolved, client);
     },
   });
   return withHelp(command, { details: mode.details, examples: mode.examples });

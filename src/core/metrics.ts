@@ -5,7 +5,7 @@
 export type Labels = Record<string, string>;
 
 interface Family {
-  type: "counter" | "histogram";
+  type: "counter" | "histogram" | "gauge";
   help: string;
   buckets?: number[];
   series: Map<string, { labels: Labels; value: number; counts?: number[]; sum?: number }>;
@@ -22,6 +22,7 @@ export const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 
 export class Metrics {
   readonly #families = new Map<string, Family>();
+  readonly #gauges = new Map<string, () => number>();
 
   #family(name: string, type: Family["type"], help: string, buckets?: number[]): Family {
     let family = this.#families.get(name);
@@ -60,14 +61,21 @@ export class Metrics {
     });
   }
 
+  /** A gauge whose value is read when /metrics is rendered (a count of listeners, of connections). */
+  gauge(name: string, help: string, read: () => number, labels: Labels = {}): void {
+    this.#gauges.set(`${name}${labelText(labels)}`, read);
+    this.#series(this.#family(name, "gauge", help), labels);
+  }
+
   /** The text exposition format. */
   render(): string {
     const lines: string[] = [];
     for (const [name, family] of this.#families) {
       lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
       for (const series of family.series.values()) {
-        if (family.type === "counter") {
-          lines.push(`${name}${labelText(series.labels)} ${series.value}`);
+        if (family.type !== "histogram") {
+          const read = family.type === "gauge" ? this.#gauges.get(`${name}${labelText(series.labels)}`) : undefined;
+          lines.push(`${name}${labelText(series.labels)} ${read ? read() : series.value}`);
           continue;
         }
         family.buckets?.forEach((bound, index) => lines.push(`${name}_bucket${labelText(series.labels, { le: String(bound) })} ${series.counts?.[index] ?? 0}`));

@@ -95,10 +95,10 @@ export function connectionError(connection: DockerConnection, error: unknown): D
 
 /**
  * An API error with what was being done. The code says whether trying again can help:
- * DOCKER_UNREACHABLE (no answer) and DOCKER_API (5xx) may pass, DOCKER_NOT_FOUND (404) and
- * DOCKER_REJECTED (other 4xx) will not.
+ * DOCKER_UNREACHABLE (no answer) and DOCKER_API (5xx) may pass, DOCKER_NOT_FOUND (404),
+ * DOCKER_CONFLICT (409: a name in use, a container running) and DOCKER_REJECTED (other 4xx) will not.
  */
-function apiError(connection: DockerConnection, what: string, error: unknown): DockernetError {
+export function apiError(connection: DockerConnection, what: string, error: unknown): DockernetError {
   const status = statusCode(error);
   if (status === undefined) {
     const reached = connectionError(connection, error);
@@ -106,7 +106,7 @@ function apiError(connection: DockerConnection, what: string, error: unknown): D
   }
   const reason = (error as { json?: { message?: unknown } }).json?.message;
   const message = typeof reason === "string" ? reason : (error as Error).message;
-  const code = status === 404 ? "DOCKER_NOT_FOUND" : status < 500 ? "DOCKER_REJECTED" : "DOCKER_API";
+  const code = status === 404 ? "DOCKER_NOT_FOUND" : status === 409 ? "DOCKER_CONFLICT" : status < 500 ? "DOCKER_REJECTED" : "DOCKER_API";
   return new DockernetError(`${what}: ${message}`, { code, cause: error });
 }
 

@@ -55,6 +55,39 @@ export interface RunningMode {
   health(): string | undefined;
 }
 
+/** A flag or positional of a mode's action that is not config (`flow call`'s request name, `--file`). */
+export interface ActionArg {
+  type: "string" | "boolean" | "positional";
+  description: string;
+  valueHint?: string;
+  required?: boolean;
+}
+
+/** What an action gets: its mode's context without a Docker client unless it asked for one. */
+export interface ActionContext<C> {
+  config: C;
+  log: Logger;
+  /** The local engine, when the action has `docker: true`. */
+  client?: DockerClient;
+  /** Values of the action's own args, by name. */
+  args: Record<string, string | boolean | undefined>;
+  /** The words after `--` (`flow agent -- CMD ARGS...`). */
+  rest: string[];
+}
+
+/** A subcommand of a mode beside its daemon: `dockernet flow call`, `dockernet flow agent`. */
+export interface ModeAction<C> {
+  summary: string;
+  details?: string[];
+  examples: string[];
+  /** Whether it talks to the local Docker engine (then the engine must answer first). */
+  docker: boolean;
+  /** Its own args; config-setting flags come from the mode's `flags`, which every action takes too. */
+  args: Record<string, ActionArg>;
+  /** Runs it; resolves with the exit code. */
+  run(context: ActionContext<C>): Promise<number>;
+}
+
 /** The outcome of `<mode> --once`. */
 export interface OnceResult {
   /** 0 when everything is as planned, 1 otherwise. */
@@ -80,6 +113,15 @@ export interface ModeDefinition<Name extends string = string, S extends SectionS
   flags: Record<string, ModeFlag>;
   /** The Linux capabilities its systemd unit keeps, and why (a comment in the unit). */
   capabilities: { names: readonly string[]; why: string };
+  /** Paths its systemd unit may write (the rest of the file system is read-only), and why. */
+  writes?: { paths: readonly string[]; why: string };
+  /**
+   * The action that runs the daemon (`serve` for `dockernet flow serve`); absent: the bare
+   * command runs it (`dockernet warp`).
+   */
+  daemonAction?: string;
+  /** Subcommands beside the daemon and `status`. */
+  actions?: Record<string, ModeAction<v.InferOutput<S>>>;
   /** Starts the long-running form; resolves once the mode serves. */
   daemon(context: DaemonContext<v.InferOutput<S>>): Promise<RunningMode>;
   /** `--once`: one reconcile, for cron and timers. */

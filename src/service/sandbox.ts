@@ -17,10 +17,25 @@ import type { ServiceMode } from "./modes.ts";
  * for warp, AmbientCapabilities= (a non-root process loses its capabilities on exec of nsenter),
  * and would take away nothing an attacker could not get back through the socket.
  */
-function capabilitiesOf(mode: ServiceMode): AnyMode["capabilities"] {
+function described(mode: ServiceMode): AnyMode {
   const found = findMode(mode);
   if (found === undefined) throw new Error(`no mode ${mode}`);
-  return found.capabilities;
+  return found;
+}
+
+const capabilitiesOf = (mode: ServiceMode) => described(mode).capabilities;
+
+/**
+ * Paths under /run become the unit's RuntimeDirectory= (systemd creates them, writable, and keeps
+ * them across restarts so clients' sockets stay put); others are ReadWritePaths= when they exist.
+ */
+function writableSettings(paths: readonly string[]): string[] {
+  const runtime = paths.filter((path) => path.startsWith("/run/")).map((path) => path.slice("/run/".length));
+  const others = paths.filter((path) => !path.startsWith("/run/"));
+  return [
+    ...(runtime.length > 0 ? [`RuntimeDirectory=${runtime.join(" ")}`, "RuntimeDirectoryMode=0711", "RuntimeDirectoryPreserve=yes"] : []),
+    ...(others.length > 0 ? [`ReadWritePaths=${others.map((path) => `-${path}`).join(" ")}`] : []),
+  ];
 }
 
 // ProtectHome=yes hides these; read-only still lets the service run a binary or read a config there.
@@ -38,12 +53,21 @@ const homes = /^\/(home|root|run\/user)(\/|$)/;
 export function sandboxSettings(modes: readonly ServiceMode[], paths: readonly (string | undefined)[]): string[] {
   const capabilities = [...new Set(modes.flatMap((mode) => capabilitiesOf(mode).names))];
   const underHome = paths.some((path) => path !== undefined && homes.test(path));
+  const writers = modes.flatMap((mode) => {
+    const writes = described(mode).writes;
+    return writes ? [{ mode, ...writes }] : [];
+  });
+  const writable = [...new Set(writers.flatMap((writer) => writer.paths))];
   return [
     ...modes.map((mode) => `# ${mode}: ${capabilitiesOf(mode).why}`),
     `CapabilityBoundingSet=${capabilities.join(" ")}`,
     "NoNewPrivileges=yes",
-    "# dockernet writes no files; connecting to the Docker socket works on a read-only mount.",
+    writable.length === 0
+      ? "# dockernet writes no files; connecting to the Docker socket works on a read-only mount."
+      : "# Read-only but for what a mode writes; connecting to the Docker socket works on a read-only mount.",
     "ProtectSystem=strict",
+    ...writers.map((writer) => `# ${writer.mode} writes ${writer.why}`),
+    ...writableSettings(writable),
     ...(underHome ? ["# read-only, not yes: the binary or the config is under a home directory.", "ProtectHome=read-only"] : ["ProtectHome=yes"]),
     "PrivateTmp=yes",
     "ProtectKernelTunables=yes",

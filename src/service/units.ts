@@ -48,7 +48,9 @@ function checkPath(flag: string, path: string, elsewhere: string): void {
 }
 
 function commandLine(modes: readonly ServiceMode[], options: UnitOptions, once: boolean): string {
-  const mode = modes.length > 1 ? ["run", ...modes] : modes;
+  // One mode runs as `dockernet <mode>`, or `dockernet flow serve` where the daemon is an action.
+  const single = modes[0] === undefined ? [] : [modes[0], ...(once ? [] : [findMode(modes[0])?.daemonAction ?? []].flat())];
+  const mode = modes.length > 1 ? ["run", ...modes] : single;
   const words = [options.binary, ...mode, ...(once ? ["--once"] : []), ...(options.config ? ["--config", options.config] : [])];
   return words.map(execWord).join(" ");
 }

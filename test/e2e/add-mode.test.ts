@@ -95,7 +95,7 @@ describe("a mode added as one folder and one registry line", () => {
     const help = await run(["echo", "--help"]);
     expect(help.stdout).toContain("--greeting");
     expect(help.stdout).toContain("dockernet echo --greeting hi");
-    expect((await run(["run", "--help"])).stdout).toContain("warp, join, echo");
+    expect((await run(["run", "--help"])).stdout).toMatch(/one or more of: [a-z, ]*echo/);
   });
 
   test("has its config section, env variables and flag, with their sources", async () => {

@@ -114,6 +114,8 @@ describe("drift", () => {
     const deleted = performance.now();
     await waitFor("the route back", async () => (await nextHop(app, "1.1.1.1")) === via, 2500);
     expect(performance.now() - deleted).toBeLessThan(2500);
+    // The route is back as the batch runs; the log line follows when the reconcile ends.
+    await waitFor("the drift logged", () => daemon.find((line) => line.msg === "drift repaired").length > 0, 1000);
     const drift = daemon.find((line) => line.msg === "drift repaired");
     expect(drift).toHaveLength(1);
     expect(drift[0]).toMatchObject({ level: "warn", container: "app", before: [], after: [`route default via ${via} table 211`] });

@@ -22,6 +22,8 @@ declare -A packages=(
   [ssh-agent]=openssh-client
   [systemd-analyze]=systemd
   [setpriv]=util-linux
+  # The flow page is tested in a real browser (playwright-core drives it; no browser download).
+  [chromium]=chromium
 )
 
 have() { PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }

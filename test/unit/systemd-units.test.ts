@@ -6,6 +6,7 @@ import { DockernetError } from "../../src/core/errors.ts";
 import { applyPlan, observeUnitDir, planInstall, planUninstall, type UnitDirState } from "../../src/service/install.ts";
 import { execWord, systemdTimeSpan } from "../../src/service/syntax.ts";
 import { modesOfUnitFile, parseServiceModes, type ServiceMode, unitName } from "../../src/service/modes.ts";
+import { modeNames } from "../../src/modes/registry.ts";
 import { renderUnits, type UnitOptions } from "../../src/service/units.ts";
 
 const binary = "/usr/local/bin/dockernet";
@@ -52,7 +53,7 @@ describe("mode names", () => {
 
   test("an unknown, repeated or missing mode is a usage error naming it", () => {
     expect(usageFailure(() => parseServiceModes(["wrap"])).message).toBe('unknown mode "wrap"');
-    expect(usageFailure(() => parseServiceModes(["wrap"])).hint).toBe("the modes are warp, join");
+    expect(usageFailure(() => parseServiceModes(["wrap"])).hint).toBe(`the modes are ${modeNames.join(", ")}`);
     expect(usageFailure(() => parseServiceModes(["warp", "warp"])).message).toBe("mode warp given twice");
     expect(usageFailure(() => parseServiceModes([])).message).toBe("no mode given");
     expect(usageFailure(() => parseServiceModes(["run"])).message).toBe("run needs at least one mode");
@@ -61,7 +62,7 @@ describe("mode names", () => {
   test("unit file names map back to their modes; other names do not", () => {
     expect(modesOfUnitFile("dockernet-warp.service")).toEqual(["warp"]);
     expect(modesOfUnitFile("dockernet-warp-join.timer")).toEqual(["warp", "join"]);
-    for (const name of ["dockernet-flow.service", "dockernet-warp.socket", "docker.service", "dockernet-warp-warp.service", "dockernet-.service"]) {
+    for (const name of ["dockernet-bridge.service", "dockernet-warp.socket", "docker.service", "dockernet-warp-warp.service", "dockernet-.service"]) {
       expect(modesOfUnitFile(name)).toBeUndefined();
     }
   });

@@ -1,0 +1,153 @@
+/**
+ * One agent's connection to the manager: writes requests, matches responses to them by id, hands
+ * events on, and refuses what the container may not send.
+ */
+import type { Socket } from "node:net";
+import type { Logger } from "../../core/logger.ts";
+import { encodeFrame, FrameReader, type Frame } from "./protocol.ts";
+
+/** Why a request to a container failed. */
+export type ChannelErrorKind = "not_connected" | "timeout" | "socket_error" | "remote_error";
+
+/** A request to a container that got no answer, or an error for an answer. */
+export class ChannelError extends Error {
+  readonly kind: ChannelErrorKind;
+
+  constructor(kind: ChannelErrorKind, message: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = "ChannelError";
+    this.kind = kind;
+  }
+}
+
+interface Pending {
+  command: string;
+  resolve(data: unknown): void;
+  reject(error: ChannelError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export interface ConnectionOptions {
+  /** The container's short ID, for messages. */
+  name: string;
+  log: Logger;
+  /** Told of every frame in or out (for `last_communication`). */
+  onActivity(): void;
+  onEvent(command: string, data: unknown): void;
+  /** Told once, when the socket is gone for whatever reason. */
+  onClose(): void;
+}
+
+export class AgentConnection {
+  readonly #socket: Socket;
+  readonly #options: ConnectionOptions;
+  readonly #reader = new FrameReader();
+  readonly #pending = new Map<string, Pending>();
+  #closed = false;
+
+  constructor(socket: Socket, options: ConnectionOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    socket.on("data", (chunk: Buffer) => this.#receive(chunk));
+    socket.on("error", (error) => options.log.debug("agent socket error", { container: options.name, error }));
+    socket.on("close", () => this.#gone("the agent's connection was lost"));
+  }
+
+  /** Writes a request with the given id; settles with the answer, a timeout or the connection's loss. */
+  request(id: string, command: string, data: unknown, timeoutMs: number): Promise<unknown> {
+    let line: string;
+    try {
+      line = encodeFrame({ id, type: "request", command, data });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new ChannelError("timeout", `container ${this.#options.name} did not answer ${JSON.stringify(command)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { command, resolve, reject, timer });
+      this.#write(line);
+    });
+  }
+
+  /** Drops the connection; requests still waiting fail with `socket_error`. */
+  close(reason: string): void {
+    this.#gone(reason);
+    this.#socket.destroy();
+  }
+
+  #write(line: string): void {
+    if (this.#socket.destroyed) return;
+    this.#socket.write(line);
+    this.#options.onActivity();
+  }
+
+  #send(frame: Frame): void {
+    this.#write(encodeFrame(frame));
+  }
+
+  #receive(chunk: Buffer): void {
+    const { log, name } = this.#options;
+    for (const item of this.#reader.push(chunk)) {
+      if (this.#closed) return;
+      if (item.kind === "overflow") {
+        // Nothing after an over-long line can be trusted to start a frame: drop the peer.
+        log.warn("dropping an agent connection: frame too long", { container: name, error: item.error });
+        this.close(item.error.message);
+        return;
+      }
+      this.#options.onActivity();
+      if (item.kind === "invalid") {
+        log.debug("malformed frame from a container", { container: name, error: item.error });
+        // A malformed reply still fails its request at once rather than at its timeout.
+        const pending = item.id === undefined ? undefined : this.#take(item.id);
+        if (pending) pending.reject(new ChannelError("remote_error", `the container's reply was malformed: ${item.error.message}`));
+        else if (item.id !== undefined) this.#send({ id: item.id, type: "response", error: item.error.message });
+        continue;
+      }
+      this.#handle(item.frame);
+    }
+  }
+
+  #handle(frame: Frame): void {
+    if (frame.type === "request") {
+      this.#send({ id: frame.id, type: "response", error: "the manager takes no requests" });
+    } else if (frame.type === "event") {
+      try {
+        this.#options.onEvent(frame.command as string, frame.data);
+      } catch (error) {
+        // A failing listener is the manager's bug, not the container's: keep the connection.
+        this.#options.log.warn("a flow event handler failed", { container: this.#options.name, error });
+      }
+    } else {
+      const pending = this.#take(frame.id as string);
+      if (!pending) {
+        this.#options.log.debug("a reply to no waiting request (late or unknown id)", { container: this.#options.name, id: frame.id });
+        return;
+      }
+      if (frame.error !== undefined) pending.reject(new ChannelError("remote_error", frame.error));
+      else pending.resolve(frame.data ?? null);
+    }
+  }
+
+  /** The waiting request with this id, no longer waiting. */
+  #take(id: string): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (!pending) return undefined;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    return pending;
+  }
+
+  #gone(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new ChannelError("socket_error", `container ${this.#options.name}: ${reason} while waiting for ${JSON.stringify(pending.command)}`));
+      this.#pending.delete(id);
+    }
+    this.#options.onClose();
+  }
+}

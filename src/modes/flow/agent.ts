@@ -1,0 +1,167 @@
+/**
+ * The reference agent, `dockernet flow agent [-- CMD ARGS...]`, run inside a flow container: it
+ * connects to the manager's socket (retrying with backoff for as long as it runs), answers `ping`
+ * and `dump` itself, and hands every other request to CMD when there is one.
+ */
+import { createConnection, type Socket } from "node:net";
+import { hostname } from "node:os";
+import { Backoff, sleep } from "../../core/backoff.ts";
+import { errorMessage } from "../../core/errors.ts";
+import type { Logger } from "../../core/logger.ts";
+import { CommandRelay } from "./_agent-relay.ts";
+import { encodeFrame, FrameReader, type Frame } from "./protocol.ts";
+
+export interface AgentOptions {
+  /** The manager's socket as the container sees it (`DOCKERNET_FLOW_SOCKET`). */
+  socketPath: string;
+  /** CMD and its arguments (`-- CMD ARGS...`): other requests are relayed to it. */
+  command?: string[];
+  log: Logger;
+  /** Ends the agent (and CMD). */
+  signal: AbortSignal;
+  /** Reconnect delays; default 100 ms doubling to 5 s. */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+// Events CMD prints while the manager is away are kept up to this many, and sent on reconnect.
+const maxQueuedEvents = 100;
+// A connection shorter than this does not reset the backoff, so two agents on one socket (each
+// replacing the other's connection) settle at the slowest retry instead of a busy loop.
+const stableMs = 1000;
+
+function connect(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+  });
+}
+
+function runtime(): string {
+  const versions = process.versions as Record<string, string | undefined>;
+  if (versions.bun) return `bun ${versions.bun}`;
+  if (versions.deno) return `deno ${versions.deno}`;
+  return `node ${versions.node}`;
+}
+
+function dump(): unknown {
+  // Names only: values may hold secrets, and the answer is shown to API clients.
+  const envKeys = Object.keys(process.env).sort();
+  return { hostname: hostname(), pid: process.pid, uptime_s: Math.round(process.uptime()), argv: process.argv, cwd: process.cwd(), runtime: runtime(), env_keys: envKeys };
+}
+
+/** Runs until `signal` aborts, or CMD exits; resolves with the exit code (0, or CMD's own). */
+export async function runAgent(options: AgentOptions): Promise<number> {
+  const { log, socketPath } = options;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  options.signal.addEventListener("abort", onAbort, { once: true });
+  if (options.signal.aborted) stop.abort();
+
+  let current: Socket | undefined;
+  const queued: string[] = [];
+  const send = (frame: Frame): void => {
+    let line: string;
+    try {
+      line = encodeFrame(frame);
+    } catch (error) {
+      log.warn("a frame is too large to send", { command: frame.command, error });
+      if (frame.type === "response" && frame.id !== undefined) send({ id: frame.id, type: "response", error: errorMessage(error) });
+      return;
+    }
+    if (current && !current.destroyed) current.write(line);
+    else if (frame.type === "event" && queued.length < maxQueuedEvents) queued.push(line);
+    else log.debug("not connected: dropped a frame", { type: frame.type, command: frame.command });
+  };
+
+  let exitCode = 0;
+  const relay = options.command?.length ? new CommandRelay({ command: options.command, log, send }) : undefined;
+  void relay?.exited.then((code) => {
+    if (!options.signal.aborted) {
+      exitCode = code;
+      log.info("the command exited; the agent exits with its code", { command: options.command?.[0], code });
+    }
+    stop.abort();
+  });
+
+  const handle = (frame: Frame): void => {
+    if (frame.type !== "request") {
+      log.debug("ignored a frame that is not a request", { type: frame.type, command: frame.command });
+      return;
+    }
+    const id = frame.id as string;
+    if (frame.command === "ping") send({ id, type: "response", data: { pong: true, time: new Date().toISOString() } });
+    else if (frame.command === "dump") send({ id, type: "response", data: dump() });
+    else if (relay) relay.forward({ ...frame, id });
+    else send({ id, type: "response", error: `unknown command ${JSON.stringify(frame.command)}` });
+  };
+
+  const backoff = new Backoff(options.backoff ?? { initialMs: 100, maxMs: 5000 });
+  let failures = 0;
+  while (!stop.signal.aborted) {
+    let socket: Socket;
+    try {
+      socket = await connect(socketPath);
+    } catch (error) {
+      const delayMs = backoff.next();
+      // The first failure of an outage is news; the retries after it are not.
+      const fields = { socket: socketPath, error, retry_ms: delayMs };
+      if (failures++ === 0) log.info("cannot reach the flow manager yet; retrying", fields);
+      else log.debug("cannot reach the flow manager yet; retrying", fields);
+      await sleep(delayMs, stop.signal);
+      continue;
+    }
+    failures = 0;
+    log.info("connected to the flow manager", { socket: socketPath });
+    const since = Date.now();
+    current = socket;
+    for (const line of queued.splice(0)) socket.write(line);
+    await serve(socket, { log, handle, send, signal: stop.signal });
+    current = undefined;
+    if (stop.signal.aborted) break;
+    if (Date.now() - since >= stableMs) backoff.reset();
+    const delayMs = backoff.next();
+    log.info("lost the flow manager; reconnecting", { retry_ms: delayMs });
+    await sleep(delayMs, stop.signal);
+  }
+  options.signal.removeEventListener("abort", onAbort);
+  await relay?.stop();
+  return exitCode;
+}
+
+/** Reads frames from one connection until it closes; on `signal`, ends it after what was written is flushed. */
+function serve(socket: Socket, context: { log: Logger; handle(frame: Frame): void; send(frame: Frame): void; signal: AbortSignal }): Promise<void> {
+  const { log, handle, send, signal } = context;
+  const reader = new FrameReader();
+  return new Promise((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      socket.end();
+      timer = setTimeout(() => socket.destroy(), 1000);
+    };
+    socket.on("data", (chunk: Buffer) => {
+      for (const item of reader.push(chunk)) {
+        if (item.kind === "frame") handle(item.frame);
+        else if (item.kind === "invalid") {
+          log.debug("malformed frame from the manager", { error: item.error });
+          if (item.id !== undefined) send({ id: item.id, type: "response", error: item.error.message });
+        } else {
+          log.warn("dropping the connection: frame too long", { error: item.error });
+          socket.destroy();
+          return;
+        }
+      }
+    });
+    socket.on("error", (error) => log.debug("flow socket error", { error }));
+    socket.on("close", () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,221 @@
+import { rm } from "node:fs/promises";
+import type { Logger } from "../../core/logger.ts";
+import type { DockerClient } from "../../docker/client.ts";
+import { containerLogs, copyDirectoryIn, demuxLines, inspectState, removeContainer, restartContainer, startContainer, statsOnce, stopContainer } from "../../docker/lifecycle.ts";
+import { activity, redactEnvironment, type Activity } from "./activity.ts";
+import { ChannelError, type ChannelHub } from "./channel.ts";
+import type { FlowConfig } from "./config.ts";
+import type { OwnedContainers } from "./containers.ts";
+import { FlowError } from "./errors.ts";
+import { underRoots } from "./paths.ts";
+import { parsePayload, type Payload, type RequestName } from "./schemas.ts";
+
+/** One connected client, as the handlers need it (the server implements it over Socket.IO). */
+export interface Session {
+  /** Receives a container's unsolicited messages. */
+  join(containerId: string): void;
+  leave(containerId: string): void;
+  /** Sends an event to this client only (`log` lines). */
+  send(event: string, data: unknown): void;
+  /** Runs `stop` when the client disconnects. */
+  onClose(stop: () => void): void;
+}
+
+/** Where the handlers announce what happened. */
+export interface Announcer {
+  activity(entry: Activity): void;
+}
+
+export interface ApiContext {
+  client: DockerClient;
+  config: FlowConfig;
+  log: Logger;
+  owned: OwnedContainers;
+  hub: ChannelHub;
+  announce: Announcer;
+}
+
+const shortId = (id: string) => id.slice(0, 12);
+
+function uptimeSeconds(startedAt: string | undefined): number {
+  if (startedAt === undefined) return 0;
+  return Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
+}
+
+/** A channel failure as the API names it. */
+function channelFailure(error: unknown, container: { id: string; name: string }): unknown {
+  if (!(error instanceof ChannelError)) return error;
+  const details = { container_id: container.id, name: container.name };
+  if (error.kind === "timeout") return new FlowError("timeout", `container ${container.name} did not answer in time`, details);
+  if (error.kind === "remote_error") return new FlowError("socket_error", `container ${container.name} answered with an error: ${error.message}`, { ...details, remote: true });
+  return new FlowError("socket_error", `container ${container.name}: ${error.message}`, details);
+}
+
+/**
+ * The API's requests. Each parses its payload first (a bad one changes nothing), looks the
+ * container up among the manager's own, acts, announces the activity and answers.
+ */
+export class FlowApi {
+  readonly #context: ApiContext;
+
+  constructor(context: ApiContext) {
+    this.#context = context;
+  }
+
+  /** Runs one request; rejects with FlowError (or a Docker error) for the failure reply. */
+  async handle(request: RequestName, payload: unknown, session: Session): Promise<unknown> {
+    switch (request) {
+      case "create_container":
+        return this.#create(parsePayload(request, payload));
+      case "start_container":
+        return this.#lifecycle(parsePayload(request, payload), "started", startContainer);
+      case "stop_container":
+        return this.#lifecycle(parsePayload(request, payload), "stopped", stopContainer);
+      case "restart_container":
+        return this.#lifecycle(parsePayload(request, payload), "restarted", restartContainer);
+      case "delete_container":
+        return this.#delete(parsePayload(request, payload));
+      case "update_container":
+        return this.#update(parsePayload(request, payload));
+      case "send_message":
+        return this.#send(parsePayload(request, payload));
+      case "get_status":
+        return this.#status(parsePayload(request, payload));
+      case "list_containers":
+        parsePayload(request, payload);
+        return this.#list();
+      case "subscribe":
+      case "unsubscribe":
+        return this.#subscription(request, parsePayload(request, payload), session);
+      case "logs":
+        return this.#logs(parsePayload(request, payload), session);
+    }
+  }
+
+  async #create(payload: Payload<"create_container">): Promise<unknown> {
+    const { owned, hub, client, announce } = this.#context;
+    const dirName = hub.newDirName();
+    let id: string | undefined;
+    try {
+      id = await owned.create(payload, dirName, hub.hostDir(dirName));
+      // The socket is there before the container can start, so its agent finds it at once.
+      await hub.open(id, dirName);
+    } catch (error) {
+      // Nothing half-made: no container without its socket, no directory without its container.
+      if (id !== undefined) await removeContainer(client, id).catch(() => {});
+      if (id !== undefined) await hub.close(id, { removeDir: true }).catch(() => {});
+      await rm(hub.hostDir(dirName), { recursive: true, force: true });
+      throw error;
+    }
+    const state = await inspectState(client, id);
+    const container = { id, name: state?.name ?? payload.name ?? shortId(id) };
+    announce.activity(
+      activity("created", container, `created ${container.name} from ${payload.image}`, {
+        image: payload.image,
+        environment: redactEnvironment(payload.environment),
+        ports: payload.ports ?? {},
+        volumes: Object.keys(payload.volumes ?? {}),
+      }),
+    );
+    return { id, short_id: shortId(id), name: container.name, state: state?.state ?? "created" };
+  }
+
+  async #lifecycle(payload: { container_id: string }, kind: "started" | "stopped" | "restarted", act: (client: DockerClient, id: string) => Promise<void>): Promise<unknown> {
+    const { owned, client, announce } = this.#context;
+    const container = await owned.resolve(payload.container_id);
+    await act(client, container.id);
+    const state = await inspectState(client, container.id);
+    announce.activity(activity(kind, container, `${kind} ${container.name}`));
+    return { id: container.id, name: container.name, state: state?.state ?? "removed" };
+  }
+
+  async #delete(payload: { container_id: string }): Promise<unknown> {
+    const { owned, client, hub, announce } = this.#context;
+    const container = await owned.resolve(payload.container_id);
+    await removeContainer(client, container.id);
+    await hub.close(container.id, { removeDir: true });
+    announce.activity(activity("deleted", container, `deleted ${container.name}`));
+    return { id: container.id, name: container.name, deleted: true };
+  }
+
+  async #update(payload: Payload<"update_container">): Promise<unknown> {
+    const { owned, client, config, announce } = this.#context;
+    const container = await owned.resolve(payload.container_id);
+    const source = await underRoots(payload.code_path, config.code_roots, "code_path", "--code-root");
+    await copyDirectoryIn(client, container.id, source, config.code_dir);
+    await restartContainer(client, container.id);
+    const state = await inspectState(client, container.id);
+    announce.activity(activity("updated", container, `updated ${container.name}: code in ${config.code_dir}, restarted`, { code_dir: config.code_dir }));
+    return { id: container.id, name: container.name, state: state?.state ?? "unknown", code_dir: config.code_dir };
+  }
+
+  async #send(payload: Payload<"send_message">): Promise<unknown> {
+    const { owned, hub, config, announce } = this.#context;
+    const container = await owned.resolve(payload.container_id);
+    const timeout = payload.timeout_ms ?? config.request_timeout;
+    const answer = await hub.request(container.id, payload.message.command, payload.message.data, timeout).catch((error: unknown) => {
+      throw channelFailure(error, container);
+    });
+    announce.activity(activity("message", container, `${payload.message.command} answered by ${container.name}`, { command: payload.message.command }));
+    return answer;
+  }
+
+  async #status(payload: { container_id: string }): Promise<unknown> {
+    const { owned, client, hub } = this.#context;
+    const container = await owned.resolve(payload.container_id);
+    const state = await inspectState(client, container.id);
+    if (state === undefined) throw new FlowError("not_found", `container ${container.name} is gone`, { container_id: container.id });
+    const usage = state.running ? await statsOnce(client, container.id) : { cpu_percent: 0, memory: { used: 0, limit: 0 } };
+    return {
+      id: container.id,
+      short_id: shortId(container.id),
+      name: container.name,
+      image: state.image,
+      state: state.state,
+      health: state.health,
+      uptime_s: uptimeSeconds(state.startedAt),
+      ...hub.status(container.id),
+      ...usage,
+    };
+  }
+
+  async #list(): Promise<unknown> {
+    const { owned, hub } = this.#context;
+    return (await owned.list()).map((container) => ({
+      id: container.id,
+      short_id: shortId(container.id),
+      name: container.name,
+      image: container.image,
+      state: container.state,
+      status: container.status,
+      created: container.created,
+      ...hub.status(container.id),
+    }));
+  }
+
+  async #subscription(request: "subscribe" | "unsubscribe", payload: { container_id: string }, session: Session): Promise<unknown> {
+    const container = await this.#context.owned.resolve(payload.container_id);
+    if (request === "subscribe") session.join(container.id);
+    else session.leave(container.id);
+    return { id: container.id, name: container.name, subscribed: request === "subscribe" };
+  }
+
+  async #logs(payload: Payload<"logs">, session: Session): Promise<unknown> {
+    const { owned, client } = this.#context;
+    const container = await owned.resolve(payload.container_id);
+    const follow = payload.follow === true;
+    const stream = await containerLogs(client, container.id, { ...(payload.tail === undefined ? {} : { tail: payload.tail }), follow });
+    if (follow) {
+      const onChunk = demuxLines((which, line) => session.send("log", { container_id: container.id, name: container.name, stream: which, line }));
+      stream.on("data", (chunk: Buffer) => onChunk(chunk));
+      session.onClose(() => (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.());
+      return { id: container.id, name: container.name, following: true };
+    }
+    const lines: { stream: string; line: string }[] = [];
+    const onChunk = demuxLines((which, line) => lines.push({ stream: which, line }));
+    // Without follow Docker answers with the whole log at once (a buffer), not a stream.
+    if (Buffer.isBuffer(stream)) onChunk(stream);
+    else await new Promise<void>((resolve, reject) => stream.on("data", (chunk: Buffer) => onChunk(chunk)).on("end", resolve).on("error", reject));
+    return { id: container.id, name: container.name, lines };
+  }
+}

@@ -1,0 +1,83 @@
+import type { Logger } from "../../core/logger.ts";
+import type { DockerClient } from "../../docker/client.ts";
+import { createContainer, listLabelled, type CreateSpec } from "../../docker/lifecycle.ts";
+import { ownerLabel, socketDirLabel, socketInside, socketMount, type FlowConfig } from "./config.ts";
+import { FlowError } from "./errors.ts";
+import { underRoots } from "./paths.ts";
+import type { Payload } from "./schemas.ts";
+
+/** One of the manager's containers, as the list shows it. */
+export interface Owned {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  status: string;
+  created: string;
+  /** Its directory under `flow.socket_dir`. */
+  dirName?: string;
+}
+
+/**
+ * The manager's own containers: those labelled with its instance. Every lookup goes through
+ * here, so a container it did not create is `not_found` whatever its id or name.
+ */
+export class OwnedContainers {
+  readonly #client: DockerClient;
+  readonly #config: FlowConfig;
+
+  constructor(context: { client: DockerClient; config: FlowConfig; log: Logger }) {
+    this.#client = context.client;
+    this.#config = context.config;
+  }
+
+  /** The owner label filter, `key=value`. */
+  get label(): string {
+    return `${ownerLabel}=${this.#config.instance}`;
+  }
+
+  async list(): Promise<Owned[]> {
+    const listed = await listLabelled(this.#client, this.label);
+    return listed.map(({ labels, ...entry }) => ({ ...entry, ...(labels[socketDirLabel] ? { dirName: labels[socketDirLabel] } : {}) }));
+  }
+
+  /** A container by full id, a unique id prefix of 12 or more characters, or name; not_found otherwise. */
+  async resolve(idOrName: string): Promise<Owned> {
+    const owned = await this.list();
+    const exact = owned.find((container) => container.id === idOrName || container.name === idOrName);
+    if (exact) return exact;
+    const prefixed = idOrName.length >= 12 ? owned.filter((container) => container.id.startsWith(idOrName)) : [];
+    if (prefixed.length === 1 && prefixed[0]) return prefixed[0];
+    const why = prefixed.length > 1 ? "the id prefix matches several of the manager's containers" : "no container of this manager has this id or name";
+    throw new FlowError("not_found", `container ${JSON.stringify(idOrName)}: ${why}`, { container_id: idOrName });
+  }
+
+  /** Creates a container from a validated payload, its socket directory mounted; resolves with its id. */
+  async create(payload: Payload<"create_container">, dirName: string, hostDir: string): Promise<string> {
+    const binds = [`${hostDir}:${socketMount}`];
+    for (const [host, target] of Object.entries(payload.volumes ?? {})) {
+      const bind = typeof target === "string" ? target : target.bind;
+      const mode = typeof target === "string" ? "rw" : (target.mode ?? "rw");
+      if (bind === socketMount || bind.startsWith(`${socketMount}/`)) {
+        throw new FlowError("validation_error", `volumes: ${bind} is where the manager's socket is mounted`, { field: `volumes.${host}` });
+      }
+      const real = await underRoots(host, this.#config.volume_roots, `volumes.${host}`, "--volume-root");
+      binds.push(`${real}:${bind}:${mode}`);
+    }
+    const environment = Object.entries(payload.environment ?? {}).map(([key, value]) => `${key}=${value}`);
+    const spec: CreateSpec = {
+      ...(payload.name ? { name: payload.name } : {}),
+      image: payload.image,
+      env: [...environment, `DOCKERNET_FLOW_SOCKET=${socketInside}`],
+      ...(payload.command ? { cmd: payload.command } : {}),
+      ...(payload.working_dir ? { workingDir: payload.working_dir } : {}),
+      labels: { [ownerLabel]: this.#config.instance, [socketDirLabel]: dirName },
+      binds,
+      ports: Object.entries(payload.ports ?? {}).map(([key, hostPort]) => {
+        const [port, proto] = key.split("/");
+        return { port: Number(port), proto: proto === "udp" ? "udp" : "tcp", hostIp: this.#config.publish_address, ...(hostPort ? { hostPort } : {}) };
+      }),
+    };
+    return await createContainer(this.#client, spec);
+  }
+}

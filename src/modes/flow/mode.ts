@@ -1,0 +1,97 @@
+import { DockernetError, ExitCode } from "../../core/errors.ts";
+import { shutdownSignal } from "../../core/lifecycle.ts";
+import { defineMode } from "../types.ts";
+import { flowSection } from "./config.ts";
+
+/** flow, described once: the registry, `run`, `service`, `config` and `--help` read this. */
+export const flowMode = defineMode({
+  name: "flow",
+  summary: "a Socket.IO control plane for containers, each talking to the manager over its own Unix socket",
+  details: [
+    "`flow serve` creates and drives flow containers for its clients (Socket.IO v4, a token, loopback by default)",
+    "and serves a page at /. Each container it creates gets its own socket directory mounted, with",
+    "DOCKERNET_FLOW_SOCKET naming the socket; `flow agent` is the reference agent to run inside.",
+  ],
+  examples: [
+    "dockernet flow serve                                   # 127.0.0.1:7780, token in /etc/dockernet/flow.token",
+    "dockernet flow serve --listen 127.0.0.1:7780 --volume-root /srv/flow --code-root /srv/code",
+    "dockernet flow call list_containers",
+    "dockernet flow call create_container --file spec.json",
+    `dockernet flow call send_message '{"container_id":"web-1","message":{"command":"dump","data":{}}}'`,
+    "dockernet flow watch --container web-1                 # one JSON line per event",
+    "dockernet flow agent -- python3 /app/main.py           # inside a container",
+  ],
+  config: flowSection,
+  flags: {
+    listen: { key: "listen", type: "string", description: "HOST:PORT the API and the page listen on (default: 127.0.0.1:7780)", valueHint: "ADDR" },
+    url: { key: "url", type: "string", description: "For call and watch: the server (default: http:// the --listen address)", valueHint: "URL" },
+    "socket-dir": { key: "socket_dir", type: "string", description: "Directory of the containers' sockets (default: /run/dockernet/flow)", valueHint: "DIR" },
+    "token-file": { key: "token_file", type: "string", description: "The API token; created at first start (default: /etc/dockernet/flow.token)", valueHint: "FILE" },
+    "volume-root": { key: "volume_roots", type: "string", description: "Host directories volumes may come from, comma-separated (default: none: volumes refused)", valueHint: "DIRS" },
+    "code-root": { key: "code_roots", type: "string", description: "Host directories update_container may read, comma-separated (default: none)", valueHint: "DIRS" },
+  },
+  capabilities: { names: [], why: "only the Docker API and its own sockets and listener; root owns the socket, so it needs no capability." },
+  // The defaults of flow.socket_dir and flow.token_file; a unit for other paths needs them added.
+  writes: { paths: ["/run/dockernet", "/etc/dockernet"], why: "the containers' sockets under /run/dockernet/flow, the token created in /etc/dockernet." },
+  daemonAction: "serve",
+  daemon: async (context) => (await import("./index.ts")).startFlow(context),
+  actions: {
+    call: {
+      summary: "send one request to a running flow serve and print the JSON reply",
+      details: ["Exit code 0 when the reply is {ok: true}, 1 on an error reply (printed as JSON), 2 on a usage error."],
+      examples: [
+        "dockernet flow call list_containers",
+        `dockernet flow call start_container '{"container_id":"web-1"}'`,
+        "dockernet flow call create_container --file spec.json",
+        "echo '{\"container_id\":\"web-1\"}' | dockernet flow call get_status --file -",
+      ],
+      docker: false,
+      args: {
+        request: { type: "positional", required: true, description: "The request: list_containers, create_container, send_message, ...", valueHint: "REQUEST" },
+        payload: { type: "positional", required: false, description: "The payload as JSON (default: {})", valueHint: "JSON" },
+        file: { type: "string", description: "Read the payload from this file (- for stdin)", valueHint: "FILE" },
+        timeout: { type: "string", description: "Seconds to wait for the reply (default: 60)", valueHint: "SECONDS" },
+      },
+      run: async ({ config, log, args }) => {
+        const flow = await import("./index.ts");
+        const timeout = args.timeout === undefined ? 60 : Number(args.timeout);
+        if (!Number.isFinite(timeout) || timeout <= 0) throw new DockernetError(`--timeout ${JSON.stringify(args.timeout)} is not a number of seconds`, { code: "USAGE", exitCode: ExitCode.usage });
+        const payload = await flow.readPayload(args.payload as string | undefined, args.file as string | undefined);
+        return flow.runCall({ config, log, request: String(args.request), payload, timeoutMs: timeout * 1000 });
+      },
+    },
+    watch: {
+      summary: "print the server's activity and container events, one JSON line each",
+      examples: ["dockernet flow watch", "dockernet flow watch --container web-1   # also that container's own messages"],
+      docker: false,
+      args: { container: { type: "string", description: "Also receive this container's own messages (subscribe)", valueHint: "ID" } },
+      run: async ({ config, log, args }) => {
+        const shutdown = shutdownSignal();
+        try {
+          const container = args.container as string | undefined;
+          return await (await import("./index.ts")).runWatch({ config, log, signal: shutdown.signal, ...(container ? { container } : {}) });
+        } finally {
+          shutdown.dispose();
+        }
+      },
+    },
+    agent: {
+      summary: "inside a flow container: connect to the manager, answer ping and dump, relay the rest to CMD",
+      details: ["The socket is $DOCKERNET_FLOW_SOCKET (or --socket). With -- CMD ARGS, requests go to CMD's stdin as JSON lines and CMD's stdout lines come back."],
+      examples: ["dockernet flow agent", "dockernet flow agent -- python3 /app/main.py"],
+      docker: false,
+      args: { socket: { type: "string", description: "The manager's socket (default: $DOCKERNET_FLOW_SOCKET)", valueHint: "PATH" } },
+      run: async ({ log, args, rest }) => {
+        const socketPath = (args.socket as string | undefined) ?? process.env.DOCKERNET_FLOW_SOCKET;
+        if (!socketPath) throw new DockernetError("no socket: DOCKERNET_FLOW_SOCKET is not set", { code: "USAGE", exitCode: ExitCode.usage, hint: "run the agent in a container flow serve created, or give --socket PATH" });
+        const shutdown = shutdownSignal();
+        try {
+          const { runAgent } = await import("./agent.ts");
+          return await runAgent({ socketPath, ...(rest.length > 0 ? { command: rest } : {}), log, signal: shutdown.signal });
+        } finally {
+          shutdown.dispose();
+        }
+      },
+    },
+  },
+});

@@ -1,0 +1,124 @@
+/**
+ * The frames of the container channel, shared by the manager and the agent: newline-delimited
+ * JSON, one frame a line, at most `maxFrameBytes` UTF-8 bytes a line (its newline not counted).
+ * The manager sends requests; the container answers with responses and sends events unasked.
+ */
+import { Buffer } from "node:buffer";
+import * as v from "valibot";
+import { LineSplitter } from "./_frame-lines.ts";
+
+/** The largest frame either side sends or accepts: 1 MiB of UTF-8, the newline not counted. */
+export const maxFrameBytes = 1024 * 1024;
+
+/** One message on the channel. */
+export interface Frame {
+  id?: string;
+  type: "request" | "response" | "event";
+  command?: string;
+  data?: unknown;
+  error?: string;
+}
+
+const id = (what: string) => v.pipe(v.string(`${what} needs an id (a string)`), v.nonEmpty(`${what} needs a non-empty id`));
+const command = (what: string) => v.pipe(v.string(`${what} needs a command (a string)`), v.nonEmpty(`${what} needs a non-empty command`));
+const optionalId = v.optional(v.string("id must be a string"));
+const optionalCommand = v.optional(v.string("command must be a string"));
+const data = v.optional(v.unknown());
+const error = v.optional(v.string("error must be a string"));
+
+/** The message for a required key that is absent (valibot reports those on the object). */
+const needs = (what: string) => (issue: v.ObjectIssue) => {
+  const key = issue.expected?.replace(/"/g, "");
+  return key === "id" ? `${what} needs an id` : key === "command" ? `${what} needs a command` : `${what} is invalid`;
+};
+
+// Unknown keys are dropped rather than refused, so that either side may add fields later.
+const frameSchema = v.variant(
+  "type",
+  [
+    v.object({ type: v.literal("request"), id: id("a request"), command: command("a request"), data, error }, needs("a request")),
+    v.object({ type: v.literal("response"), id: id("a response"), command: optionalCommand, data, error }, needs("a response")),
+    v.object({ type: v.literal("event"), id: optionalId, command: command("an event"), data, error }, needs("an event")),
+  ],
+  (issue) => (issue.input === undefined ? "a frame needs a type" : `type must be "request", "response" or "event", not ${JSON.stringify(issue.input)?.slice(0, 40)}`),
+);
+
+/** A line decoded: the frame, or what is wrong with it (and its id if it had one, to answer). */
+export type Decoded = { ok: true; frame: Frame } | { ok: false; error: Error; id?: string };
+
+/** Decodes one line without throwing. */
+export function decodeFrame(line: string): Decoded {
+  const bytes = Buffer.byteLength(line, "utf8");
+  if (bytes > maxFrameBytes) return { ok: false, error: new Error(`frame is ${bytes} bytes, over the limit of ${maxFrameBytes}`) };
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (cause) {
+    return { ok: false, error: new Error(`frame is not JSON: ${(cause as Error).message}`) };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { ok: false, error: new Error(`frame is not a JSON object but ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`) };
+  }
+  const result = v.safeParse(frameSchema, value);
+  if (result.success) {
+    // valibot keeps an absent optional key absent, so the frame round-trips as it came.
+    return { ok: true, frame: result.output as Frame };
+  }
+  const raw = (value as { id?: unknown }).id;
+  const message = result.issues[0]?.message ?? "frame is invalid";
+  return { ok: false, error: new Error(`invalid frame: ${message}`), ...(typeof raw === "string" && raw !== "" ? { id: raw } : {}) };
+}
+
+/** Parses and validates one line (its newline already cut off); throws an Error naming the fault. */
+export function parseFrame(line: string): Frame {
+  const decoded = decodeFrame(line);
+  if (!decoded.ok) throw decoded.error;
+  return decoded.frame;
+}
+
+/** The line to write for a frame: JSON and a newline. Throws when it is over `maxFrameBytes`. */
+export function encodeFrame(frame: Frame): string {
+  const json = JSON.stringify(frame);
+  const bytes = Buffer.byteLength(json, "utf8");
+  if (bytes > maxFrameBytes) throw new Error(`frame is ${bytes} bytes, over the limit of ${maxFrameBytes}`);
+  return `${json}\n`;
+}
+
+/** What a chunk of input yields: a frame, a malformed line (the connection may go on), or an over-long line. */
+export type ReadItem =
+  | { kind: "frame"; frame: Frame }
+  | { kind: "invalid"; line: string; error: Error; id?: string }
+  | { kind: "overflow"; error: Error };
+
+/**
+ * Turns the chunks read from a socket into frames. It never holds more than `maxFrameBytes`: a
+ * longer line is reported as `overflow` as soon as it is known, so the caller can drop the peer.
+ */
+export class FrameReader {
+  readonly #lines: LineSplitter;
+
+  constructor(options: { maxBytes?: number } = {}) {
+    this.#lines = new LineSplitter(options.maxBytes ?? maxFrameBytes);
+  }
+
+  /** The bytes held while waiting for a newline. */
+  get bufferedBytes(): number {
+    return this.#lines.bufferedBytes;
+  }
+
+  /** Takes the next chunk (Buffer or string); blank lines are skipped. */
+  push(chunk: Uint8Array | string): ReadItem[] {
+    const items: ReadItem[] = [];
+    for (const item of this.#lines.push(chunk)) {
+      if (item.kind === "overflow") {
+        items.push(item);
+        continue;
+      }
+      if (item.line.trim() === "") continue;
+      const decoded = decodeFrame(item.line);
+      if (decoded.ok) items.push({ kind: "frame", frame: decoded.frame });
+      else items.push({ kind: "invalid", line: item.line, error: decoded.error, ...(decoded.id === undefined ? {} : { id: decoded.id }) });
+    }
+    return items;
+  }
+}
