@@ -43,10 +43,29 @@ export function modeArgs(mode: AnyMode): ArgsDef {
   );
 }
 
-/** The values of a mode's flags, as config values of its section (unset flags left out). */
-export function modeFlagValues(mode: AnyMode, flags: Record<string, unknown>): FlagValues {
+/** Every value a string flag was given (`--volume-root A --volume-root B`); citty keeps only the last. */
+function allValues(rawArgs: readonly string[], flag: string): string[] {
+  const values: string[] = [];
+  for (let index = 0; index < rawArgs.length; index++) {
+    const arg = rawArgs[index] as string;
+    if (arg === "--") break;
+    if (arg.startsWith(`--${flag}=`)) values.push(arg.slice(flag.length + 3));
+    else if (arg === `--${flag}` && rawArgs[index + 1] !== undefined) values.push(rawArgs[++index] as string);
+  }
+  return values;
+}
+
+/**
+ * The values of a mode's flags, as config values of its section (unset flags left out). A string
+ * flag given several times sets a list key to all of them (they join as `a,b`).
+ */
+export function modeFlagValues(mode: AnyMode, flags: Record<string, unknown>, rawArgs: readonly string[] = []): FlagValues {
   const values: Record<string, unknown> = {};
-  for (const [flag, def] of Object.entries(mode.flags)) if (flags[flag] !== undefined) values[def.key] = flags[flag];
+  for (const [flag, def] of Object.entries(mode.flags)) {
+    const repeated = def.type === "string" ? allValues(rawArgs, flag) : [];
+    if (repeated.length > 1) values[def.key] = repeated.join(",");
+    else if (flags[flag] !== undefined) values[def.key] = flags[flag];
+  }
   return { [mode.name]: values };
 }
 

@@ -43,7 +43,7 @@ function actionCommand(mode: AnyMode, name: string, action: NonNullable<AnyMode[
     args,
     async run({ args: flags, rawArgs }) {
       rejectUnknownFlags(rawArgs, args);
-      const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags));
+      const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags, rawArgs));
       const client = action.docker ? await connectDocker(resolved) : undefined;
       const own = Object.fromEntries(Object.keys(action.args).map((key) => [key, flags[key] as string | boolean | undefined]));
       const dashes = rawArgs.indexOf("--");
@@ -68,7 +68,7 @@ function commandWithActions(mode: AnyMode, daemonAction: string): CommandDef<Arg
       args: daemonArgsOf,
       async run({ args: flags, rawArgs }) {
         rejectUnknownFlags(rawArgs, daemonArgsOf);
-        const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags));
+        const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags, rawArgs));
         await serve(mode, resolved, await connectDocker(resolved));
       },
     }),
@@ -100,7 +100,7 @@ export function modeCommand(mode: AnyMode): CommandDef<ArgsDef> {
       if (action !== undefined && action !== "status") {
         throw usageError(`unknown ${mode.name} action ${JSON.stringify(action)}`, `the only action is \`status\`; see dockernet ${mode.name} --help`);
       }
-      const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags));
+      const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags, rawArgs));
       const client = await connectDocker(resolved);
       const context = { client, config: resolved.config[mode.name as keyof typeof resolved.config], log: createLogger(mode.name) };
 

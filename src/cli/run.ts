@@ -50,7 +50,7 @@ const run = defineCommand({
     rejectUnknownFlags(rawArgs, args);
     const chosen = parseModes(flags._.map(String));
     // Every mode's flags are read (and validated), also those of modes not chosen, as one config.
-    const resolved = await loadCommandConfig(flags, Object.assign({}, ...modes.map((mode) => modeFlagValues(mode, flags))));
+    const resolved = await loadCommandConfig(flags, Object.assign({}, ...modes.map((mode) => modeFlagValues(mode, flags, rawArgs))));
     const client = await connectDocker(resolved);
     const shutdown = shutdownSignal();
     try {

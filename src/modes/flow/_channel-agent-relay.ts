@@ -38,7 +38,12 @@ export class CommandRelay {
     // stderr goes where the agent's goes: into the container's log.
     this.#child = spawn(file, args, { stdio: ["pipe", "pipe", "inherit"], shell: false });
     const lines = new LineSplitter(maxFrameBytes);
-    this.#child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk).forEach((item) => (item.kind === "line" ? this.#line(item.line) : options.log.warn("dropped a line of the command's output", { error: item.error }))));
+    this.#child.stdout?.on("data", (chunk: Buffer) => {
+      for (const item of lines.push(chunk)) {
+        if (item.kind === "line") this.#line(item.line);
+        else options.log.warn("dropped a line of the command's output", { error: item.error });
+      }
+    });
     this.#child.stdout?.on("end", () => lines.end().forEach((item) => item.kind === "line" && this.#line(item.line)));
     this.#child.stdin?.on("error", (error) => options.log.debug("the command's stdin failed", { error }));
     this.exited = new Promise((resolve) => {

@@ -3,13 +3,14 @@
  * connects to the manager's socket (retrying with backoff for as long as it runs), answers `ping`
  * and `dump` itself, and hands every other request to CMD when there is one.
  */
-import { createConnection, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { hostname } from "node:os";
 import { Backoff, sleep } from "../../core/backoff.ts";
 import { errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
-import { CommandRelay } from "./_agent-relay.ts";
-import { encodeFrame, FrameReader, type Frame } from "./protocol.ts";
+import { CommandRelay } from "./_channel-agent-relay.ts";
+import { connect, serve } from "./_channel-agent-session.ts";
+import { encodeFrame, type Frame } from "./protocol.ts";
 
 export interface AgentOptions {
   /** The manager's socket as the container sees it (`DOCKERNET_FLOW_SOCKET`). */
@@ -28,17 +29,6 @@ const maxQueuedEvents = 100;
 // A connection shorter than this does not reset the backoff, so two agents on one socket (each
 // replacing the other's connection) settle at the slowest retry instead of a busy loop.
 const stableMs = 1000;
-
-function connect(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    socket.once("error", reject);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      resolve(socket);
-    });
-  });
-}
 
 function runtime(): string {
   const versions = process.versions as Record<string, string | undefined>;
@@ -130,38 +120,4 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   options.signal.removeEventListener("abort", onAbort);
   await relay?.stop();
   return exitCode;
-}
-
-/** Reads frames from one connection until it closes; on `signal`, ends it after what was written is flushed. */
-function serve(socket: Socket, context: { log: Logger; handle(frame: Frame): void; send(frame: Frame): void; signal: AbortSignal }): Promise<void> {
-  const { log, handle, send, signal } = context;
-  const reader = new FrameReader();
-  return new Promise((resolve) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      socket.end();
-      timer = setTimeout(() => socket.destroy(), 1000);
-    };
-    socket.on("data", (chunk: Buffer) => {
-      for (const item of reader.push(chunk)) {
-        if (item.kind === "frame") handle(item.frame);
-        else if (item.kind === "invalid") {
-          log.debug("malformed frame from the manager", { error: item.error });
-          if (item.id !== undefined) send({ id: item.id, type: "response", error: item.error.message });
-        } else {
-          log.warn("dropping the connection: frame too long", { error: item.error });
-          socket.destroy();
-          return;
-        }
-      }
-    });
-    socket.on("error", (error) => log.debug("flow socket error", { error }));
-    socket.on("close", () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    });
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -97,7 +97,9 @@ export class FlowApi {
     const dirName = hub.newDirName();
     let id: string | undefined;
     try {
-      id = await owned.create(payload, dirName, hub.hostDir(dirName));
+      // Made by us (owner, modes) before Docker would make it for the bind mount.
+      const hostDir = await hub.prepareDir(dirName);
+      id = await owned.create(payload, dirName, hostDir);
       // The socket is there before the container can start, so its agent finds it at once.
       await hub.open(id, dirName);
     } catch (error) {

@@ -36,7 +36,6 @@ interface Listener {
   lastCommunication: number | null;
 }
 
-
 /** The container channels of one manager. */
 export class ChannelHub {
   readonly #options: ChannelOptions;
@@ -72,6 +71,19 @@ export class ChannelHub {
   }
 
   /**
+   * Creates socketDir (0711) and socketDir/dirName (0755) if needed; resolves with the latter's
+   * host path. Call it before creating the container that mounts the directory: Docker would
+   * otherwise create a missing one itself, with its own owner and modes. `open` does it too.
+   */
+  async prepareDir(dirName: string): Promise<string> {
+    if (!dirNamePattern.test(dirName)) throw new Error(`flow socket directory name ${JSON.stringify(dirName)} is not 16 hex characters`);
+    await ensureOwnDir(this.#socketDir, 0o711, { recursive: true });
+    const dir = this.hostDir(dirName);
+    await ensureOwnDir(dir, 0o755);
+    return dir;
+  }
+
+  /**
    * Listens on `socketDir/dirName/<shortId>.sock` (mode 0666: only this container has the
    * directory mounted) with the link `flow.sock` beside it, creating the directories and removing
    * a stale socket file first. Idempotent for the same container and directory.
@@ -84,9 +96,7 @@ export class ChannelHub {
       const existing = this.#listeners.get(containerId);
       if (existing?.dirName === dirName) return;
       if (existing) await this.#close(existing, false);
-      await ensureOwnDir(this.#socketDir, 0o711, { recursive: true });
-      const dir = this.hostDir(dirName);
-      await ensureOwnDir(dir, 0o755);
+      const dir = await this.prepareDir(dirName);
       const shortId = containerId.slice(0, shortIdLength);
       const listener: Listener = { containerId, shortId, dirName, server: createServer(), lastCommunication: null };
       listener.server.on("connection", (socket) => this.#accept(listener, socket));

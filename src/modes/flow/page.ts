@@ -85,13 +85,14 @@ pre { margin: 0; background: var(--code); border-radius: 6px; padding: 8px 10px;
   font-size: .85rem; white-space: pre-wrap; word-break: break-word; }
 pre:empty { display: none; }
 #feed { list-style: none; margin: 0; padding: 0; max-height: 26em; overflow: auto; }
-#feed li { display: grid; grid-template-columns: 5.2em 6.6em minmax(0, 1fr); gap: 8px; padding: 5px 2px; border-top: 1px solid var(--line); }
+#feed li { display: grid; grid-template-columns: 5.2em 7em minmax(0, 1fr); gap: 8px; padding: 5px 2px; border-top: 1px solid var(--line); }
 #feed li:first-child { border-top: 0; }
 #feed time { color: var(--muted); font-variant-numeric: tabular-nums; font-size: .88rem; }
 .kind { font-size: .8rem; font-weight: 600; text-transform: uppercase; letter-spacing: .02em; color: var(--accent); }
 .kind.started, .kind.restarted, .kind.created { color: var(--ok); }
 .kind.stopped, .kind.updated { color: var(--warn); }
 .kind.deleted { color: var(--bad); }
+.kind.actor_event, li.docker .what { color: var(--muted); }
 .what { overflow-wrap: anywhere; }
 .what b { font-weight: 600; margin-right: 6px; }
 #feed-empty { color: var(--muted); }
@@ -369,6 +370,8 @@ function describeError(reply) {
 }
 
 const STATE_TEXT = { connecting: "connecting…", reconnecting: "reconnecting…", connected: "connected", refused: "refused", disconnected: "disconnected" };
+/** Docker's own events (the rest are what the API did) read as "docker". */
+const KIND_TEXT = { actor_event: "docker" };
 const BUSY_TEXT = { start: "starting…", stop: "stopping…", restart: "restarting…", delete: "deleting…" };
 
 const containers = new Map();
@@ -586,7 +589,7 @@ async function sendMessage(event) {
   }
   if (!data.ok) {
     $("msg-data").focus();
-    return showReply("Fix the data first: " + data.message, undefined, true);
+    return showReply("Not sent: fix the data first.", undefined, true);
   }
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1 && timeout <= 600000)) {
     $("msg-timeout").focus();
@@ -601,7 +604,7 @@ async function sendMessage(event) {
     const reply = await client.emit("send_message", payload, (timeout || 30000) + 5000);
     const ms = Math.round(performance.now() - started);
     if (reply && reply.ok) showReply("Reply from " + name + " (" + ms + " ms)", reply.data, false);
-    else showReply("Error from " + name + ": " + describeError(reply), reply, true);
+    else showReply(describeError(reply), reply, true);
   } catch (error) {
     showReply("No reply: " + describeError(error), undefined, true);
   }
@@ -617,8 +620,8 @@ function addActivity(time, kind, name, message, details) {
   const when = new Date(time || Date.now());
   const valid = !Number.isNaN(when.getTime());
   const stamp = valid ? when.toLocaleTimeString([], { hour12: false }) : String(time);
-  const kindText = String(kind || "event").replace(/_/g, " ");
-  const entry = el("li", { title: details ? clip(JSON.stringify(details, null, 1), 2000) : undefined },
+  const kindText = KIND_TEXT[kind] || String(kind || "event").replace(/_/g, " ");
+  const entry = el("li", { class: kind === "actor_event" ? "docker" : undefined, title: details ? clip(JSON.stringify(details, null, 1), 2000) : undefined },
     el("time", { datetime: valid ? when.toISOString() : undefined, title: valid ? when.toLocaleString() : undefined, text: stamp }),
     el("span", { class: "kind " + String(kind || "").replace(/[^a-z_]/g, ""), text: kindText }),
     el("span", { class: "what" }, el("b", { text: clip(name || "", 80) }), clip(withoutName(String(message || ""), name), 500)));

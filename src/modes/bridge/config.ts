@@ -1,0 +1,97 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import * as v from "valibot";
+import { show } from "../../config/_quote.ts";
+import { durationSchema } from "../../config/duration.ts";
+import { booleanSchema, matching, name, oneOf, string } from "../../config/schema.ts";
+import { section } from "../../config/spec.ts";
+
+/** A path, absolute or relative to the working directory, or "" for the default. */
+const pathOrDefault = matching(/^[^\u0000-\u001f\u007f]*$/, "a path");
+
+/** The `[bridge]` section. Durations are milliseconds; "" means the default described. */
+export const bridgeSection = section(
+  v.strictObject({
+    /** The server: `ssh://user@host[:port]` (the ssh provider), or where a provider's server is reached. */
+    host: v.pipe(
+      string(),
+      v.check((value) => value === "" || /^ssh:\/\/([^@\s/]+@)?[^\s/@]+(:\d{1,5})?\/?$/.test(value), (issue) => `${show(issue.input)} is not ssh://[user@]host[:port]`),
+    ),
+    /** The private key; "": the SSH agent, else ~/.ssh/id_ed25519, else ~/.ssh/id_rsa. */
+    identity: pathOrDefault,
+    /** The Docker socket on the server. */
+    remote_socket: matching(/^\/[A-Za-z0-9_./-]+$/, "an absolute socket path (letters, digits, _ . / -)"),
+    /** The local socket; "": ~/.dockernet/bridge.sock. */
+    socket: pathOrDefault,
+    /** Record a host key seen for the first time (in known_hosts) instead of refusing it. */
+    accept_new_host_key: booleanSchema,
+    /** dockernet's own known_hosts file, beside OpenSSH's; "": ~/.dockernet/known_hosts. */
+    known_hosts: pathOrDefault,
+    /** `ssh`: an existing host, never created or destroyed; `hetzner`: a server created on demand. */
+    provider: oneOf(["ssh", "hetzner"] as const),
+    /** With a provider that creates servers: destroy the server after this long without activity. */
+    idle_timeout: durationSchema,
+    /** Warned in the log this long before an idle server is destroyed. */
+    grace_period: durationSchema,
+    /** An open connection counts as activity for at most this long. */
+    connection_timeout: durationSchema,
+    /** How long a new Docker connection waits for the SSH link before it is closed. */
+    connect_timeout: durationSchema,
+    /** A busy local port: `increment` binds requested+1000 … +1999; `fail` reports and skips. */
+    port_conflict: oneOf(["increment", "fail"] as const),
+    /** Hetzner Cloud API token; "": $HCLOUD_TOKEN. */
+    hetzner_token: string(),
+    /** Hetzner Cloud API endpoint; "": $HCLOUD_ENDPOINT, else https://api.hetzner.cloud/v1. */
+    hetzner_endpoint: v.pipe(string(), v.check((value) => value === "" || /^https?:\/\/\S+$/.test(value), (issue) => `${show(issue.input)} is not an http(s) URL`)),
+    server_name: name,
+    server_type: name,
+    location: name,
+    image: name,
+    /** Size of the volume that keeps /var/lib/docker across destroy, in GB. */
+    volume_size: v.pipe(v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))], "must be a number of GB"), v.integer("must be whole GB"), v.minValue(10, "must be at least 10 (GB)")),
+  }),
+  {
+    host: "",
+    identity: "",
+    remote_socket: "/var/run/docker.sock",
+    socket: "",
+    accept_new_host_key: false,
+    known_hosts: "",
+    provider: "ssh",
+    idle_timeout: 300_000,
+    grace_period: 30_000,
+    connection_timeout: 1_800_000,
+    connect_timeout: 30_000,
+    port_conflict: "increment",
+    hetzner_token: "",
+    hetzner_endpoint: "",
+    server_name: "dockernet-bridge",
+    server_type: "cx22",
+    location: "fsn1",
+    image: "debian-12",
+    volume_size: 20,
+  },
+);
+
+/** The resolved `[bridge]` section. */
+export type BridgeConfig = v.InferOutput<typeof bridgeSection.schema>;
+
+/** ~/.dockernet: the bridge's socket, its control socket and lock, and dockernet's known_hosts. */
+export function dockernetHome(): string {
+  return join(homedir(), ".dockernet");
+}
+
+/** The local socket path, the default filled in. */
+export function socketPath(config: BridgeConfig): string {
+  return config.socket === "" ? join(dockernetHome(), "bridge.sock") : config.socket;
+}
+
+/** The control socket beside the main one. */
+export function controlPath(socket: string): string {
+  return `${socket}.ctl`;
+}
+
+/** The lock (PID file) beside the main socket. */
+export function lockPath(socket: string): string {
+  return `${socket}.pid`;
+}
