@@ -48,7 +48,8 @@ function channelFailure(error: unknown, container: { id: string; name: string })
   const details = { container_id: container.id, name: container.name };
   if (error.kind === "timeout") return new FlowError("timeout", `container ${container.name} did not answer in time`, details);
   if (error.kind === "remote_error") return new FlowError("socket_error", `container ${container.name} answered with an error: ${error.message}`, { ...details, remote: true });
-  return new FlowError("socket_error", `container ${container.name}: ${error.message}`, details);
+  if (error.kind === "not_connected") return new FlowError("socket_error", `container ${container.name} has no agent connected to its socket`, details);
+  return new FlowError("socket_error", `container ${container.name}: the connection to its agent was lost (${error.message})`, details);
 }
 
 /**

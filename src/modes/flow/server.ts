@@ -5,7 +5,7 @@ import type { ListenAddress } from "../../core/listen.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { FlowApi, Session } from "./api.ts";
 import { errorReply, FlowError } from "./errors.ts";
-import { pageHtml } from "./page.ts";
+import { pageContentSecurityPolicy, pageHtml } from "./page.ts";
 import { maxFrameBytes } from "./protocol.ts";
 import { requestNames, type RequestName } from "./schemas.ts";
 import { tokenMatches } from "./token.ts";
@@ -46,8 +46,8 @@ function ownOrigins(listen: ListenAddress): string[] {
 
 const pageHeaders = {
   "content-type": "text/html; charset=utf-8",
-  // The page loads nothing from elsewhere and talks only to this server.
-  "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  // The page's own script and style (by hash) and nothing else; it talks only to this server; no framing.
+  "content-security-policy": `${pageContentSecurityPolicy()}; frame-ancestors 'none'`,
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "cache-control": "no-store",
