@@ -114,6 +114,7 @@ export async function runDaemon(modes: readonly AnyMode[], options: DaemonOption
         log: createLogger(mode.name),
         watch: (handler, client = options.client) => streams.watch(client, handler),
         fail,
+        shutdown: () => done.abort(),
         telemetry: telemetry.mode(mode.name),
         metrics: telemetry.metrics,
       });

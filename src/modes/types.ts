@@ -42,6 +42,8 @@ export interface DaemonContext<C> extends ModeContext<C> {
    * exits 1, so the service manager restarts it with a clean scan.
    */
   fail(error: unknown): void;
+  /** Stops every mode cleanly (exit 0), as SIGTERM would: `bridge stop` asks the running bridge so. */
+  shutdown(): void;
   /** Where the mode reports reconciles and changes (/metrics). */
   telemetry: ModeTelemetry;
   /** The process's metrics registry, for the mode's own series. */

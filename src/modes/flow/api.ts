@@ -136,6 +136,7 @@ export class FlowApi {
     const { owned, client, hub, announce } = this.#context;
     const container = await owned.resolve(payload.container_id);
     await removeContainer(client, container.id);
+    owned.forget(container.id);
     await hub.close(container.id, { removeDir: true });
     announce.activity(activity("deleted", container, `deleted ${container.name}`));
     return { id: container.id, name: container.name, deleted: true };

@@ -25,6 +25,7 @@ export interface Owned {
 export class OwnedContainers {
   readonly #client: DockerClient;
   readonly #config: FlowConfig;
+  #known = new Map<string, Owned>();
 
   constructor(context: { client: DockerClient; config: FlowConfig; log: Logger }) {
     this.#client = context.client;
@@ -36,20 +37,37 @@ export class OwnedContainers {
     return `${ownerLabel}=${this.#config.instance}`;
   }
 
+  /** Every container of the manager, listed now (and remembered for `resolve`). */
   async list(): Promise<Owned[]> {
     const listed = await listLabelled(this.#client, this.label);
-    return listed.map(({ labels, ...entry }) => ({ ...entry, ...(labels[socketDirLabel] ? { dirName: labels[socketDirLabel] } : {}) }));
+    const owned = listed.map(({ labels, ...entry }) => ({ ...entry, ...(labels[socketDirLabel] ? { dirName: labels[socketDirLabel] } : {}) }));
+    this.#known = new Map(owned.map((container) => [container.id, container]));
+    return owned;
   }
 
-  /** A container by full id, a unique id prefix of 12 or more characters, or name; not_found otherwise. */
+  /**
+   * A container by full id, a unique id prefix of 12 or more characters, or name; not_found
+   * otherwise. Looked up in what the last list found (a request does not cost a list call), and
+   * listed again on a miss; a removed or renamed container is forgotten from its event.
+   */
   async resolve(idOrName: string): Promise<Owned> {
-    const owned = await this.list();
+    const found = this.#match([...this.#known.values()], idOrName) ?? this.#match(await this.list(), idOrName);
+    if (found instanceof FlowError) throw found;
+    if (found) return found;
+    throw new FlowError("not_found", `container ${JSON.stringify(idOrName)}: no container of this manager has this id or name`, { container_id: idOrName });
+  }
+
+  /** Forgets a container until the next list (it was removed or renamed). */
+  forget(id: string): void {
+    this.#known.delete(id);
+  }
+
+  #match(owned: Owned[], idOrName: string): Owned | FlowError | undefined {
     const exact = owned.find((container) => container.id === idOrName || container.name === idOrName);
     if (exact) return exact;
     const prefixed = idOrName.length >= 12 ? owned.filter((container) => container.id.startsWith(idOrName)) : [];
-    if (prefixed.length === 1 && prefixed[0]) return prefixed[0];
-    const why = prefixed.length > 1 ? "the id prefix matches several of the manager's containers" : "no container of this manager has this id or name";
-    throw new FlowError("not_found", `container ${JSON.stringify(idOrName)}: ${why}`, { container_id: idOrName });
+    if (prefixed.length > 1) return new FlowError("not_found", `container ${JSON.stringify(idOrName)}: the id prefix matches several of the manager's containers`, { container_id: idOrName });
+    return prefixed[0];
   }
 
   /** Creates a container from a validated payload, its socket directory mounted; resolves with its id. */

@@ -65,6 +65,7 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     broadcast.all("container_state", { id, name, state: state ?? "unknown", action: event.action, time: new Date(Number(event.timeNano / 1_000_000n)).toISOString() });
     const exit = event.action === "die" && event.attributes.exitCode !== undefined ? ` (exit ${event.attributes.exitCode})` : "";
     broadcast.all("activity", activity("actor_event", { id, name }, `${name}: ${event.action}${exit}`, { action: event.action }));
+    if (event.action === "destroy" || event.action === "rename") owned.forget(id);
     if (event.action === "destroy") {
       await hub.close(id, { removeDir: true });
       names.delete(id);
