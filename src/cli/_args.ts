@@ -87,7 +87,8 @@ export function rejectUnknownFlags(rawArgs: readonly string[], defined: ArgsDef)
   }
   for (const arg of rawArgs) {
     if (arg === "--") break;
-    if (!arg.startsWith("-")) continue;
+    // A lone `-` is a value (stdin, as in `--file -`), not a flag.
+    if (!arg.startsWith("-") || arg === "-") continue;
     const name = arg.replace(/^-{1,2}/, "").split("=")[0] ?? "";
     if (!known.has(name)) throw usageError(`unknown flag ${arg.split("=")[0]}`, "see --help for the flags of this command");
   }

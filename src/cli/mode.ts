@@ -3,12 +3,13 @@ import { usageError } from "../core/errors.ts";
 import { shutdownSignal } from "../core/lifecycle.ts";
 import { createLogger } from "../core/logger.ts";
 import type { ResolvedConfig } from "../config/load.ts";
-import type { DockerClient } from "../docker/client.ts";
+import { DockerClient } from "../docker/client.ts";
 import type { Config } from "../modes/config.ts";
 import { runDaemon } from "../modes/daemon.ts";
 import type { AnyMode } from "../modes/types.ts";
 import { daemonArgs, globalArgs, modeArgs, modeFlagValues, reconcileArgs, rejectUnknownFlags } from "./_args.ts";
 import { connectDocker, loadCommandConfig } from "./_context.ts";
+import { detach } from "./_detach.ts";
 import { withHelp } from "./_help.ts";
 
 /** The flags of a mode's command: the global ones, the forms the mode has, and its own. */
@@ -61,7 +62,8 @@ function actionCommand(mode: AnyMode, name: string, action: NonNullable<AnyMode[
 
 /** A mode whose daemon is one of its subcommands (`dockernet flow serve`, `flow call`...). */
 function commandWithActions(mode: AnyMode, daemonAction: string): CommandDef<ArgsDef> {
-  const daemonArgsOf: ArgsDef = { ...globalArgs, ...daemonArgs, ...modeArgs(mode) };
+  const detachArg: ArgsDef = mode.detach ? { detach: { type: "boolean", description: "Start in the background and return once it serves (its output goes to a log file)" } } : {};
+  const daemonArgsOf: ArgsDef = { ...globalArgs, ...daemonArgs, ...modeArgs(mode), ...detachArg };
   const daemon = withHelp(
     defineCommand({
       meta: { name: daemonAction, description: `run the ${mode.name} daemon` },
@@ -69,7 +71,15 @@ function commandWithActions(mode: AnyMode, daemonAction: string): CommandDef<Arg
       async run({ args: flags, rawArgs }) {
         rejectUnknownFlags(rawArgs, daemonArgsOf);
         const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags, rawArgs));
-        await serve(mode, resolved, await connectDocker(resolved));
+        const config = resolved.config[mode.name as keyof typeof resolved.config];
+        if (flags.detach && mode.detach) {
+          const logFile = mode.detach.logFile(config);
+          const pid = await detach(rawArgs, logFile, () => mode.detach?.ready(config) ?? Promise.resolve(true));
+          process.stdout.write(`${mode.name} running in the background (PID ${pid}); its log is ${logFile}\n`);
+          return;
+        }
+        // A mode that works elsewhere (the bridge) gets the client unchecked: no local engine is needed.
+        await serve(mode, resolved, mode.localDocker === false ? new DockerClient(resolved.config.docker.host) : await connectDocker(resolved));
       },
     }),
     { examples: mode.examples.filter((line) => line.includes(` ${daemonAction}`)) },

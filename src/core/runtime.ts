@@ -14,3 +14,16 @@ export function collectGarbage(): void {
   if (runtime.Bun) runtime.Bun.gc(true);
   else runtime.gc?.();
 }
+
+/**
+ * The command line that runs this same dockernet again with `args`: the compiled binary itself,
+ * or the runtime and the entry script when running from source (`bun src/main.ts`,
+ * `deno run -A src/main.ts`).
+ */
+export function selfCommand(args: readonly string[]): [string, string[]] {
+  const script = process.argv[1] ?? "";
+  // A compiled bun binary sees its entry in bun's virtual file system.
+  if (script.startsWith("/$bunfs/") || script === "") return [process.execPath, [...args]];
+  if ("Deno" in globalThis) return [process.execPath, ["run", "-A", script, ...args]];
+  return [process.execPath, [script, ...args]];
+}

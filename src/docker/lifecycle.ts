@@ -74,13 +74,26 @@ export function createContainer(client: DockerClient, spec: CreateSpec): Promise
   return call(client, `create container ${spec.name ?? `from ${spec.image}`}`, async () => (await client.api.createContainer(options)).id);
 }
 
-export function startContainer(client: DockerClient, id: string): Promise<void> {
-  return call(client, `start container ${id.slice(0, 12)}`, async () => void (await client.api.getContainer(id).start()));
+/**
+ * Docker answers 304 Not Modified to starting a running container or stopping a stopped one: the
+ * container is as asked, which the docker CLI too reports as success.
+ */
+async function unlessAlready(run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if ((error as { statusCode?: unknown })?.statusCode !== 304) throw error;
+  }
 }
 
-/** Stops a container (SIGTERM, then SIGKILL after `timeoutS`). */
+/** Starts a container; one already running is left as it is. */
+export function startContainer(client: DockerClient, id: string): Promise<void> {
+  return call(client, `start container ${id.slice(0, 12)}`, () => unlessAlready(() => client.api.getContainer(id).start()));
+}
+
+/** Stops a container (SIGTERM, then SIGKILL after `timeoutS`); one already stopped is left as it is. */
 export function stopContainer(client: DockerClient, id: string, timeoutS = 10): Promise<void> {
-  return call(client, `stop container ${id.slice(0, 12)}`, async () => void (await client.api.getContainer(id).stop({ t: timeoutS })));
+  return call(client, `stop container ${id.slice(0, 12)}`, () => unlessAlready(() => client.api.getContainer(id).stop({ t: timeoutS })));
 }
 
 export function restartContainer(client: DockerClient, id: string, timeoutS = 10): Promise<void> {
@@ -200,4 +213,25 @@ export function copyDirectoryIn(client: DockerClient, id: string, source: string
     });
     await client.api.getContainer(id).putArchive(archive, { path: posix.dirname(target) });
   });
+}
+
+/** A port a running container publishes on its engine's host. */
+export interface HostPort {
+  container: { id: string; name: string };
+  proto: "tcp" | "udp";
+  /** The address it is bound to on that host (`0.0.0.0`, `::`, or a specific one). */
+  hostIp: string;
+  hostPort: number;
+}
+
+/** Every port published by the running containers of an engine. */
+export async function listHostPorts(client: DockerClient): Promise<HostPort[]> {
+  const list = await call(client, "list containers with their ports", () => client.api.listContainers({ all: false }));
+  return list.flatMap((entry) =>
+    (entry.Ports ?? []).flatMap((port) =>
+      port.PublicPort
+        ? [{ container: { id: entry.Id, name: (entry.Names[0] ?? entry.Id).replace(/^\//, "") }, proto: port.Type === "udp" ? ("udp" as const) : ("tcp" as const), hostIp: port.IP ?? "0.0.0.0", hostPort: port.PublicPort }]
+        : [],
+    ),
+  );
 }

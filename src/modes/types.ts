@@ -113,6 +113,10 @@ export interface ModeDefinition<Name extends string = string, S extends SectionS
   config: ConfigSection<S>;
   /** Flags of its command (and of `dockernet run`), each setting one key of its section. */
   flags: Record<string, ModeFlag>;
+  /** Why `service install` does not offer it (a per-user process such as the bridge); absent: it does. */
+  notAService?: string;
+  /** Whether it works on the local engine (checked to answer before it starts); default true. The bridge does not. */
+  localDocker?: boolean;
   /** The Linux capabilities its systemd unit keeps, and why (a comment in the unit). */
   capabilities: { names: readonly string[]; why: string };
   /** Paths its systemd unit may write (the rest of the file system is read-only), and why. */
@@ -122,6 +126,14 @@ export interface ModeDefinition<Name extends string = string, S extends SectionS
    * command runs it (`dockernet warp`).
    */
   daemonAction?: string;
+  /**
+   * `--detach` for the daemon action: it is started again in the background, its output in
+   * `logFile`, and the command returns once `ready` says the daemon serves.
+   */
+  detach?: {
+    logFile(config: v.InferOutput<S>): string;
+    ready(config: v.InferOutput<S>): Promise<boolean>;
+  };
   /** Subcommands beside the daemon and `status`. */
   actions?: Record<string, ModeAction<v.InferOutput<S>>>;
   /** Starts the long-running form; resolves once the mode serves. */

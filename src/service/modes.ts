@@ -5,13 +5,13 @@
  * finds it again.
  */
 import { usageError } from "../core/errors.ts";
-import { modeNames, type ModeName } from "../modes/registry.ts";
+import { findMode, modeNames, type ModeName } from "../modes/registry.ts";
 
 /**
  * The modes a unit can run (every registered mode), in the order they take in unit names and
  * command lines. Unit names join them with `-`, so a mode's name has none.
  */
-export const serviceModes = modeNames;
+export const serviceModes: readonly ModeName[] = modeNames.filter((name) => findMode(name)?.notAService === undefined);
 export type ServiceMode = ModeName;
 
 function isServiceMode(name: string): name is ServiceMode {
@@ -28,6 +28,8 @@ export function parseServiceModes(words: readonly string[]): ServiceMode[] {
   if (names.length === 0) throw usageError(words.length > 0 ? "run needs at least one mode" : "no mode given", `e.g. dockernet service install warp; ${known}`);
   const seen = new Set<ServiceMode>();
   for (const name of names) {
+    const reason = findMode(name)?.notAService;
+    if (reason !== undefined) throw usageError(`${name} is not installed as a system service: ${reason}`);
     if (!isServiceMode(name)) throw usageError(`unknown mode ${JSON.stringify(name)}`, known);
     if (seen.has(name)) throw usageError(`mode ${name} given twice`);
     seen.add(name);

@@ -2,9 +2,9 @@
  * The busybox test image: no registry is reachable, so it is imported from a tar of the host's
  * static busybox plus applet symlinks.
  */
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { exec, which, type ExecResult } from "./_exec.ts";
 
 /** Runs the docker CLI against one engine (see `TestEngine.docker`). */
@@ -44,8 +44,18 @@ export async function findBusybox(): Promise<string> {
   throw new Error("busybox not found: run test/support/setup.sh (installs busybox-static)");
 }
 
-/** Imports the busybox test image as `tag` through `docker` (`CMD ["sleep","infinity"]`). */
-export async function buildTestImage(docker: DockerFn, tag: string = TEST_IMAGE): Promise<void> {
+/** More in an image built by {@link buildTestImage}, on top of the busybox root. */
+export interface ImageExtras {
+  /** More busybox applets linked into /bin (e.g. `sed`, `pidof`, `kill`). */
+  applets?: readonly string[];
+  /** Files by their path in the image: a host file (copied, links followed) or a text with its mode (default 0755). */
+  files?: Record<string, string | { text: string; mode?: number }>;
+  /** The image's CMD instead of `sleep infinity`. */
+  cmd?: readonly string[];
+}
+
+/** Imports the busybox test image as `tag` through `docker` (`CMD ["sleep","infinity"]`, unless `extras` say otherwise). */
+export async function buildTestImage(docker: DockerFn, tag: string = TEST_IMAGE, extras: ImageExtras = {}): Promise<void> {
   const busybox = await findBusybox();
   const work = await mkdtemp(join(tmpdir(), "dockernet-image-"));
   try {
@@ -54,12 +64,19 @@ export async function buildTestImage(docker: DockerFn, tag: string = TEST_IMAGE)
     await chmod(join(root, "tmp"), 0o1777);
     await copyFile(busybox, join(root, "bin/busybox"));
     await chmod(join(root, "bin/busybox"), 0o755);
-    for (const applet of APPLETS) await symlink("busybox", join(root, "bin", applet));
+    for (const applet of new Set([...APPLETS, ...(extras.applets ?? [])])) await symlink("busybox", join(root, "bin", applet));
     await writeFile(join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
     await writeFile(join(root, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
+    for (const [path, file] of Object.entries(extras.files ?? {})) {
+      const target = join(root, path);
+      await mkdir(dirname(target), { recursive: true });
+      if (typeof file === "string") await copyFile(file, target);
+      else await writeFile(target, file.text);
+      await chmod(target, typeof file === "string" ? (await stat(file)).mode & 0o7777 : (file.mode ?? 0o755));
+    }
     const tar = join(work, "rootfs.tar");
     await exec("tar", ["-C", root, "--numeric-owner", "--owner=0", "--group=0", "-cf", tar, "."]);
-    await docker(["import", "-c", 'CMD ["sleep","infinity"]', tar, tag]);
+    await docker(["import", "-c", `CMD ${JSON.stringify(extras.cmd ?? ["sleep", "infinity"])}`, tar, tag]);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hostKeyVerifier, knownKeys } from "../../src/ssh/known-hosts.ts";
+import { checkHostKey, filesListing, fingerprint, hostKeyVerifier, knownKeys, knownKeyTypes, recordHostKey, wireKeyType } from "../../src/ssh/known-hosts.ts";
 
 const key = Buffer.from("0000000b7373682d656432353531390000002001020304", "hex");
 const other = Buffer.from("0000000b7373682d6564323535313900000020ffffffff", "hex");
@@ -50,5 +50,95 @@ describe("known_hosts", () => {
     expect(verify(key)).toBe(true);
     expect(verify(other)).toBe(false);
     expect(hostKeyVerifier("10.0.0.5", 22, [join(dir, "missing")])(key)).toBe(false);
+  });
+});
+
+/** A real ed25519 public key and its fingerprint as `ssh-keygen -lf` printed it. */
+const realKey = Buffer.from("AAAAC3NzaC1lZDI1NTE5AAAAIHkDxbBTI72oI2yoNZ8/FCLLZRzxhQ1+VreGnEHrpZ6K", "base64");
+const realFingerprint = "SHA256:DhvYwJ/0EdDqG6sQMEygaMgN1gLzqmx3pEFy14DRCtk";
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "dockernet-kh-"));
+}
+
+describe("fingerprints and key types", () => {
+  test("SHA256 fingerprint as OpenSSH prints it (unpadded base64)", () => {
+    expect(fingerprint(realKey)).toBe(realFingerprint);
+    expect(fingerprint(key)).not.toContain("=");
+  });
+
+  test("the key type named in the wire format", () => {
+    expect(wireKeyType(realKey)).toBe("ssh-ed25519");
+    expect(wireKeyType(Buffer.from("0000"))).toBe("");
+    expect(wireKeyType(Buffer.from("ffffffff00", "hex"))).toBe("");
+  });
+});
+
+describe("checkHostKey", () => {
+  const dir = tempDir();
+  const openssh = join(dir, "openssh");
+  const own = join(dir, "own");
+  writeFileSync(openssh, `10.0.0.5 ssh-ed25519 ${b64}\n[10.0.0.5]:2222 ssh-ed25519 ${b64}\n`);
+  writeFileSync(own, `example.org ssh-ed25519 ${other.toString("base64")}\n`);
+  const files = [join(dir, "missing"), openssh, own];
+
+  test("known: listed for that host and port, in any of the files", () => {
+    expect(checkHostKey("10.0.0.5", 22, key, files)).toBe("known");
+    expect(checkHostKey("10.0.0.5", 2222, key, files)).toBe("known");
+    expect(checkHostKey("example.org", 22, other, files)).toBe("known");
+  });
+
+  test("changed: the host is listed, but with other keys only", () => {
+    expect(checkHostKey("10.0.0.5", 22, other, files)).toBe("changed");
+    expect(checkHostKey("example.org", 22, key, files)).toBe("changed");
+  });
+
+  test("unknown: no line names the host (another port is another host)", () => {
+    expect(checkHostKey("10.0.0.6", 22, key, files)).toBe("unknown");
+    expect(checkHostKey("example.org", 2200, key, files)).toBe("unknown");
+    expect(checkHostKey("10.0.0.5", 22, key, [join(dir, "missing")])).toBe("unknown");
+  });
+
+  test("a key revoked in one file is refused (as changed), even where another file lists it; never unknown", () => {
+    const revokedFile = join(dir, "revoked");
+    writeFileSync(revokedFile, `@revoked * ssh-ed25519 ${b64}\n`);
+    expect(checkHostKey("10.0.0.5", 22, key, [openssh, revokedFile])).toBe("changed");
+    expect(checkHostKey("10.9.9.9", 22, key, [revokedFile])).toBe("changed");
+    expect(hostKeyVerifier("10.0.0.5", 22, [openssh, revokedFile])(key)).toBe(false);
+  });
+
+  test("the files that list a host, and the key types listed for it", () => {
+    expect(filesListing("10.0.0.5", 22, files)).toEqual([openssh]);
+    expect(filesListing("example.org", 22, files)).toEqual([own]);
+    expect(knownKeyTypes("10.0.0.5", 22, files)).toEqual(["ssh-ed25519"]);
+    expect(knownKeyTypes("10.0.0.6", 22, files)).toEqual([]);
+  });
+});
+
+describe("recordHostKey", () => {
+  test("creates the directory 0700 and the file 0600; `host` for port 22, `[host]:port` otherwise", async () => {
+    const dir = tempDir();
+    const file = join(dir, "state", "dockernet", "known_hosts");
+    await recordHostKey(file, "10.0.0.5", 22, realKey, "ssh-ed25519");
+    await recordHostKey(file, "[::1]", 2222, key, "ssh-ed25519");
+    expect(readFileSync(file, "utf8")).toBe(`10.0.0.5 ssh-ed25519 ${realKey.toString("base64")}\n[::1]:2222 ssh-ed25519 ${b64}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "state", "dockernet")).mode & 0o777).toBe(0o700);
+    expect(checkHostKey("10.0.0.5", 22, realKey, [file])).toBe("known");
+    expect(checkHostKey("::1", 2222, key, [file])).toBe("known");
+  });
+
+  test("appends to an existing file, on a line of its own", async () => {
+    const file = join(tempDir(), "known_hosts");
+    writeFileSync(file, `example.org ssh-ed25519 ${b64}`, { mode: 0o644 });
+    await recordHostKey(file, "10.0.0.5", 22, other, "ssh-ed25519");
+    expect(readFileSync(file, "utf8")).toBe(`example.org ssh-ed25519 ${b64}\n10.0.0.5 ssh-ed25519 ${other.toString("base64")}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o644); // an existing file keeps its mode
+  });
+
+  test("refuses what would corrupt the file", async () => {
+    const file = join(tempDir(), "known_hosts");
+    await expect(recordHostKey(file, "a b", 22, key, "ssh-ed25519")).rejects.toThrow("bad host");
+    await expect(recordHostKey(file, "h", 22, key, "ssh-ed25519 x")).rejects.toThrow("bad SSH key type");
   });
 });

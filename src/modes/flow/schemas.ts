@@ -74,15 +74,18 @@ function fieldOf(issue: v.BaseIssue<unknown>): string {
 
 /**
  * What is wrong with one field, in our words: valibot's own messages for unknown or missing keys
- * quote the value received, and a value may be a secret.
+ * quote the value received, and a value may be a secret. A missing key is reported with no input;
+ * an input that is there but no object (a string for the payload or `message`) is not "required".
  */
 function problem(issue: v.BaseIssue<unknown>): string {
-  if (issue.type === "strict_object") return issue.expected === "never" ? "is not a known field" : "is required";
+  if (issue.type === "strict_object") return issue.expected === "never" ? "is not a known field" : issue.input === undefined ? "is required" : "must be an object";
   return issue.message;
 }
 
 /** The payload of `request` as its type; a FlowError validation_error naming the first bad field otherwise. */
 export function parsePayload<R extends RequestName>(request: R, payload: unknown): Payload<R> {
+  // valibot's objects take arrays (they are objects to JavaScript); a payload is a JSON object.
+  if (Array.isArray(payload)) throw new FlowError("validation_error", `${request}: payload must be an object`, { field: "payload", issues: [{ field: "payload", message: "must be an object" }] });
   // A request without a payload is an empty one (list_containers).
   const result = v.safeParse(schemas[request], payload ?? {});
   if (result.success) return result.output as Payload<R>;

@@ -1,0 +1,184 @@
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { Duplex } from "node:stream";
+import { DockernetError, errorMessage, ExitCode } from "../../core/errors.ts";
+import { textTable } from "../../core/text-table.ts";
+import { DockerClient } from "../../docker/client.ts";
+import { listHostPorts } from "../../docker/lifecycle.ts";
+import type { DockerEvent } from "../../docker/types.ts";
+import { SshLink, type SshTarget } from "../../ssh/connection.ts";
+import { defaultKnownHostsFiles, recordHostKey } from "../../ssh/known-hosts.ts";
+import type { DaemonContext, RunningMode } from "../types.ts";
+import { ActivityClock } from "./activity.ts";
+import { dockernetHome, socketPath, type BridgeConfig } from "./config.ts";
+import { startControl, type BridgeStatus } from "./control.ts";
+import { startIdleWatch } from "./idle.ts";
+import { LinkSupervisor } from "./link.ts";
+import { clearStaleSocket, takeLock } from "./lock.ts";
+import { PortForwards } from "./ports.ts";
+import { makeProvider } from "./providers/index.ts";
+import type { ServerInfo } from "./providers/types.ts";
+import { startRelay } from "./relay.ts";
+
+/** The key: `--identity`, else the agent, else ~/.ssh/id_ed25519, else ~/.ssh/id_rsa. */
+async function credentials(config: BridgeConfig): Promise<Pick<SshTarget, "privateKey" | "agent">> {
+  const read = (path: string) => readFile(path).catch(() => undefined);
+  if (config.identity !== "") {
+    const key = await read(config.identity);
+    if (key === undefined) throw new DockernetError(`cannot read the identity file ${config.identity}`, { code: "USAGE", exitCode: ExitCode.usage });
+    return { privateKey: key };
+  }
+  if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
+  for (const name of ["id_ed25519", "id_rsa"]) {
+    const key = await read(join(homedir(), ".ssh", name));
+    if (key !== undefined) return { privateKey: key };
+  }
+  throw new DockernetError("no SSH key: no --identity, no SSH agent (SSH_AUTH_SOCK), no ~/.ssh/id_ed25519 or id_rsa", { code: "USAGE", exitCode: ExitCode.usage });
+}
+
+/** The internal socket beside the main one: the bridge's own Docker client, not counted as activity. */
+const internalPath = (socket: string) => `${socket}.int`;
+
+/**
+ * `dockernet bridge start`: the local socket, one SSH link to the server (created first with a
+ * provider that does), the published ports of the remote engine forwarded to localhost, the
+ * control socket for `status` and `stop`, and idle destroy with a provider that creates servers.
+ */
+export async function startBridge(context: DaemonContext<BridgeConfig>): Promise<RunningMode> {
+  const { config, log } = context;
+  const socket = socketPath(config);
+  const release = await takeLock(socket, log);
+  const cleanups: (() => Promise<void> | void)[] = [release];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch((error) => log.warn("cleanup failed", { error: errorMessage(error) }));
+  };
+  try {
+    return await serve(context, socket, cleanups, stop);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function serve(context: DaemonContext<BridgeConfig>, socket: string, cleanups: (() => Promise<void> | void)[], stop: () => Promise<void>): Promise<RunningMode> {
+  const { config, log } = context;
+  await clearStaleSocket(socket);
+  await clearStaleSocket(internalPath(socket));
+  const provider = makeProvider(config);
+  const keys = await credentials(config);
+  const ownKnownHosts = config.known_hosts === "" ? join(dockernetHome(), "known_hosts") : config.known_hosts;
+  let server: ServerInfo | undefined;
+  const connect = async () => {
+    server = await provider.ensure(log);
+    if (server.hostKey) await recordHostKey(ownKnownHosts, server.host, server.port, Buffer.from(server.hostKey.key, "base64"), server.hostKey.type);
+    return await SshLink.connect({ host: server.host, port: server.port, username: server.user, ...keys, knownHostsFiles: [...defaultKnownHostsFiles(), ownKnownHosts], ownKnownHosts, acceptNewHostKey: config.accept_new_host_key }, log);
+  };
+
+  const activity = new ActivityClock({ connectionTimeoutMs: config.connection_timeout });
+  let rescan = () => {};
+  const supervisor = new LinkSupervisor({ connect, log, connectTimeoutMs: config.connect_timeout, onUp: () => rescan() });
+  await supervisor.start();
+  cleanups.push(() => supervisor.stop());
+
+  let dialStdio = false;
+  const toEngine = async (link: SshLink): Promise<Duplex> => {
+    if (!dialStdio) {
+      try {
+        return await link.openUnixSocket(config.remote_socket);
+      } catch (error) {
+        if ((error as { code?: string }).code !== "SSH_STREAMLOCAL_REFUSED") throw error;
+        dialStdio = true;
+        log.warn("the server refuses stream-local forwarding: using `docker system dial-stdio` instead", { socket: config.remote_socket });
+      }
+    }
+    return await link.dialStdio(config.remote_socket);
+  };
+  const relay = await startRelay({ path: socket, open: async () => toEngine(await supervisor.acquire()), activity, log });
+  cleanups.push(() => relay.close());
+  // The bridge's own Docker connections (ports, events) do not count as use, and never wake a parked link.
+  const internal = await startRelay({
+    path: internalPath(socket),
+    open: async () => {
+      const link = supervisor.link;
+      if (link === undefined) throw new DockernetError("the SSH link is down", { code: "BRIDGE_LINK_DOWN" });
+      return await toEngine(link);
+    },
+    activity: new ActivityClock({ connectionTimeoutMs: 0 }),
+    log,
+  });
+  cleanups.push(() => internal.close());
+  const remote = new DockerClient(`unix://${internalPath(socket)}`);
+
+  const forwards = new PortForwards({ log, conflict: config.port_conflict, activity, dial: async (host, port) => (await supervisor.acquire()).forwardTcp(host, port) });
+  cleanups.push(() => forwards.closeAll());
+  const docker = { reachable: false, last_check: null as string | null, last_error: null as string | null };
+  rescan = () => {
+    listHostPorts(remote).then(
+      async (ports) => {
+        Object.assign(docker, { reachable: true, last_check: new Date().toISOString(), last_error: null });
+        await forwards.sync(ports);
+      },
+      (error: unknown) => Object.assign(docker, { reachable: false, last_check: new Date().toISOString(), last_error: errorMessage(error) }),
+    );
+  };
+  rescan();
+
+  const onEvent = async (event: DockerEvent) => {
+    if (event.action === "start") rescan();
+    else await forwards.closeContainer(event.id);
+  };
+  // The remote engine's events, on the shared bus opened on the remote client: no polling.
+  const unsubscribe = await context.watch({ name: "bridge", interest: { types: ["container"], actions: ["start", "die", "stop", "destroy"] }, onEvent, onResync: async () => rescan() }, remote);
+  cleanups.push(unsubscribe);
+
+  const idle = provider.createsServers
+    ? startIdleWatch({ activity, idleTimeoutMs: config.idle_timeout, gracePeriodMs: config.grace_period, log, onIdle: async () => {
+        supervisor.park();
+        await forwards.closeAll();
+        await provider.destroy(log);
+      } })
+    : undefined;
+  if (idle) cleanups.push(() => idle.stop());
+
+  const status = (): BridgeStatus => ({
+    pid: process.pid,
+    socket,
+    provider: provider.name,
+    server: server ? { name: server.name, address: `${server.host}:${server.port}`, created_by_bridge: server.createdByBridge, ...(server.hourlyPrice ? { hourly_price: server.hourlyPrice } : {}) } : null,
+    ssh: supervisor.status(),
+    docker,
+    forwards: forwards.list(),
+    activity: {
+      connections: activity.connections,
+      bytes: relay.bytes(),
+      idle_s: Math.round(activity.idleMs() / 1000),
+      idle_time_left_s: idle ? Math.max(0, Math.round((config.idle_timeout - activity.idleMs()) / 1000)) : null,
+    },
+  });
+  const control = await startControl(socket, { status, stop: () => context.shutdown() });
+  cleanups.push(() => control.close());
+  log.info("bridge started", { socket, server: server ? `${server.user}@${server.host}:${server.port}` : undefined, hint: `export DOCKER_HOST=unix://${socket}` });
+  return {
+    stop,
+    health: () => (supervisor.link === undefined && !supervisor.parked ? `the SSH link is down${supervisor.status().last_error ? ` (${supervisor.status().last_error})` : ""}` : undefined),
+  };
+}
+
+export { fetchStatus, requestStop } from "./control.ts";
+
+/** `bridge status` as text: the link, the engine, activity, then a row per forward. */
+export function formatStatus(status: BridgeStatus): string {
+  const { ssh, docker, activity } = status;
+  const lines = [
+    `bridge ${status.socket} (PID ${status.pid}), provider ${status.provider}`,
+    `server:   ${status.server ? `${status.server.name} at ${status.server.address}${status.server.hourly_price ? `, ${status.server.hourly_price}` : ""}` : "none (created on the next Docker connection)"}`,
+    `ssh:      ${ssh.connected ? `connected since ${ssh.since}` : "down"}, ${ssh.reconnects} reconnects${ssh.last_error ? `; last error: ${ssh.last_error}` : ""}`,
+    `docker:   ${docker.reachable ? "reachable" : "not reachable"}${docker.last_check ? `, last check ${docker.last_check}` : ""}${docker.last_error ? `; last error: ${docker.last_error}` : ""}`,
+    `activity: ${activity.connections} connections, ${activity.bytes} bytes relayed, idle ${activity.idle_s} s${activity.idle_time_left_s === null ? "" : `, ${activity.idle_time_left_s} s left before the server is destroyed`}`,
+    "",
+  ];
+  if (status.forwards.length === 0) return [...lines, "no forwarded ports"].join("\n");
+  const rows = status.forwards.map((forward) => [forward.container, String(forward.requested), String(forward.actual), forward.remote, String(forward.bytes), String(forward.connections)]);
+  return [...lines, textTable([["CONTAINER", "REQUESTED", "LOCAL", "REMOTE", "BYTES", "CONNECTIONS"], ...rows])].join("\n");
+}

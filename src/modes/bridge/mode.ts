@@ -1,0 +1,96 @@
+import { DockernetError, ExitCode } from "../../core/errors.ts";
+import { defineMode } from "../types.ts";
+import { bridgeSection, socketPath } from "./config.ts";
+
+/** bridge, described once: the registry, `run`, `service`, `config` and `--help` read this. */
+export const bridgeMode = defineMode({
+  name: "bridge",
+  summary: "a local Docker socket for a remote Docker over one SSH connection, published ports on localhost",
+  details: [
+    "Every docker and docker compose command run against the bridge's socket runs on the server; every port",
+    "the server's containers publish answers on 127.0.0.1. With --provider hetzner the server is created on",
+    "first use and destroyed when idle (its Docker data kept on a volume).",
+  ],
+  examples: [
+    "dockernet bridge start --host ssh://dev@build-box:22               # the socket ~/.dockernet/bridge.sock",
+    "dockernet bridge start --host ssh://dev@build-box --accept-new-host-key --detach",
+    "dockernet bridge start --provider hetzner --idle-timeout 10m        # a server created on first use",
+    "export DOCKER_HOST=unix://$HOME/.dockernet/bridge.sock",
+    "docker run -d -p 8080:80 nginx && curl localhost:8080             # the port forwarded by itself",
+    "dockernet bridge status --json",
+    "dockernet bridge stop",
+    "dockernet bridge server list                                      # servers labelled as dockernet's",
+  ],
+  config: bridgeSection,
+  flags: {
+    host: { key: "host", type: "string", description: "The server: ssh://user@host[:port]", valueHint: "URL" },
+    identity: { key: "identity", type: "string", description: "Private key file (default: the SSH agent, else ~/.ssh/id_ed25519, id_rsa)", valueHint: "FILE" },
+    "remote-socket": { key: "remote_socket", type: "string", description: "The Docker socket on the server (default: /var/run/docker.sock)", valueHint: "PATH" },
+    socket: { key: "socket", type: "string", description: "The local socket (default: ~/.dockernet/bridge.sock)", valueHint: "PATH" },
+    "accept-new-host-key": { key: "accept_new_host_key", type: "boolean", description: "Record a host key seen for the first time instead of refusing it (a changed key is always refused)" },
+    provider: { key: "provider", type: "string", description: "ssh (an existing host) or hetzner (a server created on demand)", valueHint: "NAME" },
+    "idle-timeout": { key: "idle_timeout", type: "string", description: "With a provider: destroy the server after this long without activity (default: 5m)", valueHint: "DURATION" },
+  },
+  localDocker: false,
+  notAService: "it is a per-user process (its socket is in your home); start it with `dockernet bridge start --detach`",
+  capabilities: { names: [], why: "only its own sockets and one SSH connection." },
+  detach: {
+    logFile: (config) => `${socketPath(config)}.log`,
+    ready: async (config) => {
+      const { fetchStatus } = await import("./control.ts");
+      return fetchStatus(socketPath(config)).then(() => true, () => false);
+    },
+  },
+  daemonAction: "start",
+  daemon: async (context) => (await import("./index.ts")).startBridge(context),
+  actions: {
+    status: {
+      summary: "show the running bridge: SSH link, Docker, forwards, activity and idle time left",
+      examples: ["dockernet bridge status", "dockernet bridge status --socket /run/user/1000/other.sock --json"],
+      docker: false,
+      args: { json: { type: "boolean", description: "Print the status as JSON" } },
+      run: async ({ config, args }) => {
+        const bridge = await import("./index.ts");
+        const status = await bridge.fetchStatus(socketPath(config));
+        process.stdout.write(`${args.json ? JSON.stringify(status, null, 2) : bridge.formatStatus(status)}\n`);
+        return ExitCode.ok;
+      },
+    },
+    stop: {
+      summary: "stop the running bridge (its socket, forwards and SSH link)",
+      examples: ["dockernet bridge stop", "dockernet bridge stop --socket ~/.dockernet/other.sock"],
+      docker: false,
+      args: {},
+      run: async ({ config, log }) => {
+        const bridge = await import("./index.ts");
+        const socket = socketPath(config);
+        const { pid } = await bridge.fetchStatus(socket);
+        await bridge.requestStop(socket);
+        log.info("bridge stopping", { socket, pid });
+        return ExitCode.ok;
+      },
+    },
+    server: {
+      summary: "list or destroy the provider's servers labelled as dockernet's (orphans too)",
+      examples: ["dockernet bridge server list --provider hetzner", "dockernet bridge server destroy dockernet-bridge --provider hetzner"],
+      docker: false,
+      args: {
+        op: { type: "positional", required: true, description: "list or destroy", valueHint: "list|destroy" },
+        name: { type: "positional", required: false, description: "With destroy: the server's name", valueHint: "NAME" },
+      },
+      run: async ({ config, log, args }) => {
+        const { makeProvider } = await import("./providers/index.ts");
+        const provider = makeProvider(config);
+        if (args.op === "list") {
+          process.stdout.write(`${JSON.stringify(await provider.list(), null, 2)}\n`);
+          return ExitCode.ok;
+        }
+        if (args.op !== "destroy" || typeof args.name !== "string") {
+          throw new DockernetError(`bridge server ${String(args.op)}: expected \`list\` or \`destroy NAME\``, { code: "USAGE", exitCode: ExitCode.usage });
+        }
+        await provider.destroyNamed(args.name, log);
+        return ExitCode.ok;
+      },
+    },
+  },
+});

@@ -1,0 +1,169 @@
+import { createServer, type Server, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { errorMessage } from "../../core/errors.ts";
+import type { Logger } from "../../core/logger.ts";
+import type { HostPort } from "../../docker/lifecycle.ts";
+import type { ActivityClock } from "./activity.ts";
+import { relayPair } from "./_pipe.ts";
+
+export interface PortForwardsOptions {
+  log: Logger;
+  /** A busy local port: `increment` tries requested+1000 … +1999, `fail` skips it. */
+  conflict: "increment" | "fail";
+  activity: ActivityClock;
+  /** A TCP connection from the server to `host:port`, over the SSH link. */
+  dial(host: string, port: number): Promise<Duplex>;
+}
+
+/** One forward as `status` shows it. */
+export interface ForwardStatus {
+  container: string;
+  remote: string;
+  requested: number;
+  actual: number;
+  bytes: number;
+  connections: number;
+}
+
+interface Forward {
+  key: string;
+  containerId: string;
+  status: ForwardStatus;
+  servers: Server[];
+  /** Connections in progress, closed with the forward. */
+  sockets: Set<Socket>;
+}
+
+/** The address a forwarded connection goes to on the server: a wildcard bind is reached on loopback. */
+function remoteAddress(hostIp: string): string {
+  return hostIp === "" || hostIp === "0.0.0.0" || hostIp === "::" ? "127.0.0.1" : hostIp;
+}
+
+/** Listens on `port` of `host`; resolves undefined when the port is taken (or the address absent). */
+function listen(host: string, port: number, onConnection: (socket: Socket) => void): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    // Half-open allowed: an HTTP client may end its request side and still read the answer.
+    const server = createServer({ allowHalfOpen: true }, onConnection);
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" || error.code === "EAFNOSUPPORT") resolve(undefined);
+      else reject(error);
+    });
+    server.listen({ host, port, exclusive: true }, () => resolve(server));
+  });
+}
+
+/**
+ * The local ends of the remote engine's published TCP ports: one listener on 127.0.0.1 (and ::1
+ * when the machine has it) per port, each connection forwarded over the SSH link to the port on
+ * the server. `sync` makes the listeners match the published ports exactly.
+ */
+export class PortForwards {
+  readonly #options: PortForwardsOptions;
+  readonly #forwards = new Map<string, Forward>();
+  readonly #warned = new Set<string>();
+
+  constructor(options: PortForwardsOptions) {
+    this.#options = options;
+  }
+
+  /** Opens forwards for ports not forwarded yet, closes those of ports no longer published. */
+  async sync(ports: readonly HostPort[]): Promise<void> {
+    const wanted = new Map<string, HostPort>();
+    for (const port of ports) {
+      if (port.proto === "udp") {
+        this.#warnUdp(port);
+        continue;
+      }
+      // One forward per host port: Docker lists a port once per address family.
+      const key = `${port.container.id}:${port.hostPort}`;
+      const known = wanted.get(key);
+      if (known === undefined || remoteAddress(known.hostIp) !== "127.0.0.1") wanted.set(key, port);
+    }
+    for (const [key, forward] of this.#forwards) if (!wanted.has(key)) await this.#close(forward, "not published any more");
+    for (const [key, port] of wanted) if (!this.#forwards.has(key)) await this.#open(key, port);
+  }
+
+  /** Closes the forwards of one container (it stopped). */
+  async closeContainer(containerId: string): Promise<void> {
+    for (const forward of [...this.#forwards.values()]) if (forward.containerId === containerId) await this.#close(forward, "container stopped");
+  }
+
+  list(): ForwardStatus[] {
+    return [...this.#forwards.values()].map((forward) => ({ ...forward.status }));
+  }
+
+  async closeAll(): Promise<void> {
+    for (const forward of [...this.#forwards.values()]) await this.#close(forward, "bridge stopping");
+  }
+
+  #warnUdp(port: HostPort): void {
+    const key = `${port.container.id}:${port.hostPort}/udp`;
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.#options.log.warn("UDP port not forwarded: SSH carries only TCP", { container: port.container.name, port: port.hostPort });
+  }
+
+  async #open(key: string, port: HostPort): Promise<void> {
+    const { log, conflict } = this.#options;
+    const remote = remoteAddress(port.hostIp);
+    const status: ForwardStatus = { container: port.container.name, remote: `${remote}:${port.hostPort}`, requested: port.hostPort, actual: 0, bytes: 0, connections: 0 };
+    const forward: Forward = { key, containerId: port.container.id, status, servers: [], sockets: new Set() };
+    const candidates = conflict === "increment" ? [port.hostPort, ...Array.from({ length: 1000 }, (_, index) => port.hostPort + 1000 + index).filter((candidate) => candidate <= 65535)] : [port.hostPort];
+    for (const candidate of candidates) {
+      // Bound for real, not probed then bound: another program could take it in between.
+      const v4 = await listen("127.0.0.1", candidate, (socket) => this.#connection(forward, remote, port.hostPort, socket));
+      if (v4 === undefined) continue;
+      forward.servers.push(v4);
+      const v6 = await listen("::1", candidate, (socket) => this.#connection(forward, remote, port.hostPort, socket));
+      if (v6) forward.servers.push(v6);
+      status.actual = candidate;
+      break;
+    }
+    if (status.actual === 0) {
+      log.error(conflict === "fail" ? "local port busy, not forwarded (port_conflict = fail)" : "no free local port for a forward", { container: status.container, requested: status.requested });
+      return;
+    }
+    this.#forwards.set(key, forward);
+    const moved = status.actual !== status.requested;
+    (moved ? log.warn : log.info).call(log, moved ? "port forwarded to another local port (the requested one is busy)" : "port forwarded", {
+      container: status.container,
+      requested: status.requested,
+      actual: status.actual,
+      remote: status.remote,
+    });
+  }
+
+  #connection(forward: Forward, host: string, port: number, socket: Socket): void {
+    const { activity, dial, log } = this.#options;
+    const closed = activity.opened();
+    forward.status.connections++;
+    forward.sockets.add(socket);
+    socket.once("close", () => forward.sockets.delete(socket));
+    dial(host, port).then(
+      (channel) =>
+        relayPair(socket, channel, {
+          onBytes: (count) => {
+            forward.status.bytes += count;
+            activity.touch();
+          },
+          onClose: () => {
+            forward.status.connections--;
+            closed();
+          },
+        }),
+      (error: unknown) => {
+        log.warn("forwarded connection failed", { container: forward.status.container, remote: forward.status.remote, error: errorMessage(error) });
+        forward.status.connections--;
+        closed();
+        socket.destroy();
+      },
+    );
+  }
+
+  async #close(forward: Forward, why: string): Promise<void> {
+    this.#forwards.delete(forward.key);
+    for (const socket of forward.sockets) socket.destroy();
+    await Promise.all(forward.servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    this.#options.log.info("port forward closed", { container: forward.status.container, port: forward.status.actual, reason: why });
+  }
+}

@@ -1,0 +1,86 @@
+import { existsSync } from "node:fs";
+import { chmod } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { DockernetError, errorMessage } from "../../core/errors.ts";
+import type { Logger } from "../../core/logger.ts";
+import type { ActivityClock } from "./activity.ts";
+import { relayPair } from "./_pipe.ts";
+import { createSniffer } from "./_sniff.ts";
+
+export interface RelayOptions {
+  /** The local socket (created 0600). */
+  path: string;
+  /** A channel to the remote engine's socket; waits for the SSH link up to connect_timeout, then rejects. */
+  open(): Promise<Duplex>;
+  activity: ActivityClock;
+  log: Logger;
+}
+
+export interface Relay {
+  /** Docker connections relayed now. */
+  connections(): number;
+  /** Bytes relayed, both ways, since start. */
+  bytes(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * The local Docker socket: each connection becomes one channel to the remote engine's socket,
+ * its bytes relayed untouched both ways with half-close kept (see relayPair). A containers/create
+ * with bind mounts of paths that exist on this machine is relayed too, with a warning.
+ */
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const { log, activity } = options;
+  const sockets = new Set<Socket>();
+  let total = 0;
+  const warnBinds = (binds: string[]) => {
+    const local = binds.filter((path) => existsSync(path));
+    if (local.length > 0) log.warn("bind mount of a local path: the remote engine mounts that path on the remote host, not this machine's", { paths: local });
+  };
+  const onConnection = (socket: Socket) => {
+    sockets.add(socket);
+    const closed = activity.opened();
+    // Bytes that arrive while the channel opens wait in the socket (paused) and are relayed after.
+    socket.pause();
+    options.open().then(
+      (channel) => {
+        relayPair(socket, channel, {
+          onBytes: (count) => {
+            total += count;
+            activity.touch();
+          },
+          onClientData: createSniffer((request) => warnBinds(request.binds)),
+          onClose: () => {
+            sockets.delete(socket);
+            closed();
+          },
+        });
+        socket.resume();
+      },
+      (error: unknown) => {
+        log.error("Docker connection closed: the remote engine is not reachable", { reason: errorMessage(error) });
+        sockets.delete(socket);
+        closed();
+        socket.destroy();
+      },
+    );
+  };
+  // allowHalfOpen: the client's end of its request must not end our answer (it would lose `docker run`'s output).
+  const server: Server = createServer({ allowHalfOpen: true }, onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error) => reject(new DockernetError(`cannot listen on ${options.path}: ${error.message}`, { code: "BRIDGE_SOCKET", cause: error })));
+    server.listen(options.path, () => resolve());
+  });
+  // Its directory is 0700 already, and connecting needs write permission on the socket, which the
+  // default umask never grants to others: 0600 makes it explicit.
+  await chmod(options.path, 0o600);
+  return {
+    connections: () => sockets.size,
+    bytes: () => total,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

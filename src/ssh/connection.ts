@@ -1,0 +1,380 @@
+/**
+ * One SSH connection (ssh2) carrying many channels: stream-local channels to a remote Unix
+ * socket, `docker system dial-stdio` over exec as the fallback, direct-tcpip to remote ports, and
+ * plain commands. Host keys are checked against known_hosts before anything else.
+ *
+ * ```ts
+ * const link = await SshLink.connect({ host, port: 22, username: "dev", agent: process.env.SSH_AUTH_SOCK,
+ *   knownHostsFiles: defaultKnownHostsFiles(), ownKnownHosts, acceptNewHostKey: false }, log);
+ * const docker = await link.openUnixSocket("/var/run/docker.sock").catch((error) =>
+ *   error.code === "SSH_STREAMLOCAL_REFUSED" ? link.dialStdio("/var/run/docker.sock") : Promise.reject(error));
+ * ```
+ */
+import { connect as tcpConnect, type Socket } from "node:net";
+import { constants } from "node:os";
+import type { Duplex } from "node:stream";
+import ssh2 from "ssh2";
+import type { Algorithms, Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
+import type { DockernetError } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import { loginPlan } from "./_auth.ts";
+import { ChannelStream, type ExitCheck } from "./_channel-stream.ts";
+import { SshErrorCode, sshError } from "./_errors.ts";
+import { checkHostKey, filesListing, fingerprint, knownKeyTypes, recordHostKey, wireKeyType, type HostKeyVerdict } from "./known-hosts.ts";
+
+export { SshErrorCode } from "./_errors.ts";
+
+/** Where and how to connect. */
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  /** A private key (from --identity), else the agent. */
+  privateKey?: Buffer;
+  passphrase?: string;
+  /** Where `privateKey` was read from; only for messages. */
+  identityFile?: string;
+  /** The SSH agent's socket (SSH_AUTH_SOCK), used when there is no `privateKey`. */
+  agent?: string;
+  /** OpenSSH's files (~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts) plus dockernet's own, which new keys are recorded in. */
+  knownHostsFiles: string[];
+  ownKnownHosts: string;
+  /** Record (and trust) a key when no known_hosts file lists the host at all; a changed key is refused regardless. */
+  acceptNewHostKey: boolean;
+  /** A keep-alive every this many ms; the connection is closed after 3 intervals without an answer. Default 15000. */
+  keepaliveIntervalMs?: number;
+  /** Limit for TCP connect + handshake + login. Default 20000. */
+  readyTimeoutMs?: number;
+}
+
+/** What {@link SshLink.run} resolves with. */
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  /** The exit status; 128 + N for a command killed by signal N. */
+  code: number;
+}
+
+/** Paths that may go on a remote command line unquoted (the server's shell parses it). */
+const SAFE_PATH = /^\/[A-Za-z0-9_./-]*$/;
+
+/** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 §5.1). */
+const OPEN_PROHIBITED = 1;
+
+/** Host key algorithms to ask for, by the key type a known_hosts line lists. */
+const ALGORITHMS_FOR_TYPE: Record<string, ServerHostKeyAlgorithm[]> = {
+  "ssh-ed25519": ["ssh-ed25519"],
+  "ecdsa-sha2-nistp256": ["ecdsa-sha2-nistp256"],
+  "ecdsa-sha2-nistp384": ["ecdsa-sha2-nistp384"],
+  "ecdsa-sha2-nistp521": ["ecdsa-sha2-nistp521"],
+  "ssh-rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
+};
+
+/**
+ * Like OpenSSH, prefer the host key algorithms of the keys already known for the host: a server
+ * with both an ed25519 and an RSA key, known by its RSA key, must be asked for that one, or its
+ * (unchanged) ed25519 key would look like a changed key.
+ */
+function hostKeyAlgorithms(knownTypes: string[]): Algorithms | undefined {
+  const preferred = knownTypes.flatMap((type) => ALGORITHMS_FOR_TYPE[type] ?? []);
+  if (preferred.length === 0) return undefined;
+  return { serverHostKey: { remove: preferred, prepend: preferred, append: [] } };
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A TCP connection with Nagle off (Docker API calls are many small round trips). */
+function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  const where = hostPort(host, port);
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host, port });
+    const fail = (why: string, cause?: unknown) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(sshError(SshErrorCode.unreachable, `cannot reach the SSH server ${where}: ${why}`, { cause, hint: "check the host name and port, and that sshd runs there and the network lets you through" }));
+    };
+    const timer = setTimeout(() => fail(`no answer within ${timeoutMs / 1000} s`), timeoutMs);
+    socket.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message, error));
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.removeAllListeners("error");
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+  });
+}
+
+type ChannelCallback = (error: Error | undefined, channel: ClientChannel) => void;
+
+/** One authenticated SSH connection. Create with {@link SshLink.connect}. */
+export class SshLink {
+  /** Resolves when the connection ends for any reason (close(), the server, a network failure, missed keep-alives). */
+  readonly closed: Promise<{ reason: string }>;
+  /** `user@host:port`, for messages and logs. */
+  readonly where: string;
+
+  readonly #client: Client;
+  readonly #log: Logger;
+  readonly #streams = new Set<ChannelStream>();
+  #reason: string | undefined;
+  #isClosed = false;
+  #closing = false;
+  #fingerprint = "";
+
+  /** The fingerprint of the server's host key (`SHA256:...`), as `ssh-keygen -l` shows it. */
+  get hostKeyFingerprint(): string {
+    return this.#fingerprint;
+  }
+
+  private constructor(client: Client, where: string, log: Logger) {
+    this.#client = client;
+    this.where = where;
+    this.#log = log;
+    client.on("error", (error: Error) => {
+      this.#reason ??= error.message;
+      log.debug("ssh connection error", { host: where, error: error.message });
+    });
+    client.on("end", () => (this.#reason ??= "the server closed the connection"));
+    this.closed = new Promise((resolve) => {
+      client.once("close", () => {
+        this.#isClosed = true;
+        const reason = this.#reason ?? "the connection closed";
+        // Before ssh2 ends the channels cleanly: streams must see a loss, not an EOF. After
+        // close() they are just destroyed (the caller closed them), without an error to handle.
+        for (const stream of this.#streams) stream.destroy(this.#closing ? undefined : this.#closedError());
+        this.#streams.clear();
+        log.debug("ssh connection closed", { host: where, reason });
+        resolve({ reason });
+      });
+    });
+  }
+
+  /**
+   * Connects and authenticates; the host key is checked first. Unknown key: SSH_HOST_KEY_UNKNOWN
+   * (with the SHA256 fingerprint), unless `acceptNewHostKey`, which records it in `ownKnownHosts`
+   * and logs it. Changed key: SSH_HOST_KEY_CHANGED, always. Login refused: SSH_AUTH. No answer:
+   * SSH_UNREACHABLE (the one a caller should retry).
+   */
+  static async connect(target: SshTarget, log: Logger): Promise<SshLink> {
+    const host = target.host.replace(/^\[(.*)\]$/, "$1");
+    const { port, username } = target;
+    const where = `${username}@${hostPort(host, port)}`;
+    const login = loginPlan(target);
+    const files = [...new Set([...target.knownHostsFiles, target.ownKnownHosts])];
+    const readyTimeoutMs = target.readyTimeoutMs ?? 20_000;
+    const started = Date.now();
+    log.debug("ssh connecting", { host: where });
+    const socket = await openTcp(host, port, readyTimeoutMs);
+
+    const client = new ssh2.Client();
+    const link = new SshLink(client, where, log);
+    let presented: { key: Buffer; verdict: HostKeyVerdict } | undefined;
+    let trusted: Buffer | undefined;
+    let recording: Promise<void> | undefined;
+    let authenticating = false;
+
+    const hostVerifier = (key: Buffer): boolean => {
+      // Re-keying presents the key again: it must be the same one.
+      if (trusted) return trusted.equals(key);
+      const verdict = checkHostKey(host, port, key, files);
+      presented = { key, verdict };
+      if (verdict === "known" || (verdict === "unknown" && target.acceptNewHostKey)) trusted = key;
+      return trusted !== undefined;
+    };
+    client.on("handshake", () => {
+      authenticating = true;
+      // Recorded once the key exchange proved the server holds the key, as ssh does.
+      if (presented?.verdict !== "unknown" || recording) return;
+      const { key } = presented;
+      recording = recordHostKey(target.ownKnownHosts, host, port, key, wireKeyType(key)).then(
+        () => log.info("recorded a new SSH host key", { host: hostPort(host, port), fingerprint: fingerprint(key), file: target.ownKnownHosts }),
+        (error: unknown) => log.warn("could not record the new SSH host key; it is trusted for this connection only", { host: hostPort(host, port), file: target.ownKnownHosts, error }),
+      );
+    });
+
+    const closedEarly = new Error("the connection closed");
+    const failure = (error: Error & { level?: string }): DockernetError => {
+      const shown = hostPort(host, port);
+      if (presented && presented.verdict !== "known" && trusted === undefined) {
+        const print = `${wireKeyType(presented.key)} key ${fingerprint(presented.key)}`;
+        if (presented.verdict === "unknown") {
+          return sshError(SshErrorCode.hostKeyUnknown, `the SSH host key of ${shown} is not known: the server presents ${print}`, {
+            hint: `check that fingerprint with the server's owner, then run again with --accept-new-host-key, or add the key to ~/.ssh/known_hosts (ssh-keyscan -p ${port} ${host})`,
+          });
+        }
+        const listing = filesListing(host, port, files);
+        return sshError(SshErrorCode.hostKeyChanged, `the SSH host key of ${shown} has CHANGED: the server presents ${print}, which the known_hosts line(s) for it do not list (or list as revoked); this can be a man-in-the-middle attack`, {
+          hint: `check the new fingerprint with the server's owner; if the key really changed, remove the old line (ssh-keygen -R '${port === 22 ? host : `[${host}]:${port}`}' -f FILE) from ${listing.join(", ") || files.join(", ")}, then connect again`,
+        });
+      }
+      if (error.level === "client-authentication" || (authenticating && error.level === undefined)) {
+        return sshError(SshErrorCode.auth, `the SSH server ${shown} refused the login as ${username}: tried ${login.tried}`, {
+          cause: error,
+          hint: `add the public key to ~${username}/.ssh/authorized_keys on the server, or choose another key (--identity, or the SSH agent)`,
+        });
+      }
+      if (error.level === "client-timeout") {
+        return sshError(SshErrorCode.unreachable, `no SSH answer from ${shown} within ${readyTimeoutMs / 1000} s`, { cause: error, hint: "check that sshd runs there and answers" });
+      }
+      if (error.level === "client-socket" || /before handshake/i.test(error.message) || error === closedEarly) {
+        return sshError(SshErrorCode.unreachable, `the SSH server ${shown} closed the connection: ${error.message}`, { cause: error, hint: "check that sshd runs there and accepts connections from here (MaxStartups, firewall)" });
+      }
+      return sshError(SshErrorCode.handshake, `SSH handshake with ${shown} failed: ${error.message}`, { cause: error });
+    };
+
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let lastError: Error | undefined;
+        const onError = (error: Error) => (lastError ??= error);
+        const onClose = () => reject(failure(lastError ?? closedEarly));
+        client.on("error", onError);
+        client.once("close", onClose);
+        client.once("ready", () => {
+          client.off("error", onError).off("close", onClose);
+          resolve();
+        });
+        client.connect({
+          sock: socket,
+          username,
+          hostVerifier,
+          authHandler: login.handler,
+          algorithms: hostKeyAlgorithms(knownKeyTypes(host, port, files)),
+          readyTimeout: Math.max(1, readyTimeoutMs - (Date.now() - started)),
+          keepaliveInterval: target.keepaliveIntervalMs ?? 15_000,
+          // ssh2 gives up when a keep-alive would exceed this count: 2 unanswered, the 3rd interval closes.
+          keepaliveCountMax: 2,
+        });
+      });
+    } catch (error) {
+      client.destroy();
+      throw error;
+    }
+    await recording;
+    link.#fingerprint = trusted ? fingerprint(trusted) : "";
+    log.debug("ssh connected", { host: where, fingerprint: link.hostKeyFingerprint });
+    return link;
+  }
+
+  /**
+   * A channel to a Unix socket on the server (direct-streamlocal@openssh.com). Rejects with
+   * SSH_STREAMLOCAL_REFUSED when the server refuses it (AllowStreamLocalForwarding no, or not
+   * OpenSSH), so the caller can fall back to {@link dialStdio}; with SSH_REMOTE_SOCKET_MISSING
+   * when nothing is at `path` (OpenSSH answers both with the same "open failed", so a refusal
+   * is followed by a `test -S` on the server to tell them apart).
+   */
+  async openUnixSocket(path: string): Promise<Duplex> {
+    try {
+      return this.#track(new ChannelStream(await this.#open((done) => this.#client.openssh_forwardOutStreamLocal(path, done))));
+    } catch (error) {
+      if (this.#isClosed || (error as DockernetError).code === SshErrorCode.closed) throw this.#closedError();
+      this.#log.debug("stream-local channel refused", { host: this.where, path, error: (error as Error).message });
+      if (SAFE_PATH.test(path)) {
+        const probe = await this.run(`test -S ${path}`).catch(() => undefined);
+        if (probe?.code === 1) {
+          throw sshError(SshErrorCode.remoteSocketMissing, `no Unix socket at ${path} on ${this.where}`, { cause: error, hint: "check --remote-socket, and that Docker runs on the server" });
+        }
+      }
+      throw sshError(SshErrorCode.streamLocalRefused, `${this.where} refused a stream-local channel to ${path}: ${(error as Error).message}`, {
+        cause: error,
+        hint: "the server may have AllowStreamLocalForwarding no; `docker system dial-stdio` over exec works instead",
+      });
+    }
+  }
+
+  /**
+   * `docker -H unix://PATH system dial-stdio` over an exec channel: the fallback for servers that
+   * refuse stream-local channels (needs the docker CLI on the server). The server's login shell
+   * parses an exec command line, which is why the path is limited to `[A-Za-z0-9_./-]` and never
+   * quoted. A failed dial (docker missing, daemon down) destroys the stream with
+   * SSH_DIAL_STDIO_FAILED and the server's stderr. Each such channel is an SSH session: OpenSSH
+   * allows `MaxSessions` (default 10) per connection.
+   */
+  async dialStdio(socketPath: string): Promise<Duplex> {
+    if (!SAFE_PATH.test(socketPath)) {
+      throw sshError(SshErrorCode.badSocketPath, `the remote socket path ${JSON.stringify(socketPath)} cannot be passed to docker over SSH`, {
+        usage: true,
+        hint: "use an absolute path of letters, digits and _ . / - only",
+      });
+    }
+    const command = `docker -H unix://${socketPath} system dial-stdio`;
+    const check: ExitCheck = ({ code, signal, stderr }) =>
+      code === 0
+        ? undefined
+        : sshError(SshErrorCode.dialStdioFailed, `\`${command}\` on ${this.where} failed (${signal ?? `exit ${code}`})${stderr ? `: ${stderr}` : ""}`, {
+            hint: "the server needs the docker CLI on the login PATH and a running Docker daemon at that socket",
+          });
+    return this.#track(new ChannelStream(await this.#open((done) => this.#client.exec(command, done)), check));
+  }
+
+  /** A TCP connection from the server to host:port (direct-tcpip), e.g. to a published container port. */
+  async forwardTcp(host: string, port: number): Promise<Duplex> {
+    try {
+      return this.#track(new ChannelStream(await this.#open((done) => this.#client.forwardOut("127.0.0.1", 0, host, port, done))));
+    } catch (error) {
+      if (this.#isClosed || (error as DockernetError).code === SshErrorCode.closed) throw this.#closedError();
+      const refused = (error as { reason?: unknown }).reason === OPEN_PROHIBITED;
+      throw sshError(refused ? SshErrorCode.tcpForwardRefused : SshErrorCode.channelFailed, `${this.where} cannot connect to ${hostPort(host, port)}: ${(error as Error).message}`, {
+        cause: error,
+        hint: refused ? "the server refuses TCP forwarding (AllowTcpForwarding, PermitOpen)" : undefined,
+      });
+    }
+  }
+
+  /** Runs a command on the server (its login shell parses `command`: never put untrusted text in it), stdin closed. */
+  async run(command: string): Promise<RunResult> {
+    const channel = await this.#open((done) => this.#client.exec(command, done));
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let status: { code: number | null; signal?: string } | undefined;
+      channel.on("data", (chunk: Buffer) => out.push(chunk));
+      channel.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+      channel.on("exit", (code: number | null, signal?: string) => (status = { code, signal }));
+      channel.on("close", () => {
+        if (!status) return reject(this.#isClosed ? this.#closedError() : sshError(SshErrorCode.channelFailed, `\`${command}\` on ${this.where} ended without an exit status`));
+        const signalled = status.signal ? 128 + (constants.signals[status.signal as NodeJS.Signals] ?? 0) : undefined;
+        resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), code: status.code ?? signalled ?? 255 });
+      });
+      channel.end();
+    });
+  }
+
+  /** Closes the connection; every stream on it is destroyed (without an error); `closed` resolves. */
+  close(): void {
+    this.#reason ??= "closed by dockernet";
+    if (this.#isClosed) return;
+    this.#closing = true;
+    this.#client.end();
+    // end() waits for the server's goodbye; a dead server would keep it waiting.
+    setTimeout(() => this.#client.destroy(), 1000).unref();
+  }
+
+  #closedError(): DockernetError {
+    return sshError(SshErrorCode.closed, `the SSH connection to ${this.where} is closed: ${this.#reason ?? "closed"}`);
+  }
+
+  /** Opens a channel with ssh2's callback API; a closed connection gives SSH_CLOSED. */
+  #open(start: (done: ChannelCallback) => void): Promise<ClientChannel> {
+    if (this.#isClosed) return Promise.reject(this.#closedError());
+    return new Promise((resolve, reject) => {
+      try {
+        start((error, channel) => (error ? reject(this.#isClosed ? this.#closedError() : error) : resolve(channel)));
+      } catch (error) {
+        // ssh2 throws "Not connected" once the socket is gone but before "close" is emitted.
+        reject(this.#isClosed || /not connected/i.test((error as Error).message) ? this.#closedError() : error);
+      }
+    });
+  }
+
+  #track(stream: ChannelStream): ChannelStream {
+    if (this.#isClosed) {
+      stream.destroy(this.#closedError());
+      return stream;
+    }
+    this.#streams.add(stream);
+    stream.once("close", () => this.#streams.delete(stream));
+    return stream;
+  }
+}
