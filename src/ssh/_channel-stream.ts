@@ -13,7 +13,8 @@ const STDERR_KEPT = 4096;
  * - `end()` sends the channel's EOF once everything written is sent; reading goes on until the
  *   server's EOF (ssh2's client channels are `allowHalfOpen`, so its EOF never closes the channel
  *   by itself; this stream is `allowHalfOpen` too).
- * - The server's EOF ends the readable side; the writable side stays open.
+ * - The server's EOF ends the readable side; the writable side stays open. (On an exec channel
+ *   the end waits for the exit status, and a failed exit is an error instead.)
  * - Writes after the server closed the channel are dropped, not errors (the server no longer
  *   reads them, like data sent after a peer's close): a relay can still deliver everything the
  *   server sent before, instead of tearing the connection down on a late write.
@@ -27,41 +28,59 @@ const STDERR_KEPT = 4096;
  */
 export class ChannelStream extends Duplex {
   readonly #channel: ClientChannel;
+  readonly #exitCheck: ExitCheck | undefined;
   #serverClosed = false;
+  #serverEof = false;
+  #ended = false;
+  #status: { code: number | null; signal?: string } | undefined;
+  #stderr = "";
   #waitingWrite: (() => void) | undefined;
 
   constructor(channel: ClientChannel, exitCheck?: ExitCheck) {
     // ssh2 delivers up to 32 KiB per packet: a larger buffer than the default saves pause/resume turns.
     super({ allowHalfOpen: true, readableHighWaterMark: 128 * 1024 });
     this.#channel = channel;
+    this.#exitCheck = exitCheck;
     channel.on("data", (chunk: Buffer) => {
       if (!this.destroyed && !this.push(chunk)) channel.pause();
     });
     channel.on("end", () => {
-      if (!this.destroyed) this.push(null);
+      this.#serverEof = true;
+      this.#deliverEnd();
     });
     channel.on("drain", () => this.#releaseWrite());
     channel.on("close", () => {
       this.#serverClosed = true;
       this.#releaseWrite();
+      this.#deliverEnd();
     });
     channel.on("error", (error: Error) => this.destroy(error));
-    if (exitCheck) this.#watchExit(channel, exitCheck);
+    if (exitCheck) {
+      // Unread stderr would hold the channel's window (shared with stdout) shut.
+      channel.stderr.on("data", (chunk: Buffer) => {
+        if (this.#stderr.length < STDERR_KEPT) this.#stderr += chunk.toString("utf8").slice(0, STDERR_KEPT - this.#stderr.length);
+      });
+      channel.on("exit", (code: number | null, signal?: string) => {
+        this.#status = { code, signal };
+        this.#deliverEnd();
+      });
+    }
   }
 
-  #watchExit(channel: ClientChannel, exitCheck: ExitCheck): void {
-    let stderr = "";
-    // Unread stderr would hold the channel's window (shared with stdout) shut.
-    channel.stderr.on("data", (chunk: Buffer) => {
-      if (stderr.length < STDERR_KEPT) stderr += chunk.toString("utf8").slice(0, STDERR_KEPT - stderr.length);
-    });
-    let status: { code: number | null; signal?: string } | undefined;
-    channel.on("exit", (code: number | null, signal?: string) => (status = { code, signal }));
-    // OpenSSH sends the exit status before closing the channel: by now it is known.
-    channel.on("close", () => {
-      const failure = status && exitCheck({ ...status, stderr: stderr.trim() });
-      if (failure && !this.destroyed) this.destroy(failure);
-    });
+  /**
+   * Passes the server's EOF on. For an exec channel it waits for the exit status first (a command
+   * like dial-stdio exits right after its output ends), so a failed command is an error, never a
+   * clean but empty end.
+   */
+  #deliverEnd(): void {
+    if (!this.#serverEof || this.#ended || this.destroyed) return;
+    if (this.#exitCheck) {
+      if (!this.#status && !this.#serverClosed) return;
+      const failure = this.#status && this.#exitCheck({ ...this.#status, stderr: this.#stderr.trim() });
+      if (failure) return void this.destroy(failure);
+    }
+    this.#ended = true;
+    this.push(null);
   }
 
   #releaseWrite(): void {
@@ -92,8 +111,8 @@ export class ChannelStream extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#releaseWrite();
-    // ssh2's own destroy() is end() + close(): EOF if still open, then CHANNEL_CLOSE.
-    this.#channel.close();
+    this.#channel.close(); // CHANNEL_CLOSE: the server stops both ways
+    this.#channel.resume(); // let what is still buffered drain, so ssh2 finishes the channel
     callback(error);
   }
 }

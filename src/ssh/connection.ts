@@ -10,17 +10,17 @@
  *   error.code === "SSH_STREAMLOCAL_REFUSED" ? link.dialStdio("/var/run/docker.sock") : Promise.reject(error));
  * ```
  */
-import { connect as tcpConnect, type Socket } from "node:net";
 import { constants } from "node:os";
 import type { Duplex } from "node:stream";
 import ssh2 from "ssh2";
-import type { Algorithms, Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
+import type { Client, ClientChannel } from "ssh2";
 import type { DockernetError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { loginPlan } from "./_auth.ts";
 import { ChannelStream, type ExitCheck } from "./_channel-stream.ts";
 import { SshErrorCode, sshError } from "./_errors.ts";
-import { checkHostKey, filesListing, fingerprint, knownKeyTypes, recordHostKey, wireKeyType, type HostKeyVerdict } from "./known-hosts.ts";
+import { HostKeyGate } from "./_host-key-gate.ts";
+import { hostPort, openTcp } from "./_tcp.ts";
 
 export { SshErrorCode } from "./_errors.ts";
 
@@ -61,51 +61,6 @@ const SAFE_PATH = /^\/[A-Za-z0-9_./-]*$/;
 /** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 §5.1). */
 const OPEN_PROHIBITED = 1;
 
-/** Host key algorithms to ask for, by the key type a known_hosts line lists. */
-const ALGORITHMS_FOR_TYPE: Record<string, ServerHostKeyAlgorithm[]> = {
-  "ssh-ed25519": ["ssh-ed25519"],
-  "ecdsa-sha2-nistp256": ["ecdsa-sha2-nistp256"],
-  "ecdsa-sha2-nistp384": ["ecdsa-sha2-nistp384"],
-  "ecdsa-sha2-nistp521": ["ecdsa-sha2-nistp521"],
-  "ssh-rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
-};
-
-/**
- * Like OpenSSH, prefer the host key algorithms of the keys already known for the host: a server
- * with both an ed25519 and an RSA key, known by its RSA key, must be asked for that one, or its
- * (unchanged) ed25519 key would look like a changed key.
- */
-function hostKeyAlgorithms(knownTypes: string[]): Algorithms | undefined {
-  const preferred = knownTypes.flatMap((type) => ALGORITHMS_FOR_TYPE[type] ?? []);
-  if (preferred.length === 0) return undefined;
-  return { serverHostKey: { remove: preferred, prepend: preferred, append: [] } };
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** A TCP connection with Nagle off (Docker API calls are many small round trips). */
-function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  const where = hostPort(host, port);
-  return new Promise((resolve, reject) => {
-    const socket = tcpConnect({ host, port });
-    const fail = (why: string, cause?: unknown) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(sshError(SshErrorCode.unreachable, `cannot reach the SSH server ${where}: ${why}`, { cause, hint: "check the host name and port, and that sshd runs there and the network lets you through" }));
-    };
-    const timer = setTimeout(() => fail(`no answer within ${timeoutMs / 1000} s`), timeoutMs);
-    socket.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message, error));
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.removeAllListeners("error");
-      socket.setNoDelay(true);
-      resolve(socket);
-    });
-  });
-}
-
 type ChannelCallback = (error: Error | undefined, channel: ClientChannel) => void;
 
 /** One authenticated SSH connection. Create with {@link SshLink.connect}. */
@@ -120,7 +75,6 @@ export class SshLink {
   readonly #streams = new Set<ChannelStream>();
   #reason: string | undefined;
   #isClosed = false;
-  #closing = false;
   #fingerprint = "";
 
   /** The fingerprint of the server's host key (`SHA256:...`), as `ssh-keygen -l` shows it. */
@@ -141,9 +95,9 @@ export class SshLink {
       client.once("close", () => {
         this.#isClosed = true;
         const reason = this.#reason ?? "the connection closed";
-        // Before ssh2 ends the channels cleanly: streams must see a loss, not an EOF. After
-        // close() they are just destroyed (the caller closed them), without an error to handle.
-        for (const stream of this.#streams) stream.destroy(this.#closing ? undefined : this.#closedError());
+        // Before ssh2 ends the channels cleanly: streams must see a loss, not an EOF (after
+        // close() too: a relay resets its client on the error, where an EOF could pass for an answer).
+        for (const stream of this.#streams) stream.destroy(this.#closedError());
         this.#streams.clear();
         log.debug("ssh connection closed", { host: where, reason });
         resolve({ reason });
@@ -170,45 +124,18 @@ export class SshLink {
 
     const client = new ssh2.Client();
     const link = new SshLink(client, where, log);
-    let presented: { key: Buffer; verdict: HostKeyVerdict } | undefined;
-    let trusted: Buffer | undefined;
-    let recording: Promise<void> | undefined;
+    const gate = new HostKeyGate({ host, port, files, ownKnownHosts: target.ownKnownHosts, acceptNew: target.acceptNewHostKey, log });
     let authenticating = false;
-
-    const hostVerifier = (key: Buffer): boolean => {
-      // Re-keying presents the key again: it must be the same one.
-      if (trusted) return trusted.equals(key);
-      const verdict = checkHostKey(host, port, key, files);
-      presented = { key, verdict };
-      if (verdict === "known" || (verdict === "unknown" && target.acceptNewHostKey)) trusted = key;
-      return trusted !== undefined;
-    };
     client.on("handshake", () => {
       authenticating = true;
-      // Recorded once the key exchange proved the server holds the key, as ssh does.
-      if (presented?.verdict !== "unknown" || recording) return;
-      const { key } = presented;
-      recording = recordHostKey(target.ownKnownHosts, host, port, key, wireKeyType(key)).then(
-        () => log.info("recorded a new SSH host key", { host: hostPort(host, port), fingerprint: fingerprint(key), file: target.ownKnownHosts }),
-        (error: unknown) => log.warn("could not record the new SSH host key; it is trusted for this connection only", { host: hostPort(host, port), file: target.ownKnownHosts, error }),
-      );
+      gate.handshakeDone();
     });
 
     const closedEarly = new Error("the connection closed");
     const failure = (error: Error & { level?: string }): DockernetError => {
+      const refusal = gate.refusal();
+      if (refusal) return refusal;
       const shown = hostPort(host, port);
-      if (presented && presented.verdict !== "known" && trusted === undefined) {
-        const print = `${wireKeyType(presented.key)} key ${fingerprint(presented.key)}`;
-        if (presented.verdict === "unknown") {
-          return sshError(SshErrorCode.hostKeyUnknown, `the SSH host key of ${shown} is not known: the server presents ${print}`, {
-            hint: `check that fingerprint with the server's owner, then run again with --accept-new-host-key, or add the key to ~/.ssh/known_hosts (ssh-keyscan -p ${port} ${host})`,
-          });
-        }
-        const listing = filesListing(host, port, files);
-        return sshError(SshErrorCode.hostKeyChanged, `the SSH host key of ${shown} has CHANGED: the server presents ${print}, which the known_hosts line(s) for it do not list (or list as revoked); this can be a man-in-the-middle attack`, {
-          hint: `check the new fingerprint with the server's owner; if the key really changed, remove the old line (ssh-keygen -R '${port === 22 ? host : `[${host}]:${port}`}' -f FILE) from ${listing.join(", ") || files.join(", ")}, then connect again`,
-        });
-      }
       if (error.level === "client-authentication" || (authenticating && error.level === undefined)) {
         return sshError(SshErrorCode.auth, `the SSH server ${shown} refused the login as ${username}: tried ${login.tried}`, {
           cause: error,
@@ -238,9 +165,9 @@ export class SshLink {
         client.connect({
           sock: socket,
           username,
-          hostVerifier,
+          hostVerifier: gate.verify,
           authHandler: login.handler,
-          algorithms: hostKeyAlgorithms(knownKeyTypes(host, port, files)),
+          algorithms: gate.algorithms(),
           readyTimeout: Math.max(1, readyTimeoutMs - (Date.now() - started)),
           keepaliveInterval: target.keepaliveIntervalMs ?? 15_000,
           // ssh2 gives up when a keep-alive would exceed this count: 2 unanswered, the 3rd interval closes.
@@ -251,8 +178,8 @@ export class SshLink {
       client.destroy();
       throw error;
     }
-    await recording;
-    link.#fingerprint = trusted ? fingerprint(trusted) : "";
+    await gate.recorded();
+    link.#fingerprint = gate.fingerprint();
     log.debug("ssh connected", { host: where, fingerprint: link.hostKeyFingerprint });
     return link;
   }
@@ -305,7 +232,20 @@ export class SshLink {
         : sshError(SshErrorCode.dialStdioFailed, `\`${command}\` on ${this.where} failed (${signal ?? `exit ${code}`})${stderr ? `: ${stderr}` : ""}`, {
             hint: "the server needs the docker CLI on the login PATH and a running Docker daemon at that socket",
           });
-    return this.#track(new ChannelStream(await this.#open((done) => this.#client.exec(command, done)), check));
+    return this.#track(new ChannelStream(await this.#session(command), check));
+  }
+
+  /** An exec channel (an SSH session) running `command`. */
+  async #session(command: string): Promise<ClientChannel> {
+    try {
+      return await this.#open((done) => this.#client.exec(command, done));
+    } catch (error) {
+      if ((error as DockernetError).code === SshErrorCode.closed) throw error;
+      throw sshError(SshErrorCode.channelFailed, `${this.where} refused a session for \`${command}\`: ${(error as Error).message}`, {
+        cause: error,
+        hint: "OpenSSH allows MaxSessions (default 10) sessions at once per connection",
+      });
+    }
   }
 
   /** A TCP connection from the server to host:port (direct-tcpip), e.g. to a published container port. */
@@ -324,7 +264,7 @@ export class SshLink {
 
   /** Runs a command on the server (its login shell parses `command`: never put untrusted text in it), stdin closed. */
   async run(command: string): Promise<RunResult> {
-    const channel = await this.#open((done) => this.#client.exec(command, done));
+    const channel = await this.#session(command);
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -341,11 +281,10 @@ export class SshLink {
     });
   }
 
-  /** Closes the connection; every stream on it is destroyed (without an error); `closed` resolves. */
+  /** Closes the connection; every stream still open on it is destroyed with SSH_CLOSED; `closed` resolves. */
   close(): void {
     this.#reason ??= "closed by dockernet";
     if (this.#isClosed) return;
-    this.#closing = true;
     this.#client.end();
     // end() waits for the server's goodbye; a dead server would keep it waiting.
     setTimeout(() => this.#client.destroy(), 1000).unref();

@@ -171,6 +171,13 @@ describe("host keys", () => {
     expect((await viaOwn.run("echo hi")).stdout).toBe("hi\n");
   });
 
+  test("a host known by its ECDSA key only is asked for that key (not its preferred ed25519 one)", async () => {
+    freshDir();
+    writeFileSync(join(dir, "known_hosts"), remote.ecdsaKnownHostsLine);
+    const link = await connect({ ownKnownHosts: join(dir, "known_hosts") });
+    expect(link.hostKeyFingerprint).toBe(await remote.hostKeyFingerprint("ecdsa"));
+  });
+
   test("an unknown host key is refused, naming host:port and its SHA256 fingerprint; nothing is recorded", async () => {
     freshDir();
     const error = await refusal({});
@@ -251,6 +258,23 @@ describe("channels", () => {
       expect(response).toEndWith("\r\n\r\nOK");
     }
     docker.end();
+    expect(await collect(docker)).toBe(""); // the engine closes its side after ours
+  });
+
+  test("one connection carries many channels at once: 50 stream-local and 20 dial-stdio pings", async () => {
+    const link = await connectKnown();
+    const pingOnce = async (open: Promise<Duplex>) => {
+      const docker = await open;
+      const response = await ping(docker);
+      docker.destroy();
+      return response.endsWith("\r\n\r\nOK");
+    };
+    const socket = remote.engine.socketPath;
+    const results = await Promise.all([
+      ...Array.from({ length: 50 }, () => pingOnce(link.openUnixSocket(socket))),
+      ...Array.from({ length: 20 }, () => pingOnce(link.dialStdio(socket))),
+    ]);
+    expect(results.filter(Boolean).length).toBe(70);
   });
 
   test("half-close is preserved: after end() the other direction keeps flowing (stream-local, dial-stdio, direct-tcpip)", async () => {
@@ -275,6 +299,7 @@ describe("channels", () => {
     const docker = await link.dialStdio(remote.engine.socketPath);
     expect(await ping(docker)).toEndWith("\r\n\r\nOK");
     docker.end();
+    expect(await collect(docker)).toBe("");
     // Nothing at the path: told apart from a refusal.
     const missing = await link.openUnixSocket("/run/nothing-here.sock").catch((error: DockernetError) => error);
     expect((missing as DockernetError).code).toBe("SSH_REMOTE_SOCKET_MISSING");
@@ -334,9 +359,12 @@ describe("the end of a connection", () => {
     expect(elapsed).toBeLessThanOrEqual(interval * 3 + 300);
   });
 
-  test("close(): closed resolves with the reason", async () => {
+  test("close(): closed resolves with the reason; a stream still open fails with SSH_CLOSED", async () => {
     const link = await connectKnown();
+    const docker = await link.openUnixSocket(remote.engine.socketPath);
+    const failure = new Promise<DockernetError>((resolve) => docker.once("error", resolve));
     link.close();
     expect(await link.closed).toEqual({ reason: "closed by dockernet" });
+    expect((await failure).code).toBe("SSH_CLOSED");
   });
 });

@@ -204,11 +204,14 @@ export class RemoteHost implements AsyncDisposable {
     await exec(ip, ["-n", ns, "link", "set", this.remoteLink, "up"]);
   }
 
+  /** Host keys: `host_key` (ed25519, what clients get by default) and `host_key_ecdsa`. */
   async #generateHostKey(): Promise<void> {
-    const key = join(this.dir, "host_key");
-    await rm(key, { force: true });
-    await rm(`${key}.pub`, { force: true });
-    await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "dockernet-test-host", "-f", key]);
+    for (const [file, type] of [["host_key", "ed25519"], ["host_key_ecdsa", "ecdsa"]] as const) {
+      const key = join(this.dir, file);
+      await rm(key, { force: true });
+      await rm(`${key}.pub`, { force: true });
+      await exec("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "dockernet-test-host", "-f", key]);
+    }
   }
 
   /** Whether the sshd (last) started allows stream-local forwarding. */
@@ -222,9 +225,16 @@ export class RemoteHost implements AsyncDisposable {
   }
   #knownHostsLine = "";
 
-  /** The server's current key's fingerprint as `ssh-keygen -l` prints it (`SHA256:...`). */
-  async hostKeyFingerprint(): Promise<string> {
-    const out = await exec("ssh-keygen", ["-l", "-E", "sha256", "-f", join(this.dir, "host_key.pub")]);
+  /** The server's other key (ecdsa-sha2-nistp256) as a known_hosts line: what an older client may have recorded. */
+  get ecdsaKnownHostsLine(): string {
+    return this.#ecdsaKnownHostsLine;
+  }
+  #ecdsaKnownHostsLine = "";
+
+  /** The fingerprint of the server's current (ed25519, or `ecdsa`) key as `ssh-keygen -l` prints it (`SHA256:...`). */
+  async hostKeyFingerprint(type: "ed25519" | "ecdsa" = "ed25519"): Promise<string> {
+    const file = type === "ecdsa" ? "host_key_ecdsa.pub" : "host_key.pub";
+    const out = await exec("ssh-keygen", ["-l", "-E", "sha256", "-f", join(this.dir, file)]);
     const print = out.stdout.split(" ")[1];
     if (!print?.startsWith("SHA256:")) throw new Error(`unexpected ssh-keygen -l output: ${out.stdout}`);
     return print;
@@ -243,8 +253,12 @@ export class RemoteHost implements AsyncDisposable {
   async startSshd(options: SshdOptions = {}): Promise<void> {
     if (await this.sshdPid()) throw new Error("sshd is already running");
     this.#allowStreamLocal = options.allowStreamLocal ?? this.#allowStreamLocal;
-    const [type, key] = (await readFile(join(this.dir, "host_key.pub"), "utf8")).split(" ");
-    this.#knownHostsLine = `${this.address} ${type} ${key}\n`;
+    const line = async (file: string) => {
+      const [type, key] = (await readFile(join(this.dir, file), "utf8")).split(" ");
+      return `${this.address} ${type} ${key}\n`;
+    };
+    this.#knownHostsLine = await line("host_key.pub");
+    this.#ecdsaKnownHostsLine = await line("host_key_ecdsa.pub");
     const config = join(this.dir, "sshd_config");
     await writeFile(
       config,
@@ -252,6 +266,7 @@ export class RemoteHost implements AsyncDisposable {
         "Port 22",
         `ListenAddress ${this.address}`,
         `HostKey ${join(this.dir, "host_key")}`,
+        `HostKey ${join(this.dir, "host_key_ecdsa")}`,
         `AuthorizedKeysFile ${join(this.dir, "authorized_keys")}`,
         `PidFile ${join(this.dir, "sshd.pid")}`,
         "PermitRootLogin prohibit-password",
@@ -314,7 +329,7 @@ export class RemoteHost implements AsyncDisposable {
     return pids.length;
   }
 
-  /** A new host key, and sshd restarted with it: clients that knew the old one see a changed key. */
+  /** New host keys, and sshd restarted with them: clients that knew an old one see a changed key. */
   async rotateHostKey(): Promise<void> {
     await this.stopSshd();
     await this.#generateHostKey();
