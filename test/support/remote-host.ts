@@ -329,6 +329,15 @@ export class RemoteHost implements AsyncDisposable {
     return pids.length;
   }
 
+  /**
+   * Makes `key` (OpenSSH private key text and its `.pub` line) the server's ed25519 host key, as a
+   * provider's cloud-init would install it; sshd serves it from its next start.
+   */
+  async setHostKey(key: { privateKey: string; publicKey: string }): Promise<void> {
+    await writeFile(join(this.dir, "host_key"), key.privateKey, { mode: 0o600 });
+    await writeFile(join(this.dir, "host_key.pub"), `${key.publicKey.trim()}\n`);
+  }
+
   /** New host keys, and sshd restarted with them: clients that knew an old one see a changed key. */
   async rotateHostKey(): Promise<void> {
     await this.stopSshd();

@@ -83,3 +83,15 @@ export async function fetchStatus(socket: string): Promise<BridgeStatus> {
 export async function requestStop(socket: string): Promise<void> {
   await call(socket, "POST", "/stop");
 }
+
+/** Resolves true once process `pid` is gone, false if it still runs after `timeoutMs`. */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ESRCH") return true;
+    }
+  }
+  return false;
+}

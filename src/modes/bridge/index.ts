@@ -17,6 +17,7 @@ import { startIdleWatch } from "./idle.ts";
 import { LinkSupervisor } from "./link.ts";
 import { clearStaleSocket, takeLock } from "./lock.ts";
 import { PortForwards } from "./ports.ts";
+import { probeEngine, probeFailure } from "./_probe.ts";
 import { makeProvider } from "./providers/index.ts";
 import type { ServerInfo } from "./providers/types.ts";
 import { startRelay } from "./relay.ts";
@@ -94,16 +95,19 @@ async function serve(context: DaemonContext<BridgeConfig>, socket: string, clean
     }
     return await link.dialStdio(config.remote_socket);
   };
+  // Checked once before serving: a wrong --remote-socket is one clear error now, not a failure per Docker command.
+  const first = await supervisor.acquire();
+  const engineAt = `${config.remote_socket} on ${first.where}`;
+  await probeEngine(await toEngine(first), engineAt).catch((error: unknown) => {
+    throw probeFailure(error, engineAt);
+  });
   const relay = await startRelay({ path: socket, open: async () => toEngine(await supervisor.acquire()), activity, log });
   cleanups.push(() => relay.close());
-  // The bridge's own Docker connections (ports, events) do not count as use, and never wake a parked link.
+  // The bridge's own Docker connections (ports, events) do not count as use, and never wake a
+  // parked link: they wait for it, so the events stream is open again as soon as the link is.
   const internal = await startRelay({
     path: internalPath(socket),
-    open: async () => {
-      const link = supervisor.link;
-      if (link === undefined) throw new DockernetError("the SSH link is down", { code: "BRIDGE_LINK_DOWN" });
-      return await toEngine(link);
-    },
+    open: async () => await toEngine(await supervisor.whenUp()),
     activity: new ActivityClock({ connectionTimeoutMs: 0 }),
     log,
   });
@@ -111,23 +115,37 @@ async function serve(context: DaemonContext<BridgeConfig>, socket: string, clean
   const remote = new DockerClient(`unix://${internalPath(socket)}`);
 
   const forwards = new PortForwards({ log, conflict: config.port_conflict, activity, dial: async (host, port) => (await supervisor.acquire()).forwardTcp(host, port) });
-  cleanups.push(() => forwards.closeAll());
+  cleanups.push(() => forwards.closeAll({ final: true }));
   const docker = { reachable: false, last_check: null as string | null, last_error: null as string | null };
+  const scan = async () => {
+    try {
+      const ports = await listHostPorts(remote);
+      Object.assign(docker, { reachable: true, last_check: new Date().toISOString(), last_error: null });
+      await forwards.sync(ports);
+    } catch (error) {
+      Object.assign(docker, { reachable: false, last_check: new Date().toISOString(), last_error: errorMessage(error) });
+    }
+  };
+  // One scan at a time, and the scans asked for meanwhile run as one after it (a burst of events
+  // is one more list call, not one each): the last one sees every change.
+  let scanning: Promise<void> | undefined;
+  let again = false;
   rescan = () => {
-    listHostPorts(remote).then(
-      async (ports) => {
-        Object.assign(docker, { reachable: true, last_check: new Date().toISOString(), last_error: null });
-        await forwards.sync(ports);
-      },
-      (error: unknown) => Object.assign(docker, { reachable: false, last_check: new Date().toISOString(), last_error: errorMessage(error) }),
-    );
+    if (scanning) {
+      again = true;
+      return;
+    }
+    scanning = (async () => {
+      do {
+        again = false;
+        await scan();
+      } while (again);
+    })().finally(() => (scanning = undefined));
   };
   rescan();
 
-  const onEvent = async (event: DockerEvent) => {
-    if (event.action === "start") rescan();
-    else await forwards.closeContainer(event.id);
-  };
+  // Level-triggered: any start, stop or removal is one scan of the running containers' ports.
+  const onEvent = (_event: DockerEvent) => rescan();
   // The remote engine's events, on the shared bus opened on the remote client: no polling.
   const unsubscribe = await context.watch({ name: "bridge", interest: { types: ["container"], actions: ["start", "die", "stop", "destroy"] }, onEvent, onResync: async () => rescan() }, remote);
   cleanups.push(unsubscribe);
@@ -135,8 +153,9 @@ async function serve(context: DaemonContext<BridgeConfig>, socket: string, clean
   const idle = provider.createsServers
     ? startIdleWatch({ activity, idleTimeoutMs: config.idle_timeout, gracePeriodMs: config.grace_period, log, onIdle: async () => {
         supervisor.park();
-        await forwards.closeAll();
+        await forwards.closeAll({ reason: "server destroyed (idle)" });
         await provider.destroy(log);
+        server = undefined;
       } })
     : undefined;
   if (idle) cleanups.push(() => idle.stop());
@@ -165,7 +184,7 @@ async function serve(context: DaemonContext<BridgeConfig>, socket: string, clean
   };
 }
 
-export { fetchStatus, requestStop } from "./control.ts";
+export { fetchStatus, requestStop, waitForExit } from "./control.ts";
 
 /** `bridge status` as text: the link, the engine, activity, then a row per forward. */
 export function formatStatus(status: BridgeStatus): string {

@@ -38,7 +38,8 @@ export class LinkSupervisor {
   #lastError: string | undefined;
   #reconnects = 0;
   #loop: Promise<void> | undefined;
-  #waiters: ((link: SshLink) => void)[] = [];
+  /** Called with the link once it is up, or with an error when the bridge stops. */
+  #waiters: ((link: SshLink | DockernetError) => void)[] = [];
   #parked = false;
 
   constructor(options: LinkOptions) {
@@ -67,17 +68,29 @@ export class LinkSupervisor {
       this.#ensureLoop();
     }
     const timeoutMs = this.#options.connectTimeoutMs;
+    if (this.#stop.signal.aborted) throw this.#stoppedError();
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((waiter) => waiter !== done);
         reject(new DockernetError(`the SSH link is not up after ${Math.round(timeoutMs / 1000)} s${this.#lastError ? ` (${this.#lastError})` : ""}`, { code: "BRIDGE_LINK_DOWN" }));
       }, timeoutMs);
-      const done = (link: SshLink) => {
+      const done = (link: SshLink | DockernetError) => {
         clearTimeout(timer);
-        resolve(link);
+        if (link instanceof DockernetError) reject(link);
+        else resolve(link);
       };
       this.#waiters.push(done);
     });
+  }
+
+  /**
+   * The link once it is up, without waking a parked one (for the bridge's own Docker connections:
+   * they must not re-create a destroyed server). Waits as long as it takes; rejects on stop().
+   */
+  async whenUp(): Promise<SshLink> {
+    if (this.#link) return this.#link;
+    if (this.#stop.signal.aborted) throw this.#stoppedError();
+    return await new Promise((resolve, reject) => this.#waiters.push((link) => (link instanceof DockernetError ? reject(link) : resolve(link))));
   }
 
   /** After an idle destroy: close the link and do not reconnect until someone needs it. */
@@ -97,6 +110,11 @@ export class LinkSupervisor {
     this.#stop.abort();
     this.#link?.close();
     this.#link = undefined;
+    for (const waiter of this.#waiters.splice(0)) waiter(this.#stoppedError());
+  }
+
+  #stoppedError(): DockernetError {
+    return new DockernetError("the bridge is stopping", { code: "BRIDGE_STOPPING" });
   }
 
   #up(link: SshLink): void {

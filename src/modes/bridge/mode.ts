@@ -67,6 +67,11 @@ export const bridgeMode = defineMode({
         const { pid } = await bridge.fetchStatus(socket);
         await bridge.requestStop(socket);
         log.info("bridge stopping", { socket, pid });
+        // Returns once it is gone, so `bridge stop && bridge start` finds the socket free.
+        if (!(await bridge.waitForExit(pid, 15_000))) {
+          throw new DockernetError(`the bridge (PID ${pid}) is still running 15 s after it was asked to stop`, { code: "BRIDGE_STOP_TIMEOUT", hint: `kill ${pid}` });
+        }
+        log.info("bridge stopped", { socket, pid });
         return ExitCode.ok;
       },
     },

@@ -61,13 +61,28 @@ export class PortForwards {
   readonly #options: PortForwardsOptions;
   readonly #forwards = new Map<string, Forward>();
   readonly #warned = new Set<string>();
+  /** Ports that found no local port, reported once (each scan would try them again). */
+  readonly #unbound = new Set<string>();
+  #syncing: Promise<void> = Promise.resolve();
+  /** After closeAll: a scan still running when the bridge stops opens nothing more. */
+  #closed = false;
 
   constructor(options: PortForwardsOptions) {
     this.#options = options;
   }
 
-  /** Opens forwards for ports not forwarded yet, closes those of ports no longer published. */
-  async sync(ports: readonly HostPort[]): Promise<void> {
+  /**
+   * Opens forwards for ports not forwarded yet, closes those of ports no longer published. Syncs
+   * run one after the other: two at once would both open a new port, the second on +1000.
+   */
+  sync(ports: readonly HostPort[]): Promise<void> {
+    const run = this.#syncing.then(() => this.#sync(ports));
+    this.#syncing = run.catch(() => {});
+    return run;
+  }
+
+  async #sync(ports: readonly HostPort[]): Promise<void> {
+    if (this.#closed) return;
     const wanted = new Map<string, HostPort>();
     for (const port of ports) {
       if (port.proto === "udp") {
@@ -80,20 +95,22 @@ export class PortForwards {
       if (known === undefined || remoteAddress(known.hostIp) !== "127.0.0.1") wanted.set(key, port);
     }
     for (const [key, forward] of this.#forwards) if (!wanted.has(key)) await this.#close(forward, "not published any more");
-    for (const [key, port] of wanted) if (!this.#forwards.has(key)) await this.#open(key, port);
-  }
-
-  /** Closes the forwards of one container (it stopped). */
-  async closeContainer(containerId: string): Promise<void> {
-    for (const forward of [...this.#forwards.values()]) if (forward.containerId === containerId) await this.#close(forward, "container stopped");
+    for (const key of this.#unbound) if (!wanted.has(key)) this.#unbound.delete(key);
+    for (const [key, port] of wanted) if (!this.#closed && !this.#forwards.has(key)) await this.#open(key, port);
   }
 
   list(): ForwardStatus[] {
     return [...this.#forwards.values()].map((forward) => ({ ...forward.status }));
   }
 
-  async closeAll(): Promise<void> {
-    for (const forward of [...this.#forwards.values()]) await this.#close(forward, "bridge stopping");
+  /** Closes every forward (after a sync in progress, so it leaves none open); `final`: for good. */
+  closeAll(options: { final?: boolean; reason?: string } = {}): Promise<void> {
+    if (options.final) this.#closed = true;
+    const run = this.#syncing.then(async () => {
+      for (const forward of [...this.#forwards.values()]) await this.#close(forward, options.reason ?? "bridge stopping");
+    });
+    this.#syncing = run.catch(() => {});
+    return run;
   }
 
   #warnUdp(port: HostPort): void {
@@ -120,7 +137,13 @@ export class PortForwards {
       break;
     }
     if (status.actual === 0) {
+      if (this.#unbound.has(key)) return;
+      this.#unbound.add(key);
       log.error(conflict === "fail" ? "local port busy, not forwarded (port_conflict = fail)" : "no free local port for a forward", { container: status.container, requested: status.requested });
+      return;
+    }
+    if (this.#closed) {
+      await Promise.all(forward.servers.map((server) => new Promise((resolve) => server.close(resolve))));
       return;
     }
     this.#forwards.set(key, forward);
@@ -139,8 +162,16 @@ export class PortForwards {
     forward.status.connections++;
     forward.sockets.add(socket);
     socket.once("close", () => forward.sockets.delete(socket));
+    socket.on("error", (error) => log.debug("forwarded client connection failed", { container: forward.status.container, error: error.message }));
+    socket.pause();
     dial(host, port).then(
-      (channel) =>
+      (channel) => {
+        if (socket.destroyed) {
+          channel.destroy();
+          forward.status.connections--;
+          closed();
+          return;
+        }
         relayPair(socket, channel, {
           onBytes: (count) => {
             forward.status.bytes += count;
@@ -150,7 +181,9 @@ export class PortForwards {
             forward.status.connections--;
             closed();
           },
-        }),
+        });
+        socket.resume();
+      },
       (error: unknown) => {
         log.warn("forwarded connection failed", { container: forward.status.container, remote: forward.status.remote, error: errorMessage(error) });
         forward.status.connections--;

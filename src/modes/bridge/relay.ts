@@ -41,10 +41,19 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const onConnection = (socket: Socket) => {
     sockets.add(socket);
     const closed = activity.opened();
+    // A client that resets while it waits for the link must not take the process down.
+    socket.on("error", (error) => log.debug("Docker client connection failed", { error: error.message }));
     // Bytes that arrive while the channel opens wait in the socket (paused) and are relayed after.
     socket.pause();
     options.open().then(
       (channel) => {
+        if (socket.destroyed) {
+          // The client gave up while the channel opened: nothing would ever close the channel.
+          channel.destroy();
+          sockets.delete(socket);
+          closed();
+          return;
+        }
         relayPair(socket, channel, {
           onBytes: (count) => {
             total += count;

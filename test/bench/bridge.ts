@@ -1,0 +1,149 @@
+/**
+ * bridge's figures beside baselines measured in the same run, against a second host with its own
+ * engine and a real sshd (machines here are noisy: this prints, it does not assert):
+ * - `docker ps` through the bridge beside `DOCKER_HOST=ssh://` to the same host (the docker CLI's
+ *   own ssh support: one `ssh ... docker system dial-stdio` per command; target: <= 0.1x);
+ * - a download through a forwarded port beside OpenSSH `ssh -L` over the same veth to the same
+ *   container port (target: >= 1.0x its throughput);
+ * - idle RSS of the compiled bridge (dist/dockernet) with 20 forwards, beside the same with none.
+ * Usage: bun test/bench/bridge.ts [docker ps rounds=20] [download MB=300] [forwards=20]
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exec, sleep, which } from "../support/_exec.ts";
+import { BridgeRun, httpBody, httpdCommand } from "../support/bridge-harness.ts";
+import { repoRoot, waitFor } from "../support/dockernet.ts";
+import { buildTestImage } from "../support/image.ts";
+import { RemoteHost } from "../support/remote-host.ts";
+import { fmt, quantile, ratio, report } from "./_stats.ts";
+
+const rounds = Number(process.argv[2] ?? 20);
+const downloadMb = Number(process.argv[3] ?? 300);
+const forwardCount = Number(process.argv[4] ?? 20);
+const BENCH_IMAGE = "dockernet-bench:busybox";
+const binary = join(repoRoot, "dist/dockernet");
+
+const docker = (await which("docker")) ?? "docker";
+const curl = (await which("curl")) ?? "curl";
+const ssh = (await which("ssh")) ?? "ssh";
+
+/** Wall times of `rounds` sequential runs of `docker ps` with `env`. */
+async function dockerPs(env: NodeJS.ProcessEnv): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = performance.now();
+    await exec(docker, ["ps"], { env });
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+/** Bytes per second of one `curl` download of http://127.0.0.1:PORT/big (its own figure). */
+async function download(port: number): Promise<number> {
+  const result = await exec(curl, ["-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `http://127.0.0.1:${port}/big`], { timeoutMs: 300_000 });
+  const [size, speed] = result.stdout.trim().split(" ").map(Number);
+  if (size !== downloadMb * 1024 * 1024) throw new Error(`downloaded ${size} bytes, expected ${downloadMb} MiB`);
+  return speed ?? 0;
+}
+
+/** True once something accepts connections on 127.0.0.1:port. */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function rssKb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+}
+
+const mb = (bytesPerSecond: number) => `${(bytesPerSecond / 1024 / 1024).toFixed(1)} MiB/s`;
+
+const remote = await RemoteHost.start({ name: "dntest-remote2", subnet: 116 });
+const work = await mkdtemp(join(tmpdir(), "dnbridge-bench-"));
+const lines: string[] = [];
+try {
+  const base = 25_000 + Math.floor(Math.random() * 40) * 100;
+  if (!existsSync(binary)) throw new Error(`${binary} not found: run node_modules/.bin/bun test/support/build-binary.ts first`);
+  await buildTestImage((args, options) => remote.engine.docker(args, options), BENCH_IMAGE, { applets: ["dd"] });
+  const bridge = await BridgeRun.start(remote, { command: [binary, []] });
+  try {
+    // 1. Idle RSS of the compiled bridge: no forwards, then `forwardCount` of them.
+    await sleep(2000);
+    const idleNone = await rssKb(bridge.daemon.pid);
+    for (let i = 0; i < forwardCount; i++) {
+      await remote.engine.run(`bench-fwd-${i}`, { publish: [`${base + 10 + i}:80`], cmd: httpdCommand(`fwd-${i}`) });
+    }
+    await waitFor(`${forwardCount} forwards`, async () => (await bridge.status()).forwards.length >= forwardCount, 60_000, 200);
+    for (let i = 0; i < forwardCount; i++) await httpBody(base + 10 + i, 30_000); // each used once
+    await sleep(3000);
+    const idleForwards = await rssKb(bridge.daemon.pid);
+    lines.push(report("idle RSS of dist/dockernet bridge, no forwards", `${(idleNone / 1024).toFixed(1)} MiB`));
+    lines.push(report(`idle RSS of dist/dockernet bridge, ${forwardCount} forwards`, `${(idleForwards / 1024).toFixed(1)} MiB`));
+    lines.push(report(`RSS with ${forwardCount} forwards / with none`, ratio(idleForwards, idleNone)));
+
+    // 2. docker ps: through the bridge, and with the docker CLI's own ssh:// (ssh from PATH: a
+    // wrapper that gives OpenSSH this host's known_hosts; the key comes from an ssh-agent).
+    const knownHosts = join(work, "known_hosts");
+    await writeFile(knownHosts, remote.knownHostsLine);
+    const bin = join(work, "bin");
+    await exec("mkdir", ["-p", bin]);
+    await writeFile(join(bin, "ssh"), `#!/bin/sh\nexec ${ssh} -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes "$@"\n`);
+    await chmod(join(bin, "ssh"), 0o755);
+    const agent = await remote.agent();
+    const cli = { PATH: process.env.PATH, HOME: join(bridge.dir, "home"), DOCKER_CONFIG: join(work, "docker-cli"), DOCKER_CLI_HINTS: "false" };
+    const viaBridge = { ...cli, DOCKER_HOST: `unix://${bridge.socket}` };
+    const viaSsh = { ...cli, PATH: `${bin}:${process.env.PATH}`, SSH_AUTH_SOCK: agent, DOCKER_HOST: `ssh://root@${remote.address}:22` };
+    const direct = { ...cli, DOCKER_HOST: remote.engine.host };
+    await dockerPs(viaBridge); // warm both paths once
+    await exec(docker, ["ps"], { env: viaSsh });
+    const bridged = await dockerPs(viaBridge);
+    const sshed = await dockerPs(viaSsh);
+    const local = await dockerPs(direct);
+    lines.push(report(`docker ps through the bridge (p50 of ${rounds})`, fmt(quantile(bridged, 0.5))));
+    lines.push(report("docker ps with DOCKER_HOST=ssh:// (p50)", fmt(quantile(sshed, 0.5))));
+    lines.push(report("docker ps on the remote engine's own socket (p50)", fmt(quantile(local, 0.5))));
+    lines.push(report("bridge / ssh:// wall time (target <= 0.1x)", ratio(quantile(bridged, 0.5), quantile(sshed, 0.5))));
+
+    // 3. A download through a forwarded port beside ssh -L over the same veth, to the same port.
+    const port = base + 90;
+    await remote.engine.docker(["run", "-d", "--name", "bench-big", "--label", `dockernet.test=${remote.engine.runId}`, "-p", `${port}:80`, BENCH_IMAGE,
+      "sh", "-c", `mkdir -p /www && dd if=/dev/zero of=/www/big bs=1048576 count=${downloadMb} 2>/dev/null && echo ready > /www/index.html && exec httpd -f -p 80 -h /www`]);
+    await bridge.forward("bench-big", port, 60_000);
+    await httpBody(port, 120_000);
+    const tunnelPort = base + 91;
+    const tunnel = spawn(ssh, ["-N", "-i", remote.identityFile, "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+      "-L", `127.0.0.1:${tunnelPort}:127.0.0.1:${port}`, `root@${remote.address}`], { stdio: "ignore" });
+    try {
+      await waitFor("the ssh -L tunnel", () => answers(tunnelPort), 10_000, 50);
+      const forwarded: number[] = [];
+      const tunnelled: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        forwarded.push(await download(port));
+        tunnelled.push(await download(tunnelPort));
+      }
+      const best = (values: number[]) => Math.max(...values);
+      lines.push(report(`${downloadMb} MiB through the bridge's forward (best of 3)`, mb(best(forwarded))));
+      lines.push(report(`${downloadMb} MiB through ssh -L (best of 3)`, mb(best(tunnelled))));
+      lines.push(report("forward / ssh -L throughput (target >= 1.0x)", ratio(best(forwarded), best(tunnelled))));
+    } finally {
+      tunnel.kill("SIGTERM");
+    }
+  } finally {
+    await bridge.stop();
+  }
+} finally {
+  await remote.stop();
+  await rm(work, { recursive: true, force: true });
+}
+console.log(`\nbridge bench summary:\n${lines.join("\n")}`);
