@@ -71,7 +71,9 @@ async function main(rawArgs: string[]): Promise<void> {
     process.exitCode = ExitCode.usage;
     return;
   }
-  if (rawArgs.some((arg) => arg === "--help" || arg === "-h") || (rawArgs.length === 1 && ["--version", "-v"].includes(rawArgs[0] ?? ""))) {
+  // Words after `--` are another program's (`flow agent -- redis-cli -h redis`), not ours.
+  const ours = rawArgs.includes("--") ? rawArgs.slice(0, rawArgs.indexOf("--")) : rawArgs;
+  if (ours.some((arg) => arg === "--help" || arg === "-h") || (rawArgs.length === 1 && ["--version", "-v"].includes(rawArgs[0] ?? ""))) {
     await runMain(root, { rawArgs, showUsage: help });
     return;
   }

@@ -2,7 +2,7 @@ import type { FlagValues } from "../config/load.ts";
 import { globalFlagValues } from "../config/globals.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import { configureLogging } from "../core/logger.ts";
-import { DockerClient } from "../docker/client.ts";
+import type { DockerClient } from "../docker/client.ts";
 import { loadConfig, type Config } from "../modes/config.ts";
 
 type GlobalFlags = { config?: string; "log-level"?: string; "log-format"?: string; "docker-host"?: string; "metrics-listen"?: string };
@@ -16,8 +16,11 @@ export async function loadCommandConfig(args: GlobalFlags, modeFlags: FlagValues
 }
 
 /** The Docker client of the resolved config, checked to be reachable. */
-export async function connectDocker(resolved: ResolvedConfig<Config>): Promise<DockerClient> {
+export async function connectDocker(resolved: ResolvedConfig<Config>, options: { check?: boolean } = {}): Promise<DockerClient> {
+  // Loaded here, not at the top: a command that talks to no engine (flow call, flow agent) loads no Docker code.
+  const { DockerClient } = await import("../docker/client.ts");
   const client = new DockerClient(resolved.config.docker.host);
+  if (options.check === false) return client;
   await client.ping();
   return client;
 }

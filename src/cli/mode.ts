@@ -3,9 +3,8 @@ import { usageError } from "../core/errors.ts";
 import { shutdownSignal } from "../core/lifecycle.ts";
 import { createLogger } from "../core/logger.ts";
 import type { ResolvedConfig } from "../config/load.ts";
-import { DockerClient } from "../docker/client.ts";
+import type { DockerClient } from "../docker/client.ts";
 import type { Config } from "../modes/config.ts";
-import { runDaemon } from "../modes/daemon.ts";
 import type { AnyMode } from "../modes/types.ts";
 import { daemonArgs, globalArgs, modeArgs, modeFlagValues, reconcileArgs, rejectUnknownFlags } from "./_args.ts";
 import { connectDocker, loadCommandConfig } from "./_context.ts";
@@ -28,6 +27,7 @@ const write = (text: string) => process.stdout.write(`${text}\n`);
 
 /** Runs the mode's daemon until SIGTERM or SIGINT. */
 async function serve(mode: AnyMode, resolved: ResolvedConfig<Config>, client: DockerClient): Promise<void> {
+  const { runDaemon } = await import("../modes/daemon.ts");
   const shutdown = shutdownSignal();
   try {
     await runDaemon([mode], { client, config: resolved.config, signal: shutdown.signal, metricsListen: resolved.config.metrics.listen });
@@ -79,7 +79,7 @@ function commandWithActions(mode: AnyMode, daemonAction: string): CommandDef<Arg
           return;
         }
         // A mode that works elsewhere (the bridge) gets the client unchecked: no local engine is needed.
-        await serve(mode, resolved, mode.localDocker === false ? new DockerClient(resolved.config.docker.host) : await connectDocker(resolved));
+        await serve(mode, resolved, await connectDocker(resolved, { check: mode.localDocker !== false }));
       },
     }),
     { examples: mode.examples.filter((line) => line.includes(` ${daemonAction}`)) },

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { access, constants } from "node:fs/promises";
+import { access, constants, mkdir } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { parseDuration } from "../config/duration.ts";
 import { findMode } from "../modes/registry.ts";
@@ -88,9 +88,22 @@ const install = defineCommand({
     if (!state.exists) throw missingUnitDir(state.dir);
     if (plan.steps.length === 0) write(`${units.map((unit) => unit.name).join(" and ")} already installed in ${state.dir}, unchanged`);
     await applyPlan(plan, { systemctl, report: write });
+    if (state.dir === defaultUnitDir) await makeWritableDirs(modes);
     printNext(plan);
   },
 });
+
+/**
+ * The directories a mode writes outside /run (flow's token in /etc/dockernet) must exist before
+ * its unit starts: ReadWritePaths= cannot make a missing one writable under ProtectSystem=strict.
+ */
+async function makeWritableDirs(modes: readonly string[]): Promise<void> {
+  for (const path of modes.flatMap((mode) => findMode(mode)?.writes?.paths ?? [])) {
+    if (path.startsWith("/run/")) continue;
+    await mkdir(path, { recursive: true, mode: 0o700 });
+    write(`made ${path} (the service writes there)`);
+  }
+}
 
 const uninstallArgs = { ...modesArg, ...unitDirArg } as const;
 

@@ -180,6 +180,9 @@ export function containerLogs(client: DockerClient, id: string, options: { tail?
   });
 }
 
+/** Characters of one log line held before it is passed on without its end. */
+const maxLineLength = 1024 * 1024;
+
 /** Splits Docker's multiplexed log stream (8-byte frame headers) into stdout and stderr lines. */
 export function demuxLines(onLine: (stream: "stdout" | "stderr", line: string) => void): (chunk: Buffer) => void {
   let buffer = Buffer.alloc(0);
@@ -194,6 +197,11 @@ export function demuxLines(onLine: (stream: "stdout" | "stderr", line: string) =
       buffer = buffer.subarray(8 + size);
       const lines = text.split("\n");
       partial[which] = lines.pop() ?? "";
+      // A line that never ends is passed on in pieces rather than held without bound.
+      if (partial[which].length > maxLineLength) {
+        onLine(which, partial[which]);
+        partial[which] = "";
+      }
       for (const line of lines) onLine(which, line);
     }
   };

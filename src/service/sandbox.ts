@@ -33,7 +33,7 @@ function writableSettings(paths: readonly string[]): string[] {
   const runtime = paths.filter((path) => path.startsWith("/run/")).map((path) => path.slice("/run/".length));
   const others = paths.filter((path) => !path.startsWith("/run/"));
   return [
-    ...(runtime.length > 0 ? [`RuntimeDirectory=${runtime.join(" ")}`, "RuntimeDirectoryMode=0711", "RuntimeDirectoryPreserve=yes"] : []),
+    ...(runtime.length > 0 ? [`RuntimeDirectory=${runtime.join(" ")}`, "RuntimeDirectoryMode=0700", "RuntimeDirectoryPreserve=yes"] : []),
     ...(others.length > 0 ? [`ReadWritePaths=${others.map((path) => `-${path}`).join(" ")}`] : []),
   ];
 }

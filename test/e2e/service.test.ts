@@ -138,7 +138,7 @@ describe("service install and uninstall", () => {
       [["install", "warp", "join", "--timer", "5m"], "--timer takes one mode"],
       [["install", "warp", "--config", "/tmp/dockernet.toml"], "PrivateTmp=yes"],
       [["install", "warp", "--onse"], "unknown flag --onse"],
-      [["uninstall", "flow"], 'unknown mode "flow"'],
+      [["uninstall", "flwo"], 'unknown mode "flwo"'],
     ];
     for (const [args, message] of cases) {
       const result = await dockernet(["service", ...args, "--unit-dir", dir, ...(args[0] === "install" ? ["--binary", unitBinary] : [])]);

@@ -171,7 +171,7 @@ describe("flow channel: hub and reference agent", () => {
     expect(pong.pong).toBe(true);
     expect(Math.abs(Date.parse(pong.time) - Date.now())).toBeLessThan(5000);
     const dump = (await hub.request(container.id, "dump", null)) as Record<string, unknown>;
-    expect(dump).toMatchObject({ pid: process.pid, cwd: process.cwd(), argv: process.argv });
+    expect(dump).toMatchObject({ pid: process.pid, cwd: process.cwd(), argv0: process.argv[0] });
     expect(dump.runtime).toStartWith("bun ");
     expect(dump.env_keys).toContain("PATH");
     expect(JSON.stringify(dump)).not.toContain(process.env.PATH as string);
@@ -179,7 +179,7 @@ describe("flow channel: hub and reference agent", () => {
     expect(Date.now() - Date.parse(last)).toBeLessThan(5000);
     expect(hub.counts()).toEqual({ listeners: 1, connected: 1 });
 
-    expect((await stat(socketDir)).mode & 0o777).toBe(0o711);
+    expect((await stat(socketDir)).mode & 0o777).toBe(0o700);
     expect((await stat(container.dir)).mode & 0o777).toBe(0o755);
     const shortId = container.id.slice(0, 12);
     const socketFile = await stat(join(container.dir, `${shortId}.sock`));
@@ -495,7 +495,7 @@ describe("flow channel: hub and reference agent", () => {
     const { hub, socketDir } = await useHub();
     const early = hub.newDirName();
     expect(await hub.prepareDir(early)).toBe(join(socketDir, early));
-    expect((await stat(socketDir)).mode & 0o777).toBe(0o711);
+    expect((await stat(socketDir)).mode & 0o777).toBe(0o700);
     expect((await stat(join(socketDir, early))).mode & 0o777).toBe(0o755);
     await expect(hub.prepareDir("..")).rejects.toThrow("is not 16 hex characters");
 

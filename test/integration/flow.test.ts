@@ -99,7 +99,7 @@ describe("the requests", () => {
     expect(made.Config.Env).toEqual(expect.arrayContaining(["GREETING=hello", "DOCKERNET_FLOW_SOCKET=/run/dockernet-flow/flow.sock"]));
     expect(made.Config.Cmd).toEqual(RELAY_COMMAND);
     expect(made.Config.WorkingDir).toBe("/tmp");
-    expect(made.HostConfig.Binds).toEqual([expect.stringMatching(new RegExp(`^${flow.socketDir}/[0-9a-f]{16}:/run/dockernet-flow$`))]);
+    expect(made.HostConfig.Binds).toEqual([expect.stringMatching(new RegExp(`^${flow.socketDir}/[0-9a-f]{16}:/run/dockernet-flow:ro$`))]);
     expect(made.HostConfig.PortBindings).toEqual({ "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] });
     expect(made.HostConfig).toMatchObject({ Privileged: false, CapAdd: [], Devices: [], NetworkMode: "default", PidMode: "", IpcMode: "private", UsernsMode: "" });
 
@@ -256,8 +256,19 @@ describe("safety", () => {
     expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { [join(volumes, "missing")]: "/data" } })).toMatchObject({ error_type: "not_found" });
     expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { [join(volumes, "data")]: "/run/dockernet-flow" } })).toMatchObject({ error_type: "validation_error" });
     expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { "vol/data": "/data" } })).toMatchObject({ error_type: "validation_error", details: { field: "volumes.vol/data" } });
+    // A volume is a directory directly inside a root: a container holding the root, or a parent of
+    // another container's source, could swap that source for a link to / before its next start.
+    await mkdir(join(volumes, "data/inner"), { recursive: true });
+    for (const path of [volumes, join(volumes, "data/inner")]) {
+      expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { [path]: "/data" } })).toMatchObject({ error_type: "forbidden", details: { field: `volumes.${path}` } });
+    }
     expect(await allContainerIds(engine)).toEqual(before);
     expect((await engine.docker(["exec", agent.id, "ls", "/app"], { allowFail: true })).code).not.toBe(0);
+    // The socket directory is mounted read-only: the container can connect, and change nothing there.
+    expect((await inspect(agent.id)).HostConfig.Binds.some((bind: string) => bind.endsWith(":/run/dockernet-flow:ro"))).toBe(true);
+    for (const change of ["rm -f /run/dockernet-flow/flow.sock", "mkdir /run/dockernet-flow/x", "ln -s / /run/dockernet-flow/y"]) {
+      expect((await engine.docker(["exec", agent.id, "sh", "-c", change], { allowFail: true })).code).not.toBe(0);
+    }
 
     // Inside the roots: mounted (at the link's real path) and copied in.
     const mounted = await runAgent(client, "flow-2", { volumes: { [join(volumes, "alias")]: { bind: "/data", mode: "ro" } } });
@@ -368,7 +379,7 @@ describe("the container channel", () => {
 
     expect(await ask(client, "flow-1", "ping")).toEqual({ pong: true, time: expect.any(String) });
     const dump = await ok<Record<string, unknown>>(client, "send_message", { container_id: "flow-1", message: { command: "dump", data: {} } });
-    expect(dump).toMatchObject({ hostname: agent.short_id, pid: 1, runtime: expect.stringMatching(/^bun /), argv: expect.arrayContaining(["flow", "agent"]) });
+    expect(dump).toMatchObject({ hostname: agent.short_id, pid: 1, runtime: expect.stringMatching(/^bun /), argv0: expect.any(String) });
     expect(dump.env_keys).toEqual(expect.arrayContaining(["DOCKERNET_FLOW_SOCKET"]));
     expect(JSON.stringify(dump)).not.toContain("/run/dockernet-flow/flow.sock"); // names only, no values
     expect(await ok(client, "send_message", { container_id: agent.id, message: { command: "hello-relay", data: { n: 1 } } })).toEqual({ command: "hello-relay", from: "relay" });

@@ -7,6 +7,9 @@ import type { Logger } from "../../core/logger.ts";
 import { encodeFrame, FrameReader, type Frame } from "./protocol.ts";
 
 /** Why a request to a container failed. */
+/** What may wait unread in the write buffer of one agent connection before it is dropped (8 MiB). */
+const maxUnreadBytes = 8 * 1024 * 1024;
+
 export type ChannelErrorKind = "not_connected" | "timeout" | "socket_error" | "remote_error";
 
 /** A request to a container that got no answer, or an error for an answer. */
@@ -79,6 +82,12 @@ export class AgentConnection {
 
   #write(line: string): void {
     if (this.#socket.destroyed) return;
+    // A container that sends but never reads must not grow our write buffer without bound.
+    if (this.#socket.writableLength > maxUnreadBytes) {
+      this.#options.log.warn("a container's agent does not read what the manager sends: dropping the connection", { container: this.#options.name });
+      this.close("the agent does not read its socket");
+      return;
+    }
     this.#socket.write(line);
     this.#options.onActivity();
   }
@@ -112,7 +121,8 @@ export class AgentConnection {
 
   #handle(frame: Frame): void {
     if (frame.type === "request") {
-      this.#send({ id: frame.id, type: "response", error: "the manager takes no requests" });
+      // Answered briefly (the id is not echoed past a sane length): the manager takes no requests.
+      if ((frame.id?.length ?? 0) <= 256) this.#send({ id: frame.id, type: "response", error: "the manager takes no requests" });
     } else if (frame.type === "event") {
       try {
         this.#options.onEvent(frame.command as string, frame.data);

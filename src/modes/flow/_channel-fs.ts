@@ -55,25 +55,31 @@ export async function ensureOwnDir(path: string, mode: number, options: { recurs
 }
 
 /**
- * Listens on `dir/socketName`, removing a stale file first, with mode 0666 (Node and bun create
- * it with the umask's; the container may run as any user) and `dir/flow.sock` linking to it.
- * Closes `server` again when a step after listening fails. Resolves with the socket's path.
+ * Listens on `dir/socketName` with mode 0666 (the container may run as any user) and
+ * `dir/flow.sock` linking to it. The socket is bound and chmod-ed in `privateDir` (the socket dir,
+ * 0700: no container reaches it) and only then renamed into the container's directory, so no
+ * path the container can touch is ever chmod-ed (a link put there would be followed). Closes
+ * `server` again when a step after listening fails. Resolves with the socket's path.
  */
-export async function listenInDir(server: Server, dir: string, socketName: string): Promise<string> {
+export async function listenInDir(server: Server, dir: string, socketName: string, privateDir: string): Promise<string> {
   const path = join(dir, socketName);
-  await rm(path, { force: true });
+  const staging = join(privateDir, `.${socketName}.${process.pid}.bind`);
+  await rm(staging, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(path, () => {
+    server.listen(staging, () => {
       server.off("error", reject);
       resolve();
     });
   });
   try {
-    await chmod(path, 0o666);
+    await chmod(staging, 0o666);
+    // rename replaces a stale socket (or anything else of that name) in one step.
+    await rename(staging, path);
     await linkSocket(dir, socketName);
   } catch (error) {
     server.close();
+    await rm(staging, { force: true });
     throw error;
   }
   return path;

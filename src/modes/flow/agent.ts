@@ -38,9 +38,9 @@ function runtime(): string {
 }
 
 function dump(): unknown {
-  // Names only: values may hold secrets, and the answer is shown to API clients.
+  // Names only: values (environment, CMD arguments) may hold secrets, and the answer is shown to API clients.
   const envKeys = Object.keys(process.env).sort();
-  return { hostname: hostname(), pid: process.pid, uptime_s: Math.round(process.uptime()), argv: process.argv, cwd: process.cwd(), runtime: runtime(), env_keys: envKeys };
+  return { hostname: hostname(), pid: process.pid, uptime_s: Math.round(process.uptime()), argv0: process.argv[0] ?? "", cwd: process.cwd(), runtime: runtime(), env_keys: envKeys };
 }
 
 /** Runs until `signal` aborts, or CMD exits; resolves with the exit code (0, or CMD's own). */

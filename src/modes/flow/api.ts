@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import { containerLogs, copyDirectoryIn, demuxLines, inspectState, removeContainer, restartContainer, startContainer, statsOnce, stopContainer } from "../../docker/lifecycle.ts";
@@ -17,8 +18,10 @@ export interface Session {
   leave(containerId: string): void;
   /** Sends an event to this client only (`log` lines). */
   send(event: string, data: unknown): void;
-  /** Runs `stop` when the client disconnects. */
-  onClose(stop: () => void): void;
+  /** Runs `stop` when the client disconnects; returns what cancels that. */
+  onClose(stop: () => void): () => void;
+  /** Whether the client is still connected. */
+  connected(): boolean;
 }
 
 /** Where the handlers announce what happened. */
@@ -37,6 +40,9 @@ export interface ApiContext {
 
 const shortId = (id: string) => id.slice(0, 12);
 
+/** Lines `logs` returns when the request names no `tail`. */
+const defaultTail = 1000;
+
 function uptimeSeconds(startedAt: string | undefined): number {
   if (startedAt === undefined) return 0;
   return Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
@@ -44,7 +50,8 @@ function uptimeSeconds(startedAt: string | undefined): number {
 
 /** A channel failure as the API names it. */
 function channelFailure(error: unknown, container: { id: string; name: string }): unknown {
-  if (!(error instanceof ChannelError)) return error;
+  // The one failure a request itself causes: framed, it is over the 1 MiB a frame may hold.
+  if (!(error instanceof ChannelError)) return new FlowError("validation_error", `message: ${errorMessage(error)}`, { field: "message" });
   const details = { container_id: container.id, name: container.name };
   if (error.kind === "timeout") return new FlowError("timeout", `container ${container.name} did not answer in time`, details);
   if (error.kind === "remote_error") return new FlowError("socket_error", `container ${container.name} answered with an error: ${error.message}`, { ...details, remote: true });
@@ -208,11 +215,20 @@ export class FlowApi {
     const { owned, client } = this.#context;
     const container = await owned.resolve(payload.container_id);
     const follow = payload.follow === true;
-    const stream = await containerLogs(client, container.id, { ...(payload.tail === undefined ? {} : { tail: payload.tail }), follow });
+    // Without a tail, the last 1000 lines: a whole log can be larger than any reply should be.
+    const stream = await containerLogs(client, container.id, { tail: payload.tail ?? defaultTail, follow });
     if (follow) {
+      const close = () => (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+      // The client may have left while the stream opened: then it is closed at once.
+      if (!session.connected()) {
+        close();
+        return { id: container.id, name: container.name, following: false };
+      }
       const onChunk = demuxLines((which, line) => session.send("log", { container_id: container.id, name: container.name, stream: which, line }));
       stream.on("data", (chunk: Buffer) => onChunk(chunk));
-      session.onClose(() => (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.());
+      stream.on("error", () => close());
+      const forget = session.onClose(close);
+      stream.on("end", forget);
       return { id: container.id, name: container.name, following: true };
     }
     const lines: { stream: string; line: string }[] = [];

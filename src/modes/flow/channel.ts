@@ -71,13 +71,15 @@ export class ChannelHub {
   }
 
   /**
-   * Creates socketDir (0711) and socketDir/dirName (0755) if needed; resolves with the latter's
+   * Creates socketDir (0700) and socketDir/dirName (0755) if needed; resolves with the latter's
    * host path. Call it before creating the container that mounts the directory: Docker would
    * otherwise create a missing one itself, with its own owner and modes. `open` does it too.
    */
   async prepareDir(dirName: string): Promise<string> {
     if (!dirNamePattern.test(dirName)) throw new Error(`flow socket directory name ${JSON.stringify(dirName)} is not 16 hex characters`);
-    await ensureOwnDir(this.#socketDir, 0o711, { recursive: true });
+    // 0700: containers reach their socket through their own mount, never through this path, and
+    // no other user of the host can reach (or, knowing a directory's name, take over) a channel.
+    await ensureOwnDir(this.#socketDir, 0o700, { recursive: true });
     const dir = this.hostDir(dirName);
     await ensureOwnDir(dir, 0o755);
     return dir;
@@ -100,7 +102,7 @@ export class ChannelHub {
       const shortId = containerId.slice(0, shortIdLength);
       const listener: Listener = { containerId, shortId, dirName, server: createServer(), lastCommunication: null };
       listener.server.on("connection", (socket) => this.#accept(listener, socket));
-      const socketPath = await listenInDir(listener.server, dir, `${shortId}.sock`);
+      const socketPath = await listenInDir(listener.server, dir, `${shortId}.sock`, this.#socketDir);
       listener.server.on("error", (error) => this.#options.log.warn("flow socket listener error", { container: shortId, error }));
       this.#listeners.set(containerId, listener);
       this.#options.log.debug("listening for a container's agent", { container: shortId, socket: socketPath });

@@ -72,14 +72,15 @@ export class OwnedContainers {
 
   /** Creates a container from a validated payload, its socket directory mounted; resolves with its id. */
   async create(payload: Payload<"create_container">, dirName: string, hostDir: string): Promise<string> {
-    const binds = [`${hostDir}:${socketMount}`];
+    // Read-only: the container connects to its socket but can change nothing in the directory.
+    const binds = [`${hostDir}:${socketMount}:ro`];
     for (const [host, target] of Object.entries(payload.volumes ?? {})) {
       const bind = typeof target === "string" ? target : target.bind;
       const mode = typeof target === "string" ? "rw" : (target.mode ?? "rw");
       if (bind === socketMount || bind.startsWith(`${socketMount}/`)) {
         throw new FlowError("validation_error", `volumes: ${bind} is where the manager's socket is mounted`, { field: `volumes.${host}` });
       }
-      const real = await underRoots(host, this.#config.volume_roots, `volumes.${host}`, "--volume-root");
+      const real = await underRoots(host, this.#config.volume_roots, `volumes.${host}`, "--volume-root", { childOnly: true });
       binds.push(`${real}:${bind}:${mode}`);
     }
     const environment = Object.entries(payload.environment ?? {}).map(([key, value]) => `${key}=${value}`);

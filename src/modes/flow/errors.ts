@@ -45,7 +45,10 @@ export function errorReply(error: unknown): ErrorReply {
   const timestamp = new Date().toISOString();
   if (error instanceof FlowError) return { error: true, error_type: error.type, message: error.message, details: error.details, timestamp };
   if (error instanceof DockernetError && error.code.startsWith("DOCKER_")) {
-    return { error: true, error_type: dockerTypes[error.code] ?? "docker_api_error", message: error.message, details: { code: error.code }, timestamp };
+    // Docker names other containers by id (a name "already in use by container <id>"): a client
+    // sees only the manager's own containers, so ids in Docker's words are not passed on.
+    const message = error.message.replace(/\b[0-9a-f]{64}\b/g, "(another container)");
+    return { error: true, error_type: dockerTypes[error.code] ?? "docker_api_error", message, details: { code: error.code }, timestamp };
   }
   return { error: true, error_type: "docker_api_error", message: errorMessage(error), details: {}, timestamp };
 }

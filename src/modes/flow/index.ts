@@ -1,4 +1,6 @@
+import { DockernetError, errorMessage, ExitCode } from "../../core/errors.ts";
 import { parseListen } from "../../core/listen.ts";
+import { listLabelled } from "../../docker/lifecycle.ts";
 import type { DockerEvent } from "../../docker/types.ts";
 import type { DaemonContext, RunningMode } from "../types.ts";
 import { activity } from "./activity.ts";
@@ -6,10 +8,10 @@ import { FlowApi } from "./api.ts";
 import { ChannelHub } from "./channel.ts";
 import { socketDirLabel, type FlowConfig } from "./config.ts";
 import { OwnedContainers } from "./containers.ts";
+import { overlappingRoots } from "./paths.ts";
 import { startFlowServer, type Broadcaster } from "./server.ts";
 import { readToken } from "./token.ts";
 
-export { runCall, runWatch, readPayload } from "./client.ts";
 
 /** The state a lifecycle event leaves a container in. */
 const stateAfter: Record<string, string> = {
@@ -31,6 +33,14 @@ const stateAfter: Record<string, string> = {
 export async function startFlow(context: DaemonContext<FlowConfig>): Promise<RunningMode> {
   const { config, log, client } = context;
   ChannelHub.checkSocketDir(config.socket_dir);
+  const overlap = overlappingRoots(config.volume_roots, config.code_roots);
+  if (overlap) {
+    throw new DockernetError(`the volume root ${overlap[0]} and the code root ${overlap[1]} overlap`, {
+      code: "FLOW_ROOTS",
+      exitCode: ExitCode.usage,
+      hint: "a container could write where update_container reads: give them separate directories",
+    });
+  }
   const listen = parseListen(config.listen, "--listen");
   const token = await readToken(config.token_file, { create: true, log });
   const owned = new OwnedContainers(context);
@@ -45,14 +55,20 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     onConnectionChange: (id, connected) => log.info(connected ? "container connected" : "container disconnected", { container: names.get(id) ?? id.slice(0, 12) }),
   });
 
-  /** Every container of the manager gets its socket back; directories of containers gone are removed. */
+  /**
+   * Every container of the manager gets its socket back (one that cannot is logged and skipped:
+   * it must not keep the manager down); directories no container of any instance names are removed.
+   */
   const adopt = async () => {
     const containers = await owned.list();
     for (const container of containers) {
       names.set(container.id, container.name);
-      if (container.dirName !== undefined) await hub.open(container.id, container.dirName);
+      if (container.dirName === undefined) continue;
+      await hub.open(container.id, container.dirName).catch((error: unknown) => log.error("cannot re-create a container's socket", { container: container.name, error: errorMessage(error) }));
     }
-    const swept = await hub.sweep(new Set(containers.flatMap((container) => container.dirName ?? [])));
+    // Other instances may share the socket dir: keep every directory a flow container names.
+    const named = await listLabelled(client, socketDirLabel);
+    const swept = await hub.sweep(new Set(named.flatMap((container) => container.labels[socketDirLabel] ?? [])));
     if (swept.length > 0) log.info("removed the sockets of containers gone", { directories: swept.length });
     return containers.length;
   };
@@ -76,10 +92,7 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     }
   };
 
-  const adopted = await adopt();
-  const api = new FlowApi({ client, config, log, owned, hub, announce: { activity: (entry) => broadcast.all("activity", entry) } });
-  const server = await startFlowServer({ listen, token, allowedOrigins: config.allowed_origins, api, log });
-  broadcast = server;
+  // The stream first, then the scan: a container removed in between is seen by its event.
   const unsubscribe = await context.watch({
     name: "flow",
     // Only the manager's own containers: the engine filters on the owner label.
@@ -87,6 +100,10 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     onEvent,
     onResync: async () => void (await adopt()),
   });
+  const adopted = await adopt();
+  const api = new FlowApi({ client, config, log, owned, hub, announce: { activity: (entry) => broadcast.all("activity", entry) } });
+  const server = await startFlowServer({ listen, token, allowedOrigins: config.allowed_origins, api, log });
+  broadcast = server;
   const { metrics } = context;
   metrics.gauge("dockernet_flow_clients", "Socket.IO clients connected to flow serve.", () => server.clients());
   metrics.gauge("dockernet_flow_channel_listeners", "Container sockets flow serve listens on.", () => hub.counts().listeners);

@@ -53,7 +53,7 @@ export const flowMode = defineMode({
         timeout: { type: "string", description: "Seconds to wait for the reply (default: 60)", valueHint: "SECONDS" },
       },
       run: async ({ config, log, args }) => {
-        const flow = await import("./index.ts");
+        const flow = await import("./client.ts");
         const timeout = args.timeout === undefined ? 60 : Number(args.timeout);
         if (!Number.isFinite(timeout) || timeout <= 0) throw new DockernetError(`--timeout ${JSON.stringify(args.timeout)} is not a number of seconds`, { code: "USAGE", exitCode: ExitCode.usage });
         const payload = await flow.readPayload(args.payload as string | undefined, args.file as string | undefined);
@@ -69,7 +69,7 @@ export const flowMode = defineMode({
         const shutdown = shutdownSignal();
         try {
           const container = args.container as string | undefined;
-          return await (await import("./index.ts")).runWatch({ config, log, signal: shutdown.signal, ...(container ? { container } : {}) });
+          return await (await import("./client.ts")).runWatch({ config, log, signal: shutdown.signal, ...(container ? { container } : {}) });
         } finally {
           shutdown.dispose();
         }

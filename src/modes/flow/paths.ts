@@ -1,5 +1,5 @@
 import { realpath } from "node:fs/promises";
-import { resolve, sep } from "node:path";
+import { dirname, resolve, sep } from "node:path";
 import { FlowError } from "./errors.ts";
 
 /** True when `path` is `base` or lies below it. */
@@ -11,8 +11,14 @@ function isUnder(path: string, base: string): boolean {
  * The real path of `path` (symlinks and `..` resolved) when it lies under one of `roots` (each
  * resolved the same way); a `forbidden` FlowError naming `field` otherwise. With no roots, every
  * path is refused: the API reaches no host path unless the operator allows some.
+ *
+ * With `childOnly` (volumes) the path must be a direct child of a root, never the root itself nor
+ * deeper: Docker resolves a bind source again at every start, so a container that could write
+ * to a directory holding another container's source could swap that source for a link to `/`
+ * between this check and the other container's next start. Children of a root are siblings; none
+ * can reach another, and no container can write the root.
  */
-export async function underRoots(path: string, roots: readonly string[], field: string, flag: string): Promise<string> {
+export async function underRoots(path: string, roots: readonly string[], field: string, flag: string, options: { childOnly?: boolean } = {}): Promise<string> {
   if (roots.length === 0) throw new FlowError("forbidden", `${field}: host paths are refused: the server allows none (start it with ${flag} DIR)`, { field });
   const bases = (await Promise.all(roots.map((root) => realpath(root).catch(() => undefined)))).filter((base) => base !== undefined);
   let real: string;
@@ -24,7 +30,20 @@ export async function underRoots(path: string, roots: readonly string[], field: 
     if (inside) throw new FlowError("not_found", `${field}: no such path on the host`, { field });
     throw new FlowError("forbidden", `${field}: the path is not under an allowed root (${flag})`, { field });
   }
-  if (bases.some((base) => isUnder(real, base))) return real;
+  if (options.childOnly) {
+    if (bases.some((base) => dirname(real) === base)) return real;
+    if (bases.some((base) => isUnder(real, base))) throw new FlowError("forbidden", `${field}: a volume must be a directory directly inside an allowed root (${flag}), not the root itself or deeper`, { field });
+  } else if (bases.some((base) => isUnder(real, base))) {
+    return real;
+  }
   // The resolved path is not shown: it could reveal where a symlink leads.
   throw new FlowError("forbidden", `${field}: the path is not under an allowed root (${flag})`, { field });
+}
+
+/** Volume roots and code roots must not overlap: a container could write where `update_container` reads. */
+export function overlappingRoots(volumeRoots: readonly string[], codeRoots: readonly string[]): [string, string] | undefined {
+  for (const volume of volumeRoots.map((root) => resolve(root))) {
+    for (const code of codeRoots.map((root) => resolve(root))) if (isUnder(volume, code) || isUnder(code, volume)) return [volume, code];
+  }
+  return undefined;
 }

@@ -36,7 +36,16 @@ export const schemas = {
     /** `{ "/host/path": "/in/container" }` or `{ "/host/path": { bind, mode } }`; host paths must lie under a volume root. */
     volumes: v.optional(v.pipe(v.record(absolutePath, volume), v.check((volumes) => Object.keys(volumes).length <= 64, "must have at most 64 volumes"))),
     /** `{ "80/tcp": 8080 }`: container port -> host port (null: any free port). */
-    ports: v.optional(v.record(v.pipe(v.string(), v.regex(/^\d{1,5}(\/(tcp|udp))?$/, 'must be a container port such as "80/tcp"')), v.nullable(port))),
+    ports: v.optional(
+      v.record(
+        v.pipe(
+          v.string(),
+          v.regex(/^\d{1,5}(\/(tcp|udp))?$/, 'must be a container port such as "80/tcp"'),
+          v.check((key) => Number(key.split("/")[0]) >= 1 && Number(key.split("/")[0]) <= 65535, "must be a container port 1-65535"),
+        ),
+        v.nullable(port),
+      ),
+    ),
     /** An argument array: no shell is involved. */
     command: v.optional(v.pipe(v.array(text(32_768, "a string"), "must be an array of strings (no shell: one element per argument)"), v.maxLength(1024, "must have at most 1024 elements"))),
     working_dir: v.optional(absolutePath),

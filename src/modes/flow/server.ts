@@ -63,7 +63,11 @@ function sessionOf(socket: Socket): Session {
     join: (id) => void socket.join(room(id)),
     leave: (id) => void socket.leave(room(id)),
     send: (event, data) => void socket.emit(event, data),
-    onClose: (stop) => void socket.once("disconnect", stop),
+    onClose: (stop) => {
+      socket.once("disconnect", stop);
+      return () => void socket.off("disconnect", stop);
+    },
+    connected: () => socket.connected,
   };
 }
 
@@ -76,6 +80,7 @@ function sessionOf(socket: Socket): Session {
 export async function startFlowServer(options: FlowServerOptions): Promise<FlowServer> {
   const { log, api } = options;
   const allowed = new Set([...ownOrigins(options.listen), ...options.allowedOrigins]);
+  const wildcard = options.listen.host === "0.0.0.0" || options.listen.host === "::";
   const http: HttpServer = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if ((request.method === "GET" || request.method === "HEAD") && path === "/") {
@@ -91,6 +96,8 @@ export async function startFlowServer(options: FlowServerOptions): Promise<FlowS
       const origin = request.headers.origin;
       // Programs send no Origin; a browser's must be the page's own (or allowed), so another site cannot use a token it got.
       if (origin === undefined || allowed.has(origin)) return callback(null, true);
+      // On a wildcard address the page's own origin is whatever name the browser used to reach it.
+      if (wildcard && request.headers.host !== undefined && origin === `http://${request.headers.host}`) return callback(null, true);
       log.warn("refused a connection from another origin", { origin });
       callback("forbidden origin", false);
     },
