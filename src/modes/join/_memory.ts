@@ -39,6 +39,33 @@ export class JoinMemory {
     this.#bystanders = new Set(found.bystanders);
   }
 
+  /** A container started: unless it is a bystander, its network events count until a scan lists it. */
+  started(id: string): void {
+    this.hints.stopped.delete(id);
+    if (!this.isBystander(id)) this.hints.started.add(id);
+  }
+
+  /** A container died: left out of scans while the list still shows it running. */
+  died(id: string): void {
+    this.hints.stopped.add(id);
+    this.hints.started.delete(id);
+  }
+
+  /** A container's networks changed while it runs: the next scan inspects it. */
+  networksChanged(id: string): void {
+    this.hints.refresh.add(id);
+  }
+
+  /** Something only a full scan sees happened. */
+  needFullScan(): void {
+    this.hints.full = true;
+  }
+
+  /** Whether events about this container may matter: it is routable, or started and not yet scanned, and not dead. */
+  mayMatter(id: string): boolean {
+    return !this.isBystander(id) && !this.hints.stopped.has(id) && (this.isRoutable(id) || this.hints.started.has(id));
+  }
+
   /** A container was removed: nothing about it is kept. */
   forget(id: string): void {
     for (const set of [this.hints.stopped, this.hints.started, this.hints.refresh]) set.delete(id);

@@ -19,22 +19,19 @@ export interface ScanRequests {
  * already says all. The proxy's own start re-joins everything.
  */
 export function joinEventHandler(memory: JoinMemory, driver: ScanRequests, context: { config: JoinConfig; log: Logger }): EventHandler {
-  const { hints } = memory;
   // Starts alone are looked at by listing just those containers; anything else needs a full scan.
   // The event's time goes along, for the event-to-apply latency metric.
   const again = (event: DockerEvent) => driver.enqueue("proxy", eventTimeMs(event));
   const scan = (event: DockerEvent) => {
-    hints.full = true;
+    memory.needFullScan();
     again(event);
   };
 
   const onContainer = (event: DockerEvent): void => {
     if (event.action === "start") {
-      hints.stopped.delete(event.id);
-      if (!memory.isBystander(event.id)) hints.started.add(event.id);
+      memory.started(event.id);
     } else if (event.action === "die") {
-      hints.stopped.add(event.id);
-      hints.started.delete(event.id);
+      memory.died(event.id);
     } else if (event.action === "destroy") {
       memory.forget(event.id);
     }
@@ -54,11 +51,11 @@ export function joinEventHandler(memory: JoinMemory, driver: ScanRequests, conte
     if ((event.action !== "connect" && event.action !== "disconnect") || container === undefined) return;
     if (container === memory.proxyId) {
       if (memory.pending.take(event.action, event.id)) return context.log.trace("own network change", { action: event.action, network: event.name });
-    } else if (memory.isBystander(container) || hints.stopped.has(container) || !(memory.isRoutable(container) || hints.started.has(container))) {
+    } else if (!memory.mayMatter(container)) {
       return;
     }
     // Connected or disconnected while running: the list shows that only once Docker has saved it.
-    hints.refresh.add(container);
+    memory.networksChanged(container);
     scan(event);
   };
 
