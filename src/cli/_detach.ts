@@ -5,12 +5,13 @@ import { DockernetError } from "../core/errors.ts";
 import { selfCommand } from "../core/runtime.ts";
 
 /**
- * Starts this same command again without `--detach`, in its own session with its output going
- * to `logFile`, and resolves with its PID once `ready()` holds (or rejects when it exits first
- * or is not ready within `timeoutMs`, naming the log file).
+ * Starts this same command line again without `--detach` (all of it: citty's rawArgs lack the
+ * command words), in its own session with its output going to `logFile`, and resolves with its
+ * PID once `ready(pid)` holds, i.e. that very process serves (or rejects when it exits first or is
+ * not ready within `timeoutMs`, naming the log file).
  */
-export async function detach(rawArgs: readonly string[], logFile: string, ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<number> {
-  const args = rawArgs.filter((arg) => arg !== "--detach");
+export async function detach(logFile: string, ready: (pid: number) => Promise<boolean>, timeoutMs = 60_000): Promise<number> {
+  const args = process.argv.slice(2).filter((arg) => arg !== "--detach");
   await mkdir(dirname(logFile), { recursive: true, mode: 0o700 });
   const log = await open(logFile, "a", 0o600);
   const [command, commandArgs] = selfCommand(args);
@@ -21,7 +22,7 @@ export async function detach(rawArgs: readonly string[], logFile: string, ready:
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited !== undefined) throw new DockernetError(`the background process exited (code ${exited}) before it was ready; see ${logFile}`, { code: "DETACH_FAILED" });
-    if (await ready()) {
+    if (child.pid !== undefined && (await ready(child.pid))) {
       child.unref();
       return child.pid ?? 0;
     }

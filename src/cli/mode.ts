@@ -74,7 +74,7 @@ function commandWithActions(mode: AnyMode, daemonAction: string): CommandDef<Arg
         const config = resolved.config[mode.name as keyof typeof resolved.config];
         if (flags.detach && mode.detach) {
           const logFile = mode.detach.logFile(config);
-          const pid = await detach(rawArgs, logFile, () => mode.detach?.ready(config) ?? Promise.resolve(true));
+          const pid = await detach(logFile, (pid) => mode.detach?.ready(config, pid) ?? Promise.resolve(true), mode.detach.timeoutMs?.(config));
           process.stdout.write(`${mode.name} running in the background (PID ${pid}); its log is ${logFile}\n`);
           return;
         }

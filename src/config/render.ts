@@ -1,7 +1,7 @@
 import { stringify } from "smol-toml";
 import { flagName } from "./_flags.ts";
 import type { ResolvedConfig, Source } from "./load.ts";
-import { writeValue, type ConfigSpec } from "./spec.ts";
+import { isSecret, writeValue, type ConfigSpec } from "./spec.ts";
 
 type Written = Record<string, Record<string, unknown>>;
 
@@ -29,7 +29,9 @@ function writtenValues(spec: ConfigSpec, resolved: ResolvedConfig): Written {
   const values: Written = Object.fromEntries(spec.names.map((section) => [section, {}]));
   for (const [section, key] of spec.keys()) {
     const value = (resolved.config[section] as Record<string, unknown> | undefined)?.[key];
-    (values[section] as Record<string, unknown>)[key] = writeValue(spec.schemaOf(section, key), value);
+    const schema = spec.schemaOf(section, key);
+    // A secret is shown as set or not, never printed: this output is pasted into bug reports.
+    (values[section] as Record<string, unknown>)[key] = isSecret(schema) && value !== "" ? "(set, not shown)" : writeValue(schema, value);
   }
   return values;
 }

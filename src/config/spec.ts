@@ -89,3 +89,16 @@ export function writeValue(schema: v.GenericSchema | undefined, value: unknown):
   const write = schema === undefined ? undefined : (writers.get(schema) as ((value: unknown) => unknown) | undefined);
   return write ? write(value) : value;
 }
+
+const secrets = new WeakSet<object>();
+
+/** Marks a key's schema as a secret: `config validate` shows whether it is set, never its value. */
+export function secret<S extends v.GenericSchema>(schema: S): S {
+  secrets.add(schema);
+  return schema;
+}
+
+/** Whether values of `schema` are secrets. */
+export function isSecret(schema: v.GenericSchema | undefined): boolean {
+  return schema !== undefined && secrets.has(schema);
+}

@@ -8,6 +8,9 @@ import type { DockerEvent } from "./types.ts";
 
 const log = createLogger("events");
 
+/** How long opening the events stream may take before it is given up and retried. */
+const openTimeoutMs = 10_000;
+
 export { defaultActions, matchesInterest, streamFilters, type EventInterest, type EventType, type StreamFilters } from "./_interest.ts";
 
 /** What a mode gives the bus: a handler per event and a full resync after the stream was lost. */
@@ -211,7 +214,19 @@ export class EventBus {
     const since = this.#since();
     const requestedAt = BigInt(Date.now()) * 1_000_000n;
     log.debug("opening events stream", { since, filters });
-    const stream = (await this.#client.openEvents({ since, filters, signal: this.#abort.signal })) as EventStream;
+    // An engine that accepts the connection but never answers (dockerd restarting) must not hold
+    // the bus forever: the open gives up after openTimeoutMs and is retried with backoff.
+    // The timer stops once the stream is open: the same signal aborts the stream's request later.
+    const opening = new AbortController();
+    const abort = () => opening.abort();
+    this.#abort.signal.addEventListener("abort", abort, { once: true });
+    const timer = setTimeout(abort, openTimeoutMs);
+    let stream: EventStream;
+    try {
+      stream = (await this.#client.openEvents({ since, filters, signal: opening.signal })) as EventStream;
+    } finally {
+      clearTimeout(timer);
+    }
     if (epoch !== this.#epoch) {
       discard(stream);
       return false;

@@ -132,7 +132,10 @@ export interface ModeDefinition<Name extends string = string, S extends SectionS
    */
   detach?: {
     logFile(config: v.InferOutput<S>): string;
-    ready(config: v.InferOutput<S>): Promise<boolean>;
+    /** Whether the daemon with this PID serves. */
+    ready(config: v.InferOutput<S>, pid: number): Promise<boolean>;
+    /** How long starting may take (default 60 s). */
+    timeoutMs?(config: v.InferOutput<S>): number;
   };
   /** Subcommands beside the daemon and `status`. */
   actions?: Record<string, ModeAction<v.InferOutput<S>>>;

@@ -50,7 +50,7 @@ describe("dockernet run", () => {
   test("usage errors: no mode, an unknown or repeated mode, an unknown flag (exit 2)", async () => {
     for (const [args, message] of [
       [["run"], "Missing required positional argument: MODES"],
-      [["run", "warp", "flow"], 'unknown mode "flow"'],
+      [["run", "warp", "flwo"], 'unknown mode "flwo"'],
       [["run", "join", "join"], "mode join given twice"],
       [["run", "join", "--once"], "unknown flag --once"],
     ] as const) {

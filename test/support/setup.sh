@@ -63,3 +63,9 @@ if [[ ! -x node_modules/.bin/bun || node_modules -ot package.json || node_module
   rm -rf "$bootstrap"
   touch node_modules
 fi
+
+# The deno package puts its executable at node_modules/deno/deno on first use (from the platform
+# package it depends on); tests that must signal deno itself run that file directly.
+if [[ ! -x node_modules/deno/deno ]]; then
+  node_modules/.bin/deno --version >/dev/null
+fi

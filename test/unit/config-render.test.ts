@@ -48,3 +48,12 @@ describe("renderResolved", () => {
     expect(json.sources["docker.host"]).toBe("env DOCKER_HOST");
   });
 });
+
+describe("secrets", () => {
+  test("a secret key is shown as set, never printed, in text and JSON", async () => {
+    const config = await loadConfig({ env: { DOCKERNET_BRIDGE_HETZNER_TOKEN: "supersecret123" }, defaultFile: "/nonexistent/dockernet.toml" });
+    const text = renderResolved(configSpec, config);
+    expect(text).toContain('hetzner_token = "(set, not shown)"  # env DOCKERNET_BRIDGE_HETZNER_TOKEN');
+    expect(text + JSON.stringify(renderResolvedJson(configSpec, config))).not.toContain("supersecret123");
+  });
+});

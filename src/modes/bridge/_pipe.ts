@@ -28,7 +28,12 @@ export function relayPair(client: Duplex, server: Duplex, hooks: RelayHooks = {}
     server.destroy();
   };
   client.on("data", (chunk: Buffer) => {
-    hooks.onClientData?.(chunk);
+    // Read-only observers: whatever they do wrong must never stop the bytes.
+    try {
+      hooks.onClientData?.(chunk);
+    } catch {
+      hooks.onClientData = undefined;
+    }
     hooks.onBytes?.(chunk.length);
   });
   server.on("data", (chunk: Buffer) => hooks.onBytes?.(chunk.length));
@@ -37,8 +42,9 @@ export function relayPair(client: Duplex, server: Duplex, hooks: RelayHooks = {}
   client.once("error", fail);
   server.once("error", fail);
   client.once("close", () => {
-    // The client is gone for good: nothing more will be read from the server for it.
-    if (!server.destroyed && server.writableEnded) server.destroy();
+    // The client is gone for good: nothing more will be read from the server for it. Gone
+    // without its EOF (destroyed: a forward closed with its container), the channel goes too.
+    if (!server.destroyed && (server.writableEnded || !client.readableEnded)) server.destroy();
     closed();
   });
   server.once("close", () => {

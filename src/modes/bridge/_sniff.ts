@@ -13,12 +13,14 @@ export interface CreateRequest {
 }
 
 function bindsOf(body: string): string[] {
-  let parsed: { HostConfig?: { Binds?: unknown; Mounts?: unknown } };
+  let parsed: { HostConfig?: { Binds?: unknown; Mounts?: unknown } } | null;
   try {
     parsed = JSON.parse(body);
   } catch {
     return [];
   }
+  // The body is the client's: `null`, a number or an array must not throw here.
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return [];
   const binds = Array.isArray(parsed.HostConfig?.Binds) ? parsed.HostConfig.Binds : [];
   const mounts = Array.isArray(parsed.HostConfig?.Mounts) ? parsed.HostConfig.Mounts : [];
   return [

@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { show } from "../../config/_quote.ts";
 import { durationSchema } from "../../config/duration.ts";
 import { booleanSchema, matching, name, oneOf, string } from "../../config/schema.ts";
-import { section } from "../../config/spec.ts";
+import { secret, section } from "../../config/spec.ts";
 
 /** A path, absolute or relative to the working directory, or "" for the default. */
 const pathOrDefault = matching(/^[^\u0000-\u001f\u007f]*$/, "a path");
@@ -40,7 +40,7 @@ export const bridgeSection = section(
     /** A busy local port: `increment` binds requested+1000 … +1999; `fail` reports and skips. */
     port_conflict: oneOf(["increment", "fail"] as const),
     /** Hetzner Cloud API token; "": $HCLOUD_TOKEN. */
-    hetzner_token: string(),
+    hetzner_token: secret(string()),
     /** Hetzner Cloud API endpoint; "": $HCLOUD_ENDPOINT, else https://api.hetzner.cloud/v1. */
     hetzner_endpoint: v.pipe(string(), v.check((value) => value === "" || /^https?:\/\/\S+$/.test(value), (issue) => `${show(issue.input)} is not an http(s) URL`)),
     server_name: name,

@@ -36,6 +36,7 @@ export async function startControl(socket: string, handlers: { status(): BridgeS
     server.once("error", reject);
     server.listen(path, () => resolve());
   });
+  server.on("error", () => {});
   await chmod(path, 0o600);
   return {
     close: async () => {

@@ -36,10 +36,13 @@ export const bridgeMode = defineMode({
   capabilities: { names: [], why: "only its own sockets and one SSH connection." },
   detach: {
     logFile: (config) => `${socketPath(config)}.log`,
-    ready: async (config) => {
+    // This very process serves: not another bridge already on the socket (the new one then fails).
+    ready: async (config, pid) => {
       const { fetchStatus } = await import("./control.ts");
-      return fetchStatus(socketPath(config)).then(() => true, () => false);
+      return fetchStatus(socketPath(config)).then((status) => status.pid === pid, () => false);
     },
+    // A server created on demand boots and installs Docker before the bridge serves.
+    timeoutMs: (config) => (config.provider === "ssh" ? 60_000 : 20 * 60_000),
   },
   daemonAction: "start",
   daemon: async (context) => (await import("./index.ts")).startBridge(context),

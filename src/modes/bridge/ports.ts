@@ -44,11 +44,18 @@ function listen(host: string, port: number, onConnection: (socket: Socket) => vo
   return new Promise((resolve, reject) => {
     // Half-open allowed: an HTTP client may end its request side and still read the answer.
     const server = createServer({ allowHalfOpen: true }, onConnection);
-    server.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" || error.code === "EAFNOSUPPORT") resolve(undefined);
+    const refused = (error: NodeJS.ErrnoException) => {
+      // EACCES: a port below 1024 for a user who may not bind it; like a busy port, another is tried.
+      if (["EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EACCES"].includes(error.code ?? "")) resolve(undefined);
       else reject(error);
+    };
+    server.once("error", refused);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off("error", refused);
+      // Later errors (EMFILE on accept) are logged by the caller's handler, never unhandled.
+      server.on("error", () => {});
+      resolve(server);
     });
-    server.listen({ host, port, exclusive: true }, () => resolve(server));
   });
 }
 
@@ -96,7 +103,13 @@ export class PortForwards {
     }
     for (const [key, forward] of this.#forwards) if (!wanted.has(key)) await this.#close(forward, "not published any more");
     for (const key of this.#unbound) if (!wanted.has(key)) this.#unbound.delete(key);
-    for (const [key, port] of wanted) if (!this.#closed && !this.#forwards.has(key)) await this.#open(key, port);
+    for (const [key, port] of wanted) {
+      if (this.#closed || this.#forwards.has(key)) continue;
+      // One port that cannot be forwarded never keeps the others from being.
+      await this.#open(key, port).catch((error: unknown) =>
+        this.#options.log.error("cannot forward a port", { container: port.container.name, port: port.hostPort, error: errorMessage(error) }),
+      );
+    }
   }
 
   list(): ForwardStatus[] {
@@ -131,7 +144,10 @@ export class PortForwards {
       const v4 = await listen("127.0.0.1", candidate, (socket) => this.#connection(forward, remote, port.hostPort, socket));
       if (v4 === undefined) continue;
       forward.servers.push(v4);
-      const v6 = await listen("::1", candidate, (socket) => this.#connection(forward, remote, port.hostPort, socket));
+      const v6 = await listen("::1", candidate, (socket) => this.#connection(forward, remote, port.hostPort, socket)).catch((error: unknown) => {
+        v4.close();
+        throw error;
+      });
       if (v6) forward.servers.push(v6);
       status.actual = candidate;
       break;

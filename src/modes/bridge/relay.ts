@@ -81,6 +81,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     server.once("error", (error) => reject(new DockernetError(`cannot listen on ${options.path}: ${error.message}`, { code: "BRIDGE_SOCKET", cause: error })));
     server.listen(options.path, () => resolve());
   });
+  // After listening, an accept error (EMFILE under load) is logged, never left unhandled.
+  server.on("error", (error) => log.error("the bridge socket failed to accept a connection", { error: error.message }));
   // Its directory is 0700 already, and connecting needs write permission on the socket, which the
   // default umask never grants to others: 0600 makes it explicit.
   await chmod(options.path, 0o600);
