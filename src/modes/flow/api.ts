@@ -4,6 +4,7 @@ import type { Logger } from "../../core/logger.ts";
 import type { DockerClient } from "../../docker/client.ts";
 import { containerLogs, copyDirectoryIn, demuxLines, inspectState, removeContainer, restartContainer, startContainer, statsOnce, stopContainer } from "../../docker/lifecycle.ts";
 import { activity, redactEnvironment, type Activity } from "./activity.ts";
+import { MessageDigest } from "./_message-digest.ts";
 import { ChannelError, type ChannelHub } from "./channel.ts";
 import type { FlowConfig } from "./config.ts";
 import type { OwnedContainers } from "./containers.ts";
@@ -65,9 +66,11 @@ function channelFailure(error: unknown, container: { id: string; name: string })
  */
 export class FlowApi {
   readonly #context: ApiContext;
+  readonly #messages: MessageDigest;
 
   constructor(context: ApiContext) {
     this.#context = context;
+    this.#messages = new MessageDigest((entry) => context.announce.activity(entry));
   }
 
   /** Runs one request; rejects with FlowError (or a Docker error) for the failure reply. */
@@ -161,13 +164,13 @@ export class FlowApi {
   }
 
   async #send(payload: Payload<"send_message">): Promise<unknown> {
-    const { owned, hub, config, announce } = this.#context;
+    const { owned, hub, config } = this.#context;
     const container = await owned.resolve(payload.container_id);
     const timeout = payload.timeout_ms ?? config.request_timeout;
     const answer = await hub.request(container.id, payload.message.command, payload.message.data, timeout).catch((error: unknown) => {
       throw channelFailure(error, container);
     });
-    announce.activity(activity("message", container, `${payload.message.command} answered by ${container.name}`, { command: payload.message.command }));
+    this.#messages.answered(container, payload.message.command);
     return answer;
   }
 
