@@ -10,12 +10,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, gone, sleep, which } from "../support/_exec.ts";
-import { BridgeRun, bridgeDir, bridgeEnv, dockerEnv, httpBody, httpdCommand, httpGet, startArgs } from "../support/bridge-harness.ts";
+import { BridgeRun, bridgeDir, bridgeEnv, deadSocketAt, dialStdioSessions, dockerEnv, httpBody, httpdCommand, httpGet, startArgs } from "../support/bridge-harness.ts";
 import { serveCreatedServers } from "../support/bridge-hetzner.ts";
 import { dockernet, waitFor } from "../support/dockernet.ts";
 import { HetznerFake } from "../support/hetzner-fake.ts";
@@ -319,6 +319,17 @@ describe("starting and stopping", () => {
     expect((await readFile(`${bridge.socket}.pid`, "utf8")).trim()).toBe(String(bridge.daemon.pid));
   });
 
+  test("two starts at the same moment on one socket: one serves, the other is refused naming its PID", async () => {
+    const dir = await freshDir();
+    const starts = await Promise.allSettled([startBridge({ dir }), startBridge({ dir })]);
+    const running = starts.flatMap((start) => (start.status === "fulfilled" ? [start.value] : []));
+    const refused = starts.flatMap((start) => (start.status === "rejected" ? [String(start.reason)] : []));
+    expect(running).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toContain(`a bridge is already running on ${join(dir, "bridge.sock")} (PID ${running[0]!.daemon.pid})`);
+    expect((await running[0]!.docker(["ps"])).code).toBe(0);
+  });
+
   test("a stale lock is cleaned: the PID file of a dead process and the sockets it left", async () => {
     const dir = await freshDir();
     const socket = join(dir, "bridge.sock");
@@ -401,6 +412,76 @@ describe("the link and the ports, by config", () => {
   });
 });
 
+/** Follows the logs of a running container through the bridge: one long Docker connection, until stopped. */
+async function follow(bridge: BridgeRun, container: string): Promise<{ stop(): void }> {
+  const docker = (await which("docker")) ?? "docker";
+  const child = spawn(docker, ["logs", "-f", container], { env: dockerEnv(bridge.socket, bridge.dir), stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  await waitFor("the first log line", () => out.includes("tick"), 15_000);
+  return { stop: () => child.kill("SIGKILL") };
+}
+
+describe("stream-local or dial-stdio, decided per link", () => {
+  test("one stream-local channel refused at runtime (a dockerd that restarts) fails that command only: the bridge stays on stream-local", async () => {
+    const bridge = await startBridge();
+    expect((await bridge.docker(["ps"])).code).toBe(0);
+    const path = remote.engine.socketPath;
+    await rename(path, `${path}.aside`); // dockerd keeps listening on it under that name
+    try {
+      await deadSocketAt(path);
+      const failed = await bridge.docker(["ps"], { allowFail: true, timeoutMs: 30_000 });
+      expect(failed.code).not.toBe(0);
+    } finally {
+      await rm(path, { force: true });
+      await rename(`${path}.aside`, path);
+    }
+    expect((await bridge.docker(["ps"])).code).toBe(0);
+    await bridge.docker(bridge.runArgs("-d", "--name", "ticking", image, "sh", "-c", "while true; do echo tick; sleep 1; done"));
+    const logs = await follow(bridge, "ticking");
+    try {
+      expect(await dialStdioSessions(remote)).toBe(0);
+    } finally {
+      logs.stop();
+    }
+    expect(bridge.daemon.find((line) => String(line.msg).includes("dial-stdio"))).toEqual([]);
+  });
+
+  test("after a reconnect to a server that refuses stream-local: dial-stdio; after one to a server that allows it again: stream-local", async () => {
+    const bridge = await startBridge();
+    const restartSshd = async (allowStreamLocal: boolean) => {
+      if (await remote.sshdPid()) await remote.stopSshd();
+      await remote.killSessions();
+      await remote.startSshd({ allowStreamLocal });
+    };
+    try {
+      await restartSshd(false);
+      expect((await bridge.docker(["ps"])).code).toBe(0);
+      await bridge.docker(bridge.runArgs("-d", "--name", "ticking", image, "sh", "-c", "while true; do echo tick; sleep 1; done"));
+      const overDialStdio = await follow(bridge, "ticking");
+      try {
+        expect(await dialStdioSessions(remote)).toBeGreaterThan(0);
+      } finally {
+        overDialStdio.stop();
+      }
+      expect(bridge.daemon.find((line) => line.level === "warn" && String(line.msg).includes("dial-stdio"))).toHaveLength(1);
+
+      await restartSshd(true);
+      expect((await bridge.docker(["ps"])).code).toBe(0);
+      await waitFor("the dial-stdio sessions to end", async () => (await dialStdioSessions(remote)) === 0, 10_000, 100);
+      const overStreamLocal = await follow(bridge, "ticking");
+      try {
+        expect(await dialStdioSessions(remote)).toBe(0);
+      } finally {
+        overStreamLocal.stop();
+      }
+      expect(bridge.logged("the server allows stream-local forwarding again")).toHaveLength(1);
+    } finally {
+      if (!remote.allowStreamLocal) await restartSshd(true);
+    }
+  });
+});
+
 describe("PortForwards in process", () => {
   test("two syncs at once open each port once (no second forward on +1000)", async () => {
     const port = base + 50;
@@ -461,7 +542,7 @@ describe("a server that refuses stream-local forwarding", () => {
 });
 
 describe("a server created on demand (local Hetzner API)", () => {
-  test("destroyed when idle, created again by the next Docker command, which waits; forwards come back", async () => {
+  test("destroyed when idle, created again by the next Docker command, which waits (longer than connect_timeout); forwards come back", async () => {
     await using host = await RemoteHost.start({ name: "dntest-remote4", subnet: 118 });
     await using fake = await HetznerFake.start({ serverIp: host.address });
     await host.stopSshd(); // no server yet: its sshd starts when the fake "boots" one
@@ -469,13 +550,18 @@ describe("a server created on demand (local Hetzner API)", () => {
     await using bridge = await BridgeRun.start(host, {
       knownHost: false, // the bridge knows the key it gave the server in cloud-init
       args: ["--provider", "hetzner"],
-      env: { HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint, DOCKERNET_BRIDGE_IDLE_TIMEOUT: "6s", DOCKERNET_BRIDGE_GRACE_PERIOD: "3s" },
+      // connect_timeout shorter than a create here, as the default 30 s is shorter than a real one.
+      env: { HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint, DOCKERNET_BRIDGE_IDLE_TIMEOUT: "6s", DOCKERNET_BRIDGE_GRACE_PERIOD: "3s", DOCKERNET_BRIDGE_CONNECT_TIMEOUT: "1s" },
     });
     expect(cloud.booted).toBe(1);
     expect(fake.callNames()).toContain("POST /servers");
     const status = await bridge.status();
     expect(status).toMatchObject({ provider: "hetzner", server: { name: "dockernet-bridge", address: `${host.address}:22`, created_by_bridge: true, hourly_price: "€0.0060/h gross" }, ssh: { connected: true } });
+    // The create took seconds before the bridge served: that was not idle time.
+    const [creating, started] = [bridge.logged("creating server")[0], bridge.logged("bridge started")[0]];
+    expect(Date.parse(String(started?.time)) - Date.parse(String(creating?.time))).toBeGreaterThan(1500);
     expect(status.activity.idle_time_left_s).toBeLessThanOrEqual(6);
+    expect(status.activity.idle_time_left_s).toBeGreaterThanOrEqual(5);
 
     const port = base + 9;
     await bridge.docker(bridge.runArgs("-d", "--name", "kept", "-p", `${port}:80`, image, ...httpdCommand("kept-on-the-volume")));
@@ -494,14 +580,19 @@ describe("a server created on demand (local Hetzner API)", () => {
     await host.stopSshd(); // the destroyed server is gone
 
     const before = Date.now();
-    const ps = await bridge.docker(["ps", "--format", "{{.Names}}"], { timeoutMs: 60_000 });
+    const running = bridge.docker(["ps", "--format", "{{.Names}}"], { timeoutMs: 60_000 });
+    const during = await waitFor("the create to start", async () => (bridge.logged("creating server").length === 2 ? await bridge.status() : undefined), 10_000, 50);
+    expect(during.server).toBeNull(); // the old one is gone, the new one not there yet
+    const ps = await running;
     const waited = Date.now() - before;
     expect(ps.stdout.split("\n")).toContain("kept"); // its Docker data lived on (here: the same engine)
-    expect(waited).toBeGreaterThan(500); // it waited while the server was created
+    expect(waited).toBeGreaterThan(1000); // it waited while the server was created, longer than connect_timeout
+    expect(bridge.logged("a Docker connection waits for the server to be created")).toHaveLength(1);
     expect(cloud.error).toBeUndefined();
     expect(cloud.booted).toBe(2);
     expect(bridge.logged("creating server")).toHaveLength(2);
     expect(fake.servers.size).toBe(1);
+    expect(await bridge.status()).toMatchObject({ server: { name: "dockernet-bridge", address: `${host.address}:22`, created_by_bridge: true }, ssh: { connected: true } });
     await bridge.forward("kept", port);
     expect(await httpBody(port)).toBe("kept-on-the-volume\n");
 

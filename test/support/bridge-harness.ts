@@ -9,7 +9,8 @@
  * const status = await bridge.status();
  * ```
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -173,4 +174,26 @@ export async function httpBody(port: number, timeoutMs = 15_000, host = "127.0.0
 /** The shell command of a busybox httpd serving `text` at / on port 80. */
 export function httpdCommand(text: string): string[] {
   return ["sh", "-c", `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`];
+}
+
+/**
+ * Leaves a Unix socket at `path` that nothing listens on (a process that bound it was killed):
+ * what a dockerd that is restarting leaves. Connecting to it is refused, and OpenSSH answers a
+ * stream-local channel to it with the same "open failed" as a server that forbids them.
+ */
+export async function deadSocketAt(path: string): Promise<void> {
+  const leave = `require("node:net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"));`;
+  await new Promise((resolve) => spawn(process.execPath, ["-e", leave], { stdio: "ignore" }).once("exit", resolve));
+  if (!(await stat(path)).isSocket()) throw new Error(`no socket left at ${path}`);
+}
+
+/** How many `docker system dial-stdio` sessions to `remote`'s engine run on it now (each is one Docker connection over dial-stdio). */
+export async function dialStdioSessions(remote: RemoteHost): Promise<number> {
+  let count = 0;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).replaceAll("\0", " ");
+    if (cmdline.includes(`unix://${remote.engine.socketPath} system dial-stdio`) && !cmdline.startsWith("bash ") && !cmdline.startsWith("sh ")) count++;
+  }
+  return count;
 }

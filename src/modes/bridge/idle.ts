@@ -1,23 +1,46 @@
-import { errorMessage } from "../../core/errors.ts";
+import { Backoff } from "../../core/backoff.ts";
+import { DockernetError, errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { ActivityClock } from "./activity.ts";
+import type { Provider, ServerInfo } from "./providers/types.ts";
+
+export interface IdleWatchOptions {
+  activity: ActivityClock;
+  idleTimeoutMs: number;
+  gracePeriodMs: number;
+  log: Logger;
+  /** Destroys the server; a rejection is retried (see `retry`) for as long as the bridge stays idle. */
+  onIdle(): Promise<void>;
+  /** Between two looks at the activity clock (default 1 s). */
+  checkEveryMs?: number;
+  /** Delays before the next attempt of a failed destroy (default 10 s doubling to 5 min). */
+  retry?: { initialMs: number; maxMs: number };
+}
 
 /**
  * Destroys an idle server: after `idleTimeoutMs` without activity, with a warning in the log
- * `gracePeriodMs` before. Checked every second; activity during the grace period cancels it.
+ * `gracePeriodMs` before. Activity during the grace period cancels it. A failed destroy is
+ * reported once and tried again with growing delays while the bridge stays idle; activity
+ * starts the watch over, so the next idle period destroys (and warns) again.
  */
-export function startIdleWatch(options: { activity: ActivityClock; idleTimeoutMs: number; gracePeriodMs: number; log: Logger; onIdle(): Promise<void> }): { stop(): void } {
+export function startIdleWatch(options: IdleWatchOptions): { stop(): void } {
   const { activity, log } = options;
+  const retry = new Backoff({ initialMs: options.retry?.initialMs ?? 10_000, maxMs: options.retry?.maxMs ?? 300_000, jitter: 0.2 });
   let warned = false;
   let destroying = false;
   let destroyed = false;
+  let failures = 0;
+  let retryAt = 0;
   const timer = setInterval(() => {
     const idle = activity.idleMs();
     const left = options.idleTimeoutMs - idle;
     if (left > options.gracePeriodMs) {
+      // Used again: the next idle period may destroy the (new, or never destroyed) server.
       warned = false;
-      // Used again after a destroy: the next idle period may destroy the new server.
       destroyed = false;
+      failures = 0;
+      retryAt = 0;
+      retry.reset();
       return;
     }
     if (destroyed || destroying) return;
@@ -25,21 +48,77 @@ export function startIdleWatch(options: { activity: ActivityClock; idleTimeoutMs
       warned = true;
       log.warn("the server is idle and will be destroyed", { in_s: Math.max(0, Math.round(left / 1000)), idle_s: Math.round(idle / 1000) });
     }
-    if (left > 0) return;
+    if (left > 0 || Date.now() < retryAt) return;
     destroying = true;
-    log.info("destroying the idle server", { idle_s: Math.round(idle / 1000) });
+    if (failures === 0) log.info("destroying the idle server", { idle_s: Math.round(idle / 1000) });
+    else log.debug("destroying the idle server, again", { attempt: failures + 1 });
     options.onIdle().then(
       () => {
         destroyed = true;
         destroying = false;
-        log.info("idle server destroyed; the next Docker connection creates one again");
+        log.info("idle server destroyed; the next Docker connection creates one again", failures > 0 ? { attempts: failures + 1 } : undefined);
+        failures = 0;
+        retry.reset();
       },
       (error: unknown) => {
         destroying = false;
-        log.error("destroying the idle server failed", { error: errorMessage(error) });
+        const delay = retry.next();
+        retryAt = Date.now() + delay;
+        // Once per idle period: the server is still there (and costs money) until a retry succeeds.
+        if (failures++ === 0) log.error("destroying the idle server failed; retrying", { error: errorMessage(error), retry_in_s: Math.round(delay / 1000) });
+        else log.debug("destroying the idle server failed again", { error: errorMessage(error), attempt: failures, retry_in_ms: delay });
       },
     );
-  }, 1000);
+  }, options.checkEveryMs ?? 1000);
   timer.unref?.();
   return { stop: () => clearInterval(timer) };
+}
+
+/**
+ * The provider's server as the bridge knows it (what `status` shows): the one the last ensure
+ * returned, until a destroy asked for after that ensure has removed it. Ensures and destroys may
+ * overlap (an idle destroy, a reconnect, the next Docker client): a server an ensure returns is
+ * refused when a destroy was asked for meanwhile (it is the server being destroyed), and a
+ * destroy that ends after a newer ensure leaves that newer server shown.
+ */
+export class ServerKeeper {
+  readonly #provider: Provider;
+  readonly #log: Logger;
+  #server: ServerInfo | undefined;
+  /** Destroys asked for so far, and how many had been asked for when #server's ensure was. */
+  #destroys = 0;
+  #serverEpoch = 0;
+
+  constructor(provider: Provider, log: Logger) {
+    this.#provider = provider;
+    this.#log = log;
+  }
+
+  get current(): ServerInfo | undefined {
+    return this.#server;
+  }
+
+  /** Whether the next ensure makes the server: there was none yet, or the last one was (or is being) destroyed. */
+  get missing(): boolean {
+    return this.#server === undefined || this.#serverEpoch < this.#destroys;
+  }
+
+  /** The provider's ensure; rejects with BRIDGE_SERVER_DESTROYED when a destroy was asked for while it ran. */
+  async ensure(): Promise<ServerInfo> {
+    const epoch = this.#destroys;
+    const server = await this.#provider.ensure(this.#log);
+    if (epoch !== this.#destroys) {
+      throw new DockernetError(`the server ${server.name} is being destroyed (idle)`, { code: "BRIDGE_SERVER_DESTROYED" });
+    }
+    this.#server = server;
+    this.#serverEpoch = epoch;
+    return server;
+  }
+
+  /** The provider's destroy; the server stays shown when it fails (it is still there). */
+  async destroy(): Promise<void> {
+    const epoch = ++this.#destroys;
+    await this.#provider.destroy(this.#log);
+    if (this.#serverEpoch < epoch) this.#server = undefined;
+  }
 }

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { Duplex } from "node:stream";
 import { DockernetError, errorMessage, ExitCode } from "../../core/errors.ts";
 import { textTable } from "../../core/text-table.ts";
 import { DockerClient } from "../../docker/client.ts";
@@ -13,13 +12,12 @@ import type { DaemonContext, RunningMode } from "../types.ts";
 import { ActivityClock } from "./activity.ts";
 import { dockernetHome, socketPath, type BridgeConfig } from "./config.ts";
 import { startControl, type BridgeStatus } from "./control.ts";
-import { startIdleWatch } from "./idle.ts";
-import { LinkSupervisor } from "./link.ts";
+import { ServerKeeper, startIdleWatch } from "./idle.ts";
+import { engineDialer, LinkSupervisor, type ConnectSteps } from "./link.ts";
 import { clearStaleSocket, takeLock } from "./lock.ts";
 import { PortForwards } from "./ports.ts";
 import { probeEngine, probeFailure } from "./_probe.ts";
 import { makeProvider } from "./providers/index.ts";
-import type { ServerInfo } from "./providers/types.ts";
 import { startRelay } from "./relay.ts";
 
 /** The key: `--identity`, else the agent, else ~/.ssh/id_ed25519, else ~/.ssh/id_rsa. */
@@ -40,6 +38,9 @@ async function credentials(config: BridgeConfig): Promise<Pick<SshTarget, "priva
 
 /** The internal socket beside the main one: the bridge's own Docker client, not counted as activity. */
 const internalPath = (socket: string) => `${socket}.int`;
+
+/** How long a Docker connection waits while a server is created (the provider waits up to 10 min for SSH). */
+const CREATE_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * `dockernet bridge start`: the local socket, one SSH link to the server (created first with a
@@ -69,32 +70,25 @@ async function serve(context: DaemonContext<BridgeConfig>, socket: string, clean
   const provider = makeProvider(config);
   const keys = await credentials(config);
   const ownKnownHosts = config.known_hosts === "" ? join(dockernetHome(), "known_hosts") : config.known_hosts;
-  let server: ServerInfo | undefined;
-  const connect = async () => {
-    server = await provider.ensure(log);
+  const activity = new ActivityClock({ connectionTimeoutMs: config.connection_timeout });
+  const servers = new ServerKeeper(provider, log);
+  const connect = async (steps: ConnectSteps) => {
+    // Creating a server takes minutes: the Docker clients waiting meanwhile wait for it, and
+    // that time is not idle time.
+    const creating = provider.createsServers && servers.missing;
+    const server = creating ? await steps.creating(() => servers.ensure()) : await servers.ensure();
+    if (creating) activity.touch();
     if (server.hostKey) await recordHostKey(ownKnownHosts, server.host, server.port, Buffer.from(server.hostKey.key, "base64"), server.hostKey.type);
     return await SshLink.connect({ host: server.host, port: server.port, username: server.user, ...keys, knownHostsFiles: [...defaultKnownHostsFiles(), ownKnownHosts], ownKnownHosts, acceptNewHostKey: config.accept_new_host_key }, log);
   };
 
-  const activity = new ActivityClock({ connectionTimeoutMs: config.connection_timeout });
   let rescan = () => {};
-  const supervisor = new LinkSupervisor({ connect, log, connectTimeoutMs: config.connect_timeout, onUp: () => rescan() });
+  const supervisor = new LinkSupervisor({ connect, log, connectTimeoutMs: config.connect_timeout, createTimeoutMs: CREATE_TIMEOUT_MS, onUp: () => rescan() });
   await supervisor.start();
   cleanups.push(() => supervisor.stop());
 
-  let dialStdio = false;
-  const toEngine = async (link: SshLink): Promise<Duplex> => {
-    if (!dialStdio) {
-      try {
-        return await link.openUnixSocket(config.remote_socket);
-      } catch (error) {
-        if ((error as { code?: string }).code !== "SSH_STREAMLOCAL_REFUSED") throw error;
-        dialStdio = true;
-        log.warn("the server refuses stream-local forwarding: using `docker system dial-stdio` instead", { socket: config.remote_socket });
-      }
-    }
-    return await link.dialStdio(config.remote_socket);
-  };
+  // Stream-local or dial-stdio: decided per link, never by one connection's failure.
+  const toEngine = engineDialer({ remoteSocket: config.remote_socket, log });
   // Checked once before serving: a wrong --remote-socket is one clear error now, not a failure per Docker command.
   const first = await supervisor.acquire();
   const engineAt = `${config.remote_socket} on ${first.where}`;
@@ -150,21 +144,27 @@ async function serve(context: DaemonContext<BridgeConfig>, socket: string, clean
   const unsubscribe = await context.watch({ name: "bridge", interest: { types: ["container"], actions: ["start", "die", "stop", "destroy"] }, onEvent, onResync: async () => rescan() }, remote);
   cleanups.push(unsubscribe);
 
+  // Idle time counts from here: starting (a server created, the engine probed) was not idle.
+  activity.touch();
   const idle = provider.createsServers
     ? startIdleWatch({ activity, idleTimeoutMs: config.idle_timeout, gracePeriodMs: config.grace_period, log, onIdle: async () => {
         supervisor.park();
-        await forwards.closeAll({ reason: "server destroyed (idle)" });
-        await provider.destroy(log);
-        server = undefined;
+        // The destroy is asked for at once: an ensure from here on waits for it and creates anew.
+        await Promise.all([servers.destroy(), forwards.closeAll({ reason: "server destroyed (idle)" })]);
       } })
     : undefined;
   if (idle) cleanups.push(() => idle.stop());
 
+  // The server as it is now: none after an idle destroy, the new one once it is created again.
+  const serverStatus = (): BridgeStatus["server"] => {
+    const server = servers.current;
+    return server ? { name: server.name, address: `${server.host}:${server.port}`, created_by_bridge: server.createdByBridge, ...(server.hourlyPrice ? { hourly_price: server.hourlyPrice } : {}) } : null;
+  };
   const status = (): BridgeStatus => ({
     pid: process.pid,
     socket,
     provider: provider.name,
-    server: server ? { name: server.name, address: `${server.host}:${server.port}`, created_by_bridge: server.createdByBridge, ...(server.hourlyPrice ? { hourly_price: server.hourlyPrice } : {}) } : null,
+    server: serverStatus(),
     ssh: supervisor.status(),
     docker,
     forwards: forwards.list(),
@@ -177,6 +177,7 @@ async function serve(context: DaemonContext<BridgeConfig>, socket: string, clean
   });
   const control = await startControl(socket, { status, stop: () => context.shutdown() });
   cleanups.push(() => control.close());
+  const server = servers.current;
   log.info("bridge started", { socket, server: server ? `${server.user}@${server.host}:${server.port}` : undefined, hint: `export DOCKER_HOST=unix://${socket}` });
   return {
     stop,

@@ -142,17 +142,39 @@ export function hetznerProvider(config: BridgeConfig, options: HetznerProviderOp
     log.info("server destroyed; its Docker volume is kept", { name: server.name, volume: `${server.name}-docker` });
   };
 
+  // Ensures and destroys run one at a time, in the order asked: an idle destroy and the next Docker
+  // client's ensure can come together, and an ensure running beside a destroy would find the
+  // server that is being deleted (and reuse it, or fail on its status).
+  let tail: Promise<unknown> = Promise.resolve();
+  const serially = <T>(step: () => Promise<T>): Promise<T> => {
+    const run = tail.then(step);
+    tail = run.catch(() => {});
+    return run;
+  };
+  // Ensures asked for together share one (two clients must not create two servers), but never
+  // one asked for before a destroy: that one's server is the destroyed one.
   let pending: Promise<ServerInfo> | undefined;
+  const shared = (log: Logger): Promise<ServerInfo> => {
+    if (pending) return pending;
+    const run: Promise<ServerInfo> = serially(() => ensure(log)).finally(() => {
+      if (pending === run) pending = undefined;
+    });
+    pending = run;
+    return run;
+  };
+  const destroy = async (log: Logger): Promise<void> => {
+    const client = api(log);
+    const server = await find(client, config.server_name);
+    if (server === undefined) log.info("no server to destroy", { name: config.server_name });
+    else await remove(client, server, log);
+  };
   return {
     name: "hetzner",
     createsServers: true,
-    // One ensure at a time: two Docker clients arriving together must not create two servers.
-    ensure: (log) => (pending ??= ensure(log).finally(() => (pending = undefined))),
-    destroy: async (log) => {
-      const client = api(log);
-      const server = await find(client, config.server_name);
-      if (server === undefined) log.info("no server to destroy", { name: config.server_name });
-      else await remove(client, server, log);
+    ensure: shared,
+    destroy: (log) => {
+      pending = undefined;
+      return serially(() => destroy(log));
     },
     list: async (): Promise<ListedServer[]> => {
       const servers = await api(createLogger("bridge")).list<HetznerServer>("/servers", "servers", { label_selector: LABEL_SELECTOR });
@@ -164,7 +186,7 @@ export function hetznerProvider(config: BridgeConfig, options: HetznerProviderOp
       if (server === undefined) {
         throw new DockernetError(`no server named ${name} labelled ${LABEL_SELECTOR}`, { code: "HETZNER_NOT_FOUND", exitCode: ExitCode.usage, hint: "dockernet bridge server list --provider hetzner shows dockernet's servers" });
       }
-      await remove(client, server, log);
+      await serially(() => remove(client, server, log));
     },
   };
 }
