@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { PassThrough, type Duplex } from "node:stream";
 import type { LogFields, Logger } from "../../src/core/logger.ts";
-import { engineDialer } from "../../src/modes/bridge/link.ts";
+import { engineDialer } from "../../src/modes/bridge/_engine-dial.ts";
 import { SshErrorCode, type SshLink } from "../../src/ssh/connection.ts";
 import { sshError } from "../../src/ssh/_errors.ts";
 
