@@ -14,17 +14,31 @@ function unbracket(host: string): string {
   return host.replace(/^\[(.*)\]$/, "$1");
 }
 
+/** OpenSSH's host patterns: `*` any run of characters, `?` one character, nothing else special. */
+function globMatches(pattern: string, text: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${regex}$`, "i").test(text);
+}
+
+/**
+ * Whether a known_hosts host field lists `wanted`, as OpenSSH reads it: hashed entries, plain
+ * names and patterns (`*.corp`, `10.0.0.?`), and a negated pattern (`!host`) that excludes the
+ * host from the whole line even when another entry matches.
+ */
 function matchesHost(field: string, wanted: string): boolean {
+  let matched = false;
   for (const entry of field.split(",")) {
     if (entry.startsWith("|1|")) {
       // Hashed: |1|base64(salt)|base64(HMAC-SHA1(salt, host)).
       const [, , salt, hash] = entry.split("|");
-      if (salt && hash && createHmac("sha1", Buffer.from(salt, "base64")).update(wanted).digest("base64") === hash) return true;
-    } else if (entry === wanted) {
-      return true;
+      if (salt && hash && createHmac("sha1", Buffer.from(salt, "base64")).update(wanted).digest("base64") === hash) matched = true;
+    } else if (entry.startsWith("!")) {
+      if (globMatches(entry.slice(1), wanted)) return false;
+    } else if (entry === wanted || ((entry.includes("*") || entry.includes("?")) && globMatches(entry, wanted))) {
+      matched = true;
     }
   }
-  return false;
+  return matched;
 }
 
 /** The keys lines of known_hosts text list for a host, and every key listed under `@revoked`. */

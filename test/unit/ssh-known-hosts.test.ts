@@ -23,6 +23,23 @@ describe("known_hosts", () => {
     expect(knownKeys(text, "10.0.0.6", 22)).toEqual([]);
   });
 
+  test("patterns (* and ?) and negated patterns, as OpenSSH reads them", () => {
+    const text = `*.corp,!evil.corp ssh-ed25519 ${b64}
+[10.0.0.?]:2222 ssh-ed25519 ${other.toString("base64")}
+`;
+    expect(knownKeys(text, "build.corp", 22)).toEqual([key]);
+    expect(knownKeys(text, "BUILD.CORP", 22)).toEqual([key]);
+    expect(knownKeys(text, "evil.corp", 22)).toEqual([]);
+    expect(knownKeys(text, "corp", 22)).toEqual([]);
+    expect(knownKeys(text, "10.0.0.7", 2222)).toEqual([other]);
+    expect(knownKeys(text, "10.0.0.17", 2222)).toEqual([]);
+    // A host listed under a pattern with another key has a changed key, not an unknown one.
+    const dir = mkdtempSync(join(tmpdir(), "dockernet-kh-"));
+    const file = join(dir, "known_hosts");
+    writeFileSync(file, text);
+    expect(checkHostKey("build.corp", 22, other, [file])).toBe("changed");
+  });
+
   test("hashed entries (HashKnownHosts yes)", () => {
     const text = `${hashed("[10.0.0.5]:2222")} ssh-ed25519 ${b64}\n`;
     expect(knownKeys(text, "10.0.0.5", 2222)).toEqual([key]);

@@ -29,11 +29,22 @@ async function credentials(config: BridgeConfig): Promise<Pick<SshTarget, "priva
     if (key === undefined) throw new DockernetError(`cannot read the identity file ${config.identity}`, { code: "USAGE", exitCode: ExitCode.usage });
     return { privateKey: key };
   }
-  if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
-  for (const name of ["id_ed25519", "id_rsa"]) {
-    const key = await read(join(homedir(), ".ssh", name));
-    if (key !== undefined) return { privateKey: key };
+  const fromFiles = async () => {
+    for (const name of ["id_ed25519", "id_rsa"]) {
+      const key = await read(join(homedir(), ".ssh", name));
+      if (key !== undefined) return { privateKey: key };
+    }
+    return undefined;
+  };
+  // A server the provider creates trusts the key file's public half (what it uploads), which the
+  // agent may not hold: try that key first there. An existing host: the agent first, as ssh does.
+  if (config.provider !== "ssh") {
+    const file = await fromFiles();
+    if (file) return file;
   }
+  if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
+  const file = await fromFiles();
+  if (file) return file;
   throw new DockernetError("no SSH key: no --identity, no SSH agent (SSH_AUTH_SOCK), no ~/.ssh/id_ed25519 or id_rsa", { code: "USAGE", exitCode: ExitCode.usage });
 }
 
