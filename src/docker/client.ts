@@ -150,7 +150,8 @@ export class DockerClient {
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       if (statusCode(error) === undefined) throw connectionError(this.connection, error);
-      throw new DockernetError(`inspect container ${idOrName}: ${(error as Error).message}`, { code: "DOCKER_API", cause: error });
+      // The status decides the code: a 5xx may pass, another 4xx says the same thing again.
+      throw apiError(this.connection, `inspect container ${idOrName}`, error);
     }
   }
 
@@ -170,7 +171,7 @@ export class DockerClient {
       }));
     } catch (error) {
       if (statusCode(error) === undefined) throw connectionError(this.connection, error);
-      throw new DockernetError(`list containers: ${(error as Error).message}`, { code: "DOCKER_API", cause: error });
+      throw apiError(this.connection, "list containers", error);
     }
   }
 
