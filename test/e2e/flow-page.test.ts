@@ -7,13 +7,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { io, type Socket } from "socket.io-client";
 import { Daemon, repoRoot } from "../support/dockernet.ts";
 import { useTestEngine } from "../support/engine.ts";
+import { freePort } from "../support/flow-server.ts";
 import { TEST_IMAGE } from "../support/image.ts";
 
 setDefaultTimeout(120_000);
@@ -29,17 +29,6 @@ const storedToken = 'sessionStorage.getItem("dockernet.flow.token")';
 /** A reply of the flow API. */
 type Reply<T = Record<string, unknown>> = { ok: true; data: T } | { error: true; error_type: string; message: string };
 
-/** A TCP port nothing listens on right now, on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 /** Connects a socket.io client with `token`; resolves once the server accepted it. */
 function connectClient(url: string, token: string): Promise<Socket> {
