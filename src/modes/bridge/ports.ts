@@ -164,7 +164,7 @@ export class PortForwards {
     }
     this.#forwards.set(key, forward);
     const moved = status.actual !== status.requested;
-    (moved ? log.warn : log.info).call(log, moved ? "port forwarded to another local port (the requested one is busy)" : "port forwarded", {
+    (moved ? log.warn : log.info).call(log, moved ? "port forwarded to another local port (the requested one is busy, or below 1024 for this user)" : "port forwarded", {
       container: status.container,
       requested: status.requested,
       actual: status.actual,
