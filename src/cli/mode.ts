@@ -1,15 +1,12 @@
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import { usageError } from "../core/errors.ts";
-import { shutdownSignal } from "../core/lifecycle.ts";
 import { createLogger } from "../core/logger.ts";
-import type { ResolvedConfig } from "../config/load.ts";
-import type { DockerClient } from "../docker/client.ts";
-import type { Config } from "../modes/config.ts";
 import type { AnyMode } from "../modes/types.ts";
 import { daemonArgs, globalArgs, modeArgs, modeFlagValues, reconcileArgs, rejectUnknownFlags } from "./_args.ts";
 import { connectDocker, loadCommandConfig } from "./_context.ts";
 import { detach } from "./_detach.ts";
 import { withHelp } from "./_help.ts";
+import { serveModes } from "./_serve.ts";
 
 /** The flags of a mode's command: the global ones, the forms the mode has, and its own. */
 function argsOf(mode: AnyMode): ArgsDef {
@@ -24,17 +21,6 @@ function argsOf(mode: AnyMode): ArgsDef {
 }
 
 const write = (text: string) => process.stdout.write(`${text}\n`);
-
-/** Runs the mode's daemon until SIGTERM or SIGINT. */
-async function serve(mode: AnyMode, resolved: ResolvedConfig<Config>, client: DockerClient): Promise<void> {
-  const { runDaemon } = await import("../modes/daemon.ts");
-  const shutdown = shutdownSignal();
-  try {
-    await runDaemon([mode], { client, config: resolved.config, signal: shutdown.signal, metricsListen: resolved.config.metrics.listen });
-  } finally {
-    shutdown.dispose();
-  }
-}
 
 /** One action of a mode as a subcommand: the global flags, the mode's flags, its own args. */
 function actionCommand(mode: AnyMode, name: string, action: NonNullable<AnyMode["actions"]>[string]): CommandDef<ArgsDef> {
@@ -78,8 +64,7 @@ function commandWithActions(mode: AnyMode, daemonAction: string): CommandDef<Arg
           process.stdout.write(`${mode.name} running in the background (PID ${pid}); its log is ${logFile}\n`);
           return;
         }
-        // A mode that works elsewhere (the bridge) gets the client unchecked: no local engine is needed.
-        await serve(mode, resolved, await connectDocker(resolved, { check: mode.localDocker !== false }));
+        await serveModes([mode], resolved);
       },
     }),
     { examples: mode.examples.filter((line) => line.includes(` ${daemonAction}`)) },
@@ -111,24 +96,23 @@ export function modeCommand(mode: AnyMode): CommandDef<ArgsDef> {
         throw usageError(`unknown ${mode.name} action ${JSON.stringify(action)}`, `the only action is \`status\`; see dockernet ${mode.name} --help`);
       }
       const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags, rawArgs));
-      const client = await connectDocker(resolved);
-      const context = { client, config: resolved.config[mode.name as keyof typeof resolved.config], log: createLogger(mode.name) };
+      const oneShot = action === "status" || flags.once === true || flags["dry-run"] === true;
+      if (!oneShot) return await serveModes([mode], resolved);
+      const context = { client: await connectDocker(resolved), config: resolved.config[mode.name as keyof typeof resolved.config], log: createLogger(mode.name) };
 
       if (action === "status" && mode.status) return write(await mode.status.show(context, { json: flags.json === true }));
-      if (flags["dry-run"] && mode.dryRun) {
+      if (flags["dry-run"]) {
+        if (!mode.dryRun) throw usageError(`${mode.name} has no --dry-run`);
         const result = await mode.dryRun(context);
         write(result.text);
         process.exitCode = result.exitCode;
         return;
       }
-      if ((flags.once || flags["dry-run"]) && mode.once) {
-        const result = await mode.once(context);
-        for (const failure of result.failures) context.log.error("not as planned", { error: failure });
-        context.log.info("reconciled once", result.summary);
-        process.exitCode = result.exitCode;
-        return;
-      }
-      await serve(mode, resolved, client);
+      if (!mode.once) throw usageError(`${mode.name} has no --once`);
+      const result = await mode.once(context);
+      for (const failure of result.failures) context.log.error("not as planned", { error: failure });
+      context.log.info("reconciled once", result.summary);
+      process.exitCode = result.exitCode;
     },
   });
   return withHelp(command, { details: mode.details, examples: mode.examples });

@@ -1,12 +1,11 @@
 import { defineCommand, type ArgsDef } from "citty";
 import { usageError } from "../core/errors.ts";
-import { shutdownSignal } from "../core/lifecycle.ts";
-import { runDaemon } from "../modes/daemon.ts";
 import { findMode, modeNames, modes } from "../modes/registry.ts";
 import type { AnyMode } from "../modes/types.ts";
 import { daemonArgs, globalArgs, modeArgs, modeFlagValues, rejectUnknownFlags } from "./_args.ts";
-import { connectDocker, loadCommandConfig } from "./_context.ts";
+import { loadCommandConfig } from "./_context.ts";
 import { withHelp } from "./_help.ts";
+import { serveModes } from "./_serve.ts";
 
 /** Every mode's flags in one set; two modes may not name the same flag (the registry test checks). */
 function allModeArgs(): ArgsDef {
@@ -51,13 +50,7 @@ const run = defineCommand({
     const chosen = parseModes(flags._.map(String));
     // Every mode's flags are read (and validated), also those of modes not chosen, as one config.
     const resolved = await loadCommandConfig(flags, Object.assign({}, ...modes.map((mode) => modeFlagValues(mode, flags, rawArgs))));
-    const client = await connectDocker(resolved);
-    const shutdown = shutdownSignal();
-    try {
-      await runDaemon(chosen, { client, config: resolved.config, signal: shutdown.signal, metricsListen: resolved.config.metrics.listen });
-    } finally {
-      shutdown.dispose();
-    }
+    await serveModes(chosen, resolved);
   },
 });
 

@@ -2,14 +2,14 @@ import { fromText, unknownKey, type Layer, type Problems } from "./_layers.ts";
 import type { ConfigSpec } from "./spec.ts";
 
 const prefix = "DOCKERNET_";
-/** Variables that share the prefix but are not config: install.sh's, and the socket path a flow container gets. */
-const notConfig = new Set(["DOCKERNET_CONFIG", "DOCKERNET_FLOW_SOCKET", "DOCKERNET_INSTALL_DIR", "DOCKERNET_DOWNLOAD_URL", "DOCKERNET_UNAME_S", "DOCKERNET_UNAME_M"]);
+/** Variables of install.sh, which share the prefix but are not config (a mode names its own: ConfigSpec.otherVariables). */
+const notConfig = new Set(["DOCKERNET_CONFIG", "DOCKERNET_INSTALL_DIR", "DOCKERNET_DOWNLOAD_URL", "DOCKERNET_UNAME_S", "DOCKERNET_UNAME_M"]);
 
 /** `DOCKERNET_<SECTION>_<KEY>` variables; any other `DOCKERNET_*` name is a problem, but DOCKERNET_CONFIG and install.sh's. */
 export function envLayer(spec: ConfigSpec, env: Record<string, string | undefined>, problems: Problems): Layer {
   const layer: Layer = new Map();
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !name.startsWith(prefix) || notConfig.has(name)) continue;
+    if (value === undefined || !name.startsWith(prefix) || notConfig.has(name) || spec.otherVariables.has(name)) continue;
     const origin = `env ${name}`;
     const rest = name.slice(prefix.length);
     const split = rest.indexOf("_");

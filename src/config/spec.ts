@@ -27,9 +27,12 @@ export function section<S extends SectionSchema>(schema: S, defaults: v.InferOut
  */
 export class ConfigSpec<T extends ConfigSections = ConfigSections> {
   readonly sections: T;
+  /** `DOCKERNET_*` variables that are not config (a mode's own, such as the socket a flow container gets). */
+  readonly otherVariables: ReadonlySet<string>;
 
-  constructor(sections: T) {
+  constructor(sections: T, options: { otherVariables?: readonly string[] } = {}) {
     this.sections = sections;
+    this.otherVariables = new Set(options.otherVariables ?? []);
   }
 
   /** Section names, in the order given. */

@@ -19,8 +19,6 @@ export interface ReconcileDriverOptions {
   /** First retry delay, doubled each time up to `maxBackoffMs` (defaults 100 ms and 5 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Fraction taken off each retry delay at random (default 0), so many keys failing together spread out. */
-  backoffJitter?: number;
   /** Periodic full resync; 0 or absent turns it off. */
   resyncIntervalMs?: number;
   /** Errors that retrying cannot fix (a bad label): reported at once, not retried. */
@@ -219,7 +217,6 @@ export class ReconcileDriver {
     const delay = backoffDelay(attempt - 1, {
       initialMs: this.#options.initialBackoffMs ?? 100,
       maxMs: this.#options.maxBackoffMs ?? 5000,
-      jitter: this.#options.backoffJitter ?? 0,
     });
     this.#options.log.debug("retrying", { key: key.slice(0, 12), attempt, delay_ms: delay, error: errorMessage(error) });
     this.#retryTimers.set(

@@ -62,7 +62,8 @@ function toPublished(raw: Record<string, unknown[] | null> | null | undefined): 
   return published;
 }
 
-function statusCode(error: unknown): number | undefined {
+/** The HTTP status of an error docker-modem threw; undefined when the engine did not answer. */
+export function statusCode(error: unknown): number | undefined {
   const code = (error as { statusCode?: unknown })?.statusCode;
   return typeof code === "number" ? code : undefined;
 }

@@ -7,7 +7,7 @@ import type Docker from "dockerode";
 import { posix } from "node:path";
 import { pack } from "tar-fs";
 import { createLogger } from "../core/logger.ts";
-import { apiError, type DockerClient } from "./client.ts";
+import { apiError, statusCode, type DockerClient } from "./client.ts";
 
 const log = createLogger("docker");
 
@@ -82,7 +82,7 @@ async function unlessAlready(run: () => Promise<unknown>): Promise<void> {
   try {
     await run();
   } catch (error) {
-    if ((error as { statusCode?: unknown })?.statusCode !== 304) throw error;
+    if (statusCode(error) !== 304) throw error;
   }
 }
 

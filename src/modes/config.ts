@@ -11,10 +11,9 @@ type Modes = (typeof modes)[number];
 type Sections = typeof globalSections & { [M in Modes as M["name"]]: M["config"] };
 
 /** Every section: `[log]`, `[docker]`, `[metrics]`, then one per mode, in registry order. */
-export const configSpec = new ConfigSpec({
-  ...globalSections,
-  ...Object.fromEntries(modes.map((mode) => [mode.name, mode.config])),
-} as Sections);
+export const configSpec = new ConfigSpec({ ...globalSections, ...Object.fromEntries(modes.map((mode) => [mode.name, mode.config])) } as Sections, {
+  otherVariables: modes.flatMap((mode) => mode.otherVariables ?? []),
+});
 
 /** The resolved configuration every command reads. Durations are milliseconds. */
 export type Config = ConfigOf<Sections>;

@@ -111,6 +111,8 @@ export interface ModeDefinition<Name extends string = string, S extends SectionS
   examples: string[];
   /** Its `[<name>]` config section: schema and defaults. */
   config: ConfigSection<S>;
+  /** `DOCKERNET_*` environment variables of its own that are not config keys. */
+  otherVariables?: readonly string[];
   /** Flags of its command (and of `dockernet run`), each setting one key of its section. */
   flags: Record<string, ModeFlag>;
   /** Why `service install` does not offer it (a per-user process such as the bridge); absent: it does. */

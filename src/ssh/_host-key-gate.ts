@@ -3,7 +3,7 @@ import type { DockernetError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { SshErrorCode, sshError } from "./_errors.ts";
 import { hostPort } from "./_tcp.ts";
-import { checkHostKey, filesListing, fingerprint, knownKeyTypes, recordHostKey, wireKeyType, type HostKeyVerdict } from "./known-hosts.ts";
+import { checkHostKey, filesListing, fingerprint, hostPattern, knownKeyTypes, recordHostKey, wireKeyType, type HostKeyVerdict } from "./known-hosts.ts";
 
 /** Host key algorithms to ask for, by the key type a known_hosts line lists. */
 const ALGORITHMS_FOR_TYPE: Record<string, ServerHostKeyAlgorithm[]> = {
@@ -98,7 +98,7 @@ export class HostKeyGate {
         hint: `check that fingerprint with the server's owner, then run again with --accept-new-host-key, or add the key to ~/.ssh/known_hosts (ssh-keyscan -p ${port} ${host})`,
       });
     }
-    const pattern = port === 22 ? host : `[${host}]:${port}`;
+    const pattern = hostPattern(host, port);
     const listing = filesListing(host, port, files);
     return sshError(SshErrorCode.hostKeyChanged, `the SSH host key of ${shown} has CHANGED: the server presents ${print}, which the known_hosts line(s) for it do not list (or list as revoked); this can be a man-in-the-middle attack`, {
       hint: `check the new fingerprint with the server's owner; if the key really changed, remove the old line (ssh-keygen -R '${pattern}' -f FILE) from ${(listing.length > 0 ? listing : files).join(", ")}, then connect again`,

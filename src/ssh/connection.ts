@@ -21,6 +21,7 @@ import { ChannelStream, type ExitCheck } from "./_channel-stream.ts";
 import { SshErrorCode, sshError } from "./_errors.ts";
 import { HostKeyGate } from "./_host-key-gate.ts";
 import { hostPort, openTcp } from "./_tcp.ts";
+import { unbracket } from "./known-hosts.ts";
 
 export { SshErrorCode } from "./_errors.ts";
 
@@ -112,7 +113,7 @@ export class SshLink {
    * SSH_UNREACHABLE (the one a caller should retry).
    */
   static async connect(target: SshTarget, log: Logger): Promise<SshLink> {
-    const host = target.host.replace(/^\[(.*)\]$/, "$1");
+    const host = unbracket(target.host);
     const { port, username } = target;
     const where = `${username}@${hostPort(host, port)}`;
     const login = loginPlan(target);

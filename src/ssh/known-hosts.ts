@@ -5,12 +5,12 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 
 /** How OpenSSH writes a host in known_hosts: `host`, or `[host]:port` for other ports. */
-function hostPattern(host: string, port: number): string {
+export function hostPattern(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
 /** `[::1]` as a URL writes it is `::1` to known_hosts (which brackets only to add a port). */
-function unbracket(host: string): string {
+export function unbracket(host: string): string {
   return host.replace(/^\[(.*)\]$/, "$1");
 }
 

@@ -461,6 +461,8 @@ describe("flow channel: hub and reference agent", () => {
     await second.hub.open(container.id, container.dirName);
     await waitFor("the agent to reach the new manager", () => second.hub.status(container.id).socket_connected);
     expect(await second.hub.request(container.id, "ping", null)).toMatchObject({ pong: true });
+    // The agent's log comes through its stderr pipe, which may trail its answer on the socket.
+    await waitFor("the agent's second reconnect in its log", () => agent.logs.filter((line) => line.msg === "lost the flow manager; reconnecting").length >= 2);
     expect(agent.logs.filter((line) => line.msg === "lost the flow manager; reconnecting").length).toBe(2);
     expect(agent.child.exitCode).toBeNull();
   });

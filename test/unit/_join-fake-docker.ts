@@ -1,13 +1,10 @@
-import { DockernetError } from "../../src/core/errors.ts";
-import type { LogFields, Logger } from "../../src/core/logger.ts";
+import type { DockernetError } from "../../src/core/errors.ts";
+import { apiError } from "../../src/docker/client.ts";
+import { parseDockerHost } from "../../src/docker/host.ts";
 import type { DockerClient } from "../../src/docker/client.ts";
 import type { ContainerSummary, NetworkSummary, ObservedContainer } from "../../src/docker/types.ts";
 
-/** A logger that keeps its lines, for assertions. */
-export function fakeLogger(lines: { level: string; message: string; fields?: LogFields }[] = []): Logger & { lines: typeof lines } {
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), trace: at("trace"), withTag: () => fakeLogger(lines) };
-}
+export { fakeLogger } from "./_fake-logger.ts";
 
 interface FakeContainer {
   id: string;
@@ -19,14 +16,16 @@ interface FakeContainer {
   networkMode: string;
 }
 
+const connection = parseDockerHost("unix:///var/run/docker.sock");
+
 /**
- * An engine's failure as DockerClient reports it (src/docker/client.ts `apiError`): a 5xx is
- * DOCKER_API, another 4xx DOCKER_REJECTED, no answer DOCKER_UNREACHABLE. Retry decisions read
- * these codes, so the fake throws exactly these.
+ * An engine's failure as DockerClient reports it: the client's own `apiError` turns what
+ * docker-modem throws (a status code and Docker's message, or a refused connection) into the
+ * DockernetError retry decisions read, so the fake's errors mean what the real ones do.
  */
 export function engineError(what: string, status: 500 | 400 | 403 | "no answer", message: string): DockernetError {
-  const code = status === "no answer" ? "DOCKER_UNREACHABLE" : status >= 500 ? "DOCKER_API" : "DOCKER_REJECTED";
-  return new DockernetError(`${what}: ${message}`, { code });
+  const raw = status === "no answer" ? Object.assign(new Error(message), { code: "ECONNREFUSED" }) : Object.assign(new Error(message), { statusCode: status, json: { message } });
+  return apiError(connection, what, raw);
 }
 
 /**

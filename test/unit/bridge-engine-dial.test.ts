@@ -4,17 +4,11 @@
 // answering as the test says; the dialer's decision is what is under test.
 import { describe, expect, test } from "bun:test";
 import { PassThrough, type Duplex } from "node:stream";
-import type { LogFields, Logger } from "../../src/core/logger.ts";
 import { engineDialer } from "../../src/modes/bridge/_engine-dial.ts";
 import { SshErrorCode, type SshLink } from "../../src/ssh/connection.ts";
 import { sshError } from "../../src/ssh/_errors.ts";
+import { fakeLogger } from "./_fake-logger.ts";
 
-type Line = { level: string; message: string; fields?: LogFields };
-
-function fakeLogger(lines: Line[] = []): Logger & { lines: Line[] } {
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), trace: at("trace"), withTag: () => fakeLogger(lines) };
-}
 
 const refused = () => sshError(SshErrorCode.streamLocalRefused, "root@server:22 refused a stream-local channel to /var/run/docker.sock: open failed");
 

@@ -7,18 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LogFields, Logger } from "../../src/core/logger.ts";
 import { bridgeSection, type BridgeConfig } from "../../src/modes/bridge/config.ts";
 import { generateEd25519 } from "../../src/modes/bridge/providers/_ssh-key-format.ts";
 import { hetznerProvider } from "../../src/modes/bridge/providers/hetzner.ts";
 import { HetznerFake } from "../support/hetzner-fake.ts";
+import { fakeLogger } from "./_fake-logger.ts";
 
-type Line = { level: string; message: string; fields?: LogFields };
-
-function fakeLogger(lines: Line[] = []): Logger & { lines: Line[] } {
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), trace: at("trace"), withTag: () => fakeLogger(lines) };
-}
 
 /** Loopback, but not 127.0.0.1: the address the provider connects to can only come from the fake. */
 const SERVER_IP = "127.0.0.2";

@@ -3,17 +3,11 @@
 // implementation of the Provider interface kept here, whose calls the test finishes when it wants.
 import { describe, expect, test } from "bun:test";
 import { sleep } from "../../src/core/backoff.ts";
-import type { LogFields, Logger } from "../../src/core/logger.ts";
 import { ActivityClock } from "../../src/modes/bridge/activity.ts";
 import { ServerKeeper, startIdleWatch } from "../../src/modes/bridge/idle.ts";
 import type { Provider, ServerInfo } from "../../src/modes/bridge/providers/types.ts";
+import { fakeLogger } from "./_fake-logger.ts";
 
-type Line = { level: string; message: string; fields?: LogFields };
-
-function fakeLogger(lines: Line[] = []): Logger & { lines: Line[] } {
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), trace: at("trace"), withTag: () => fakeLogger(lines) };
-}
 
 async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(5)) {

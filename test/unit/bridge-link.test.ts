@@ -3,16 +3,10 @@
 // supervisor uses (`closed`, `close()`, `where`): the supervisor is what is under test, not ssh2.
 import { describe, expect, test } from "bun:test";
 import { sleep } from "../../src/core/backoff.ts";
-import type { LogFields, Logger } from "../../src/core/logger.ts";
 import { LinkSupervisor, type ConnectSteps, type LinkOptions } from "../../src/modes/bridge/link.ts";
 import type { SshLink } from "../../src/ssh/connection.ts";
+import { fakeLogger } from "./_fake-logger.ts";
 
-type Line = { level: string; message: string; fields?: LogFields };
-
-function fakeLogger(lines: Line[] = []): Logger & { lines: Line[] } {
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), trace: at("trace"), withTag: () => fakeLogger(lines) };
-}
 
 /** An SSH connection as the supervisor sees it: it closes when told, or when the "server" drops it. */
 class FakeLink {

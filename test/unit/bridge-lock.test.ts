@@ -9,15 +9,9 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import type { LogFields, Logger } from "../../src/core/logger.ts";
 import { takeLock } from "../../src/modes/bridge/lock.ts";
+import { fakeLogger } from "./_fake-logger.ts";
 
-type Line = { level: string; message: string; fields?: LogFields };
-
-function fakeLogger(lines: Line[] = []): Logger & { lines: Line[] } {
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), trace: at("trace"), withTag: () => fakeLogger(lines) };
-}
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {

@@ -10,20 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { utils } from "ssh2";
 import { DockernetError } from "../../src/core/errors.ts";
-import type { LogFields, Logger } from "../../src/core/logger.ts";
+import type { LogFields } from "../../src/core/logger.ts";
 import { bridgeSection, type BridgeConfig } from "../../src/modes/bridge/config.ts";
 import { HetznerApi } from "../../src/modes/bridge/providers/_hetzner-api.ts";
 import { generateEd25519 } from "../../src/modes/bridge/providers/_ssh-key-format.ts";
 import { hetznerProvider, type HetznerProviderOptions } from "../../src/modes/bridge/providers/hetzner.ts";
 import { HetznerFake } from "../support/hetzner-fake.ts";
+import { fakeLogger } from "./_fake-logger.ts";
 
 type Line = { level: string; message: string; fields?: LogFields };
-
-/** A logger that keeps its lines, for assertions. */
-function fakeLogger(lines: Line[] = []): Logger & { lines: Line[] } {
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), trace: at("trace"), withTag: () => fakeLogger(lines) };
-}
 
 /** Loopback, but not 127.0.0.1: the address the provider connects to can only come from the fake. */
 const SERVER_IP = "127.0.0.2";

@@ -1,12 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type { LogFields, Logger } from "../../src/core/logger.ts";
 import { ReconcileDriver, type ReconcileDriverOptions } from "../../src/core/reconcile-driver.ts";
-
-/** A logger that keeps its lines, for assertions. */
-function fakeLogger(lines: { level: string; message: string; fields?: LogFields }[] = []): Logger & { lines: typeof lines } {
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), trace: at("trace"), withTag: () => fakeLogger(lines) };
-}
+import { fakeLogger } from "./_fake-logger.ts";
 
 /** A promise the test settles by hand, to hold a reconcile in flight. */
 function gate(): { promise: Promise<void>; open: () => void; fail: (error: Error) => void } {

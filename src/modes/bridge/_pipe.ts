@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 
 export interface RelayHooks {
@@ -51,4 +52,35 @@ export function relayPair(client: Duplex, server: Duplex, hooks: RelayHooks = {}
     if (!client.destroyed && client.writableEnded) client.destroy();
     closed();
   });
+}
+
+/**
+ * Relays `client` through the channel `open` gives: the client's bytes wait in it (paused) while
+ * the channel opens; a client that leaves first aborts `open`'s signal (so nothing keeps waiting
+ * for it), and a channel that arrives for a client already gone is closed. `onClose` runs once,
+ * whatever happens; `onFailed` when no channel came.
+ */
+export function relayWhenOpen(client: Socket, open: (signal: AbortSignal) => Promise<Duplex>, hooks: RelayHooks & { onFailed(error: unknown): void }): void {
+  const leaving = new AbortController();
+  const left = () => leaving.abort();
+  client.once("close", left);
+  client.pause();
+  open(leaving.signal).then(
+    (channel) => {
+      client.off("close", left);
+      if (client.destroyed) {
+        channel.destroy();
+        hooks.onClose?.();
+        return;
+      }
+      relayPair(client, channel, hooks);
+      client.resume();
+    },
+    (error: unknown) => {
+      client.off("close", left);
+      if (!leaving.signal.aborted) hooks.onFailed(error);
+      hooks.onClose?.();
+      client.destroy();
+    },
+  );
 }

@@ -2,6 +2,8 @@ import { chmod, rm } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import { DockernetError, errorMessage } from "../../core/errors.ts";
 import { controlPath } from "./config.ts";
+import type { LinkStatus } from "./link.ts";
+import type { ForwardStatus } from "./ports.ts";
 
 /** What `bridge status` shows, as the running bridge reports it. */
 export interface BridgeStatus {
@@ -9,9 +11,9 @@ export interface BridgeStatus {
   socket: string;
   provider: string;
   server: { name: string; address: string; created_by_bridge: boolean; hourly_price?: string } | null;
-  ssh: { connected: boolean; since: string | null; last_error: string | null; reconnects: number };
+  ssh: LinkStatus;
   docker: { reachable: boolean; last_check: string | null; last_error: string | null };
-  forwards: { container: string; remote: string; requested: number; actual: number; bytes: number; connections: number }[];
+  forwards: ForwardStatus[];
   activity: { connections: number; bytes: number; idle_s: number; idle_time_left_s: number | null };
 }
 

@@ -107,20 +107,20 @@ async function serve(context: DaemonContext<BridgeConfig>, socket: string, clean
   await probeEngine(await toEngine(first), engineAt).catch((error: unknown) => {
     throw probeFailure(error, engineAt);
   });
-  const relay = await startRelay({ path: socket, open: async () => toEngine(await supervisor.acquire()), activity, log });
+  const relay = await startRelay({ path: socket, open: async (signal) => toEngine(await supervisor.acquire(signal)), activity, log });
   cleanups.push(() => relay.close());
   // The bridge's own Docker connections (ports, events) do not count as use, and never wake a
   // parked link: they wait for it, so the events stream is open again as soon as the link is.
   const internal = await startRelay({
     path: internalPath(socket),
-    open: async () => await toEngine(await supervisor.whenUp()),
+    open: async (signal) => await toEngine(await supervisor.whenUp(signal)),
     activity: new ActivityClock({ connectionTimeoutMs: 0 }),
     log,
   });
   cleanups.push(() => internal.close());
   const remote = new DockerClient(`unix://${internalPath(socket)}`);
 
-  const forwards = new PortForwards({ log, conflict: config.port_conflict, activity, dial: async (host, port) => (await supervisor.acquire()).forwardTcp(host, port) });
+  const forwards = new PortForwards({ log, conflict: config.port_conflict, activity, dial: async (host, port, signal) => (await supervisor.acquire(signal)).forwardTcp(host, port) });
   cleanups.push(() => forwards.closeAll({ final: true }));
   const docker = { reachable: false, last_check: null as string | null, last_error: null as string | null };
   const scan = async () => {

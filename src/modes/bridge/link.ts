@@ -92,7 +92,7 @@ export class LinkSupervisor {
    * The link, now or once it is up; rejects after connect_timeout, or while a server is being
    * created, after the create timeout. A parked link is connected again.
    */
-  async acquire(): Promise<SshLink> {
+  async acquire(signal?: AbortSignal): Promise<SshLink> {
     if (this.#link) return this.#link;
     if (this.#stop.signal.aborted) throw this.#stoppedError();
     if (this.#parked) {
@@ -120,7 +120,7 @@ export class LinkSupervisor {
           reject(this.#timeoutError(started));
         },
       };
-      this.#waiters.push(waiter);
+      this.#wait(waiter, signal);
       waiter.recheck?.();
       if (this.#creating > 0) this.#announce();
     });
@@ -130,10 +130,24 @@ export class LinkSupervisor {
    * The link once it is up, without waking a parked one (for the bridge's own Docker connections:
    * they must not re-create a destroyed server). Waits as long as it takes; rejects on stop().
    */
-  async whenUp(): Promise<SshLink> {
+  async whenUp(signal?: AbortSignal): Promise<SshLink> {
     if (this.#link) return this.#link;
     if (this.#stop.signal.aborted) throw this.#stoppedError();
-    return await new Promise((resolve, reject) => this.#waiters.push({ done: (link) => (link instanceof DockernetError ? reject(link) : resolve(link)) }));
+    return await new Promise((resolve, reject) => this.#wait({ done: (link) => (link instanceof DockernetError ? reject(link) : resolve(link)) }, signal));
+  }
+
+  /** Adds a waiter; `signal` (its client left) takes it away again, so waiters never pile up. */
+  #wait(waiter: Waiter, signal: AbortSignal | undefined): void {
+    this.#waiters.push(waiter);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        if (!this.#waiters.includes(waiter)) return;
+        this.#waiters = this.#waiters.filter((other) => other !== waiter);
+        waiter.done(new DockernetError("the client left while it waited for the SSH link", { code: "BRIDGE_CLIENT_LEFT" }));
+      },
+      { once: true },
+    );
   }
 
   /** After an idle destroy: close the link and do not reconnect until someone needs it. */

@@ -4,7 +4,7 @@ import { errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { HostPort } from "../../docker/lifecycle.ts";
 import type { ActivityClock } from "./activity.ts";
-import { relayPair } from "./_pipe.ts";
+import { relayWhenOpen } from "./_pipe.ts";
 
 export interface PortForwardsOptions {
   log: Logger;
@@ -12,7 +12,7 @@ export interface PortForwardsOptions {
   conflict: "increment" | "fail";
   activity: ActivityClock;
   /** A TCP connection from the server to `host:port`, over the SSH link. */
-  dial(host: string, port: number): Promise<Duplex>;
+  dial(host: string, port: number, signal: AbortSignal): Promise<Duplex>;
 }
 
 /** One forward as `status` shows it. */
@@ -27,7 +27,6 @@ export interface ForwardStatus {
 
 interface Forward {
   key: string;
-  containerId: string;
   status: ForwardStatus;
   servers: Server[];
   /** Connections in progress, closed with the forward. */
@@ -137,7 +136,7 @@ export class PortForwards {
     const { log, conflict } = this.#options;
     const remote = remoteAddress(port.hostIp);
     const status: ForwardStatus = { container: port.container.name, remote: `${remote}:${port.hostPort}`, requested: port.hostPort, actual: 0, bytes: 0, connections: 0 };
-    const forward: Forward = { key, containerId: port.container.id, status, servers: [], sockets: new Set() };
+    const forward: Forward = { key, status, servers: [], sockets: new Set() };
     const candidates = conflict === "increment" ? [port.hostPort, ...Array.from({ length: 1000 }, (_, index) => port.hostPort + 1000 + index).filter((candidate) => candidate <= 65535)] : [port.hostPort];
     for (const candidate of candidates) {
       // Bound for real, not probed then bound: another program could take it in between.
@@ -179,34 +178,17 @@ export class PortForwards {
     forward.sockets.add(socket);
     socket.once("close", () => forward.sockets.delete(socket));
     socket.on("error", (error) => log.debug("forwarded client connection failed", { container: forward.status.container, error: error.message }));
-    socket.pause();
-    dial(host, port).then(
-      (channel) => {
-        if (socket.destroyed) {
-          channel.destroy();
-          forward.status.connections--;
-          closed();
-          return;
-        }
-        relayPair(socket, channel, {
-          onBytes: (count) => {
-            forward.status.bytes += count;
-            activity.touch();
-          },
-          onClose: () => {
-            forward.status.connections--;
-            closed();
-          },
-        });
-        socket.resume();
+    relayWhenOpen(socket, (signal) => dial(host, port, signal), {
+      onBytes: (count) => {
+        forward.status.bytes += count;
+        activity.touch();
       },
-      (error: unknown) => {
-        log.warn("forwarded connection failed", { container: forward.status.container, remote: forward.status.remote, error: errorMessage(error) });
+      onFailed: (error) => log.warn("forwarded connection failed", { container: forward.status.container, remote: forward.status.remote, error: errorMessage(error) }),
+      onClose: () => {
         forward.status.connections--;
         closed();
-        socket.destroy();
       },
-    );
+    });
   }
 
   async #close(forward: Forward, why: string): Promise<void> {

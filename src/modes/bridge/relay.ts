@@ -5,21 +5,19 @@ import type { Duplex } from "node:stream";
 import { DockernetError, errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { ActivityClock } from "./activity.ts";
-import { relayPair } from "./_pipe.ts";
+import { relayWhenOpen } from "./_pipe.ts";
 import { createSniffer } from "./_sniff.ts";
 
 export interface RelayOptions {
   /** The local socket (created 0600). */
   path: string;
   /** A channel to the remote engine's socket; waits for the SSH link up to connect_timeout, then rejects. */
-  open(): Promise<Duplex>;
+  open(signal: AbortSignal): Promise<Duplex>;
   activity: ActivityClock;
   log: Logger;
 }
 
 export interface Relay {
-  /** Docker connections relayed now. */
-  connections(): number;
   /** Bytes relayed, both ways, since start. */
   bytes(): number;
   close(): Promise<void>;
@@ -43,37 +41,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     const closed = activity.opened();
     // A client that resets while it waits for the link must not take the process down.
     socket.on("error", (error) => log.debug("Docker client connection failed", { error: error.message }));
-    // Bytes that arrive while the channel opens wait in the socket (paused) and are relayed after.
-    socket.pause();
-    options.open().then(
-      (channel) => {
-        if (socket.destroyed) {
-          // The client gave up while the channel opened: nothing would ever close the channel.
-          channel.destroy();
-          sockets.delete(socket);
-          closed();
-          return;
-        }
-        relayPair(socket, channel, {
-          onBytes: (count) => {
-            total += count;
-            activity.touch();
-          },
-          onClientData: createSniffer((request) => warnBinds(request.binds)),
-          onClose: () => {
-            sockets.delete(socket);
-            closed();
-          },
-        });
-        socket.resume();
+    relayWhenOpen(socket, options.open, {
+      onBytes: (count) => {
+        total += count;
+        activity.touch();
       },
-      (error: unknown) => {
-        log.error("Docker connection closed: the remote engine is not reachable", { reason: errorMessage(error) });
+      onClientData: createSniffer((request) => warnBinds(request.binds)),
+      onFailed: (error) => log.error("Docker connection closed: the remote engine is not reachable", { reason: errorMessage(error) }),
+      onClose: () => {
         sockets.delete(socket);
         closed();
-        socket.destroy();
       },
-    );
+    });
   };
   // allowHalfOpen: the client's end of its request must not end our answer (it would lose `docker run`'s output).
   const server: Server = createServer({ allowHalfOpen: true }, onConnection);
@@ -87,7 +66,6 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   // default umask never grants to others: 0600 makes it explicit.
   await chmod(options.path, 0o600);
   return {
-    connections: () => sockets.size,
     bytes: () => total,
     close: async () => {
       for (const socket of sockets) socket.destroy();

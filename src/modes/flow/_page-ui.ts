@@ -57,7 +57,8 @@ const client = new FlowSocket({
     if (!payload || typeof payload !== "object") return;
     if (name === "activity") {
       addActivity(payload.time, payload.kind, payload.name || payload.container_id, payload.message, payload.details);
-      refresh();
+      // A message changes no row; the list is read again only for what may (each read lists containers).
+      if (payload.kind !== "message") refresh();
     } else if (name === "container_state") {
       const known = containers.get(payload.id);
       if (known && typeof payload.state === "string") {

@@ -73,6 +73,11 @@ export class FlowApi {
     this.#messages = new MessageDigest((entry) => context.announce.activity(entry));
   }
 
+  /** Tells the message activity still pending (at stop). */
+  close(): void {
+    this.#messages.flushAll();
+  }
+
   /** Runs one request; rejects with FlowError (or a Docker error) for the failure reply. */
   async handle(request: RequestName, payload: unknown, session: Session): Promise<unknown> {
     switch (request) {

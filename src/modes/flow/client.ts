@@ -1,15 +1,17 @@
 import { readFile } from "node:fs/promises";
 import { io, type Socket } from "socket.io-client";
 import { DockernetError, ExitCode, errorMessage, usageError } from "../../core/errors.ts";
+import { parseListen } from "../../core/listen.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { FlowConfig } from "./config.ts";
 import { readToken } from "./token.ts";
 
-/** Where the server is: `flow.url`, else http:// its `listen` address. */
-export function serverUrl(config: FlowConfig): string {
+/** Where the server is: `flow.url`, else http:// its `listen` address (a wildcard one reached on loopback). */
+function serverUrl(config: FlowConfig): string {
   if (config.url !== "") return config.url;
-  const listen = /^\d+$/.test(config.listen) ? `127.0.0.1:${config.listen}` : config.listen.replace(/^:/, "127.0.0.1:");
-  return `http://${listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:")}`;
+  const { host, port } = parseListen(config.listen, "--listen");
+  const reach = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${reach.includes(":") ? `[${reach}]` : reach}:${port}`;
 }
 
 /** A connected, authenticated client; rejects with a clear error when refused or unreachable. */

@@ -57,9 +57,20 @@ export class OwnedContainers {
     throw new FlowError("not_found", `container ${JSON.stringify(idOrName)}: no container of this manager has this id or name`, { container_id: idOrName });
   }
 
-  /** Forgets a container until the next list (it was removed or renamed). */
+  /** Forgets a container until the next list (it was removed). */
   forget(id: string): void {
     this.#known.delete(id);
+  }
+
+  /** A container was renamed: its old name resolves no more. */
+  renamed(id: string, name: string): void {
+    const known = this.#known.get(id);
+    if (known) this.#known.set(id, { ...known, name });
+  }
+
+  /** A container's name as last seen, for logs and events. */
+  nameOf(id: string): string {
+    return this.#known.get(id)?.name ?? id.slice(0, 12);
   }
 
   #match(owned: Owned[], idOrName: string): Owned | FlowError | undefined {

@@ -32,7 +32,6 @@ const stateAfter: Record<string, string> = {
  */
 export async function startFlow(context: DaemonContext<FlowConfig>): Promise<RunningMode> {
   const { config, log, client } = context;
-  ChannelHub.checkSocketDir(config.socket_dir);
   const overlap = overlappingRoots(config.volume_roots, config.code_roots);
   if (overlap) {
     throw new DockernetError(`the volume root ${overlap[0]} and the code root ${overlap[1]} overlap`, {
@@ -42,18 +41,18 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     });
   }
   const listen = parseListen(config.listen, "--listen");
-  const token = await readToken(config.token_file, { create: true, log });
   const owned = new OwnedContainers(context);
   // The server is made after the API it serves; until then there are no clients to tell.
   let broadcast: Broadcaster = { all: () => {}, subscribers: () => {} };
-  const names = new Map<string, string>();
   const hub = new ChannelHub({
     socketDir: config.socket_dir,
     log,
     requestTimeoutMs: config.request_timeout,
-    onEvent: (id, command, data) => broadcast.subscribers(id, "container_message", { container_id: id, name: names.get(id) ?? id.slice(0, 12), command, data, time: new Date().toISOString() }),
-    onConnectionChange: (id, connected) => log.info(connected ? "container connected" : "container disconnected", { container: names.get(id) ?? id.slice(0, 12) }),
+    onEvent: (id, command, data) => broadcast.subscribers(id, "container_message", { container_id: id, name: owned.nameOf(id), command, data, time: new Date().toISOString() }),
+    onConnectionChange: (id, connected) => log.info(connected ? "container connected" : "container disconnected", { container: owned.nameOf(id) }),
   });
+  // After the hub refused a socket dir too long for the kernel: nothing is created for a start that fails.
+  const token = await readToken(config.token_file, { create: true, log });
 
   /**
    * Every container of the manager gets its socket back (one that cannot is logged and skipped:
@@ -62,7 +61,6 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
   const adopt = async () => {
     const containers = await owned.list();
     for (const container of containers) {
-      names.set(container.id, container.name);
       if (container.dirName === undefined) continue;
       await hub.open(container.id, container.dirName).catch((error: unknown) => log.error("cannot re-create a container's socket", { container: container.name, error: errorMessage(error) }));
     }
@@ -75,16 +73,15 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
 
   const onEvent = async (event: DockerEvent) => {
     const id = event.id;
-    names.set(id, event.name || names.get(id) || id.slice(0, 12));
-    const name = names.get(id) as string;
+    if (event.action === "rename" && event.name) owned.renamed(id, event.name);
+    const name = event.name || owned.nameOf(id);
     const state = stateAfter[event.action];
     broadcast.all("container_state", { id, name, state: state ?? "unknown", action: event.action, time: new Date(Number(event.timeNano / 1_000_000n)).toISOString() });
     const exit = event.action === "die" && event.attributes.exitCode !== undefined ? ` (exit ${event.attributes.exitCode})` : "";
     broadcast.all("activity", activity("actor_event", { id, name }, `${name}: ${event.action}${exit}`, { action: event.action }));
-    if (event.action === "destroy" || event.action === "rename") owned.forget(id);
     if (event.action === "destroy") {
+      owned.forget(id);
       await hub.close(id, { removeDir: true });
-      names.delete(id);
     } else if (event.action === "create" || event.action === "start") {
       // Created by another client of this instance, or restarted outside the API: make sure its socket is there.
       const dirName = event.attributes[socketDirLabel];
@@ -112,6 +109,7 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
   return {
     async stop() {
       unsubscribe();
+      api.close();
       await server.close();
       await hub.closeAll();
     },

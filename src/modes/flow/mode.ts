@@ -22,6 +22,8 @@ export const flowMode = defineMode({
     "dockernet flow agent -- python3 /app/main.py           # inside a container",
   ],
   config: flowSection,
+  // Set in every flow container (the agent reads it); not a key of [flow].
+  otherVariables: ["DOCKERNET_FLOW_SOCKET"],
   flags: {
     listen: { key: "listen", type: "string", description: "HOST:PORT the API and the page listen on (default: 127.0.0.1:7780)", valueHint: "ADDR" },
     url: { key: "url", type: "string", description: "For call and watch: the server (default: http:// the --listen address)", valueHint: "URL" },

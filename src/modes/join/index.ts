@@ -11,8 +11,6 @@ import { formatDryRun, formatStatusTable } from "./render.ts";
 import type { JoinConfig } from "./routable.ts";
 import { statusRows, type NetworkStatus } from "./status.ts";
 
-export type { NetworkStatus } from "./status.ts";
-export { formatStatusTable } from "./render.ts";
 
 /** What every join entry point takes. */
 export interface JoinOptions {

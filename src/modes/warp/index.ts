@@ -5,8 +5,6 @@ import { WarpReconciler } from "./reconciler.ts";
 import { formatDryRun, formatStatusTable } from "./render.ts";
 import { inspectTargets, statusRow, type TargetStatus } from "./status.ts";
 
-export type { TargetStatus } from "./status.ts";
-export { formatStatusTable } from "./render.ts";
 
 /**
  * Starts the warp daemon: watches the events stream (open before the scan, so nothing is missed

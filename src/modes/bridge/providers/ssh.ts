@@ -1,11 +1,12 @@
 import { DockernetError, ExitCode } from "../../../core/errors.ts";
 import type { BridgeConfig } from "../config.ts";
 import type { Provider, ServerInfo } from "./types.ts";
+import { unbracket } from "../../../ssh/known-hosts.ts";
 
 /** `ssh://user@host:port` as a server to connect to. */
 export function parseSshUrl(url: string): Pick<ServerInfo, "host" | "port" | "user"> {
   const parsed = new URL(url);
-  return { host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: parsed.port ? Number(parsed.port) : 22, user: decodeURIComponent(parsed.username) || "root" };
+  return { host: unbracket(parsed.hostname), port: parsed.port ? Number(parsed.port) : 22, user: decodeURIComponent(parsed.username) || "root" };
 }
 
 /** The `ssh` provider: an existing host (`bridge.host`), never created or destroyed. */
