@@ -4,7 +4,7 @@ import { parseDockerHost } from "../../src/docker/host.ts";
 import type { ContainerSummary, NetworkSummary, ObservedContainer } from "../../src/docker/types.ts";
 import type { JoinDocker } from "../../src/modes/join/_docker.ts";
 
-export { fakeLogger } from "./_fake-logger.ts";
+export { fakeLogger } from "../support/fake-logger.ts";
 
 interface FakeContainer {
   id: string;
