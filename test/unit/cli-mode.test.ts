@@ -6,7 +6,7 @@ import { findMode } from "../../src/modes/registry.ts";
 import type { ReconcilerDefinition } from "../../src/modes/types.ts";
 
 /** warp with an action of its own, as `dockernet warp runtime install` will be: a reconciler may declare actions. */
-function warpWithAction(seen: unknown[]): ReconcilerDefinition<"warp", any> {
+function warpWithAction(seen: unknown[]): ReconcilerDefinition<string, any> {
   const warp = findMode("warp");
   if (warp?.kind !== "reconciler") throw new Error("warp is not a registered reconciler");
   return {
