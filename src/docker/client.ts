@@ -3,9 +3,9 @@ import { posix } from "node:path";
 import { createLogger, type LogFields } from "../core/logger.ts";
 import { createOptions } from "./_create.ts";
 import { alreadyDone, apiError, connectionError, statusCode, unlessAlready } from "./_errors.ts";
-import { toObserved, toState, type RawInspect } from "./_inspect.ts";
+import { toObserved, toState } from "./_inspect.ts";
 import { toHostPorts, toSummary } from "./_list.ts";
-import { toUsage, type RawStats } from "./_stats.ts";
+import { toUsage } from "./_stats.ts";
 import { parseDockerHost, type DockerConnection } from "./host.ts";
 import type { ContainerState, ContainerSummary, ContainerUsage, CreateSpec, HostPort, NetworkSummary, ObservedContainer } from "./types.ts";
 
@@ -64,7 +64,7 @@ export class DockerClient {
     // Trace, not debug: the reconcilers inspect on every event.
     log.trace("inspect container", { container: idOrName });
     try {
-      return toObserved((await this.api.getContainer(idOrName).inspect()) as unknown as RawInspect);
+      return toObserved(await this.api.getContainer(idOrName).inspect());
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       if (statusCode(error) === undefined) throw connectionError(this.connection, error);
@@ -76,7 +76,7 @@ export class DockerClient {
   /** A container's lifecycle state (flow's view); `undefined` when it does not exist. */
   async inspectState(id: string): Promise<ContainerState | undefined> {
     try {
-      return toState((await this.#call(`inspect container ${id.slice(0, 12)}`, () => this.api.getContainer(id).inspect())) as unknown as RawInspect);
+      return toState(await this.#call(`inspect container ${id.slice(0, 12)}`, () => this.api.getContainer(id).inspect()));
     } catch (error) {
       if ((error as { code?: string }).code === "DOCKER_NOT_FOUND") return undefined;
       throw error;
@@ -159,7 +159,7 @@ export class DockerClient {
 
   /** CPU % and memory from one stats sample (`stream=false`: Docker samples twice, about a second apart). */
   async statsOnce(id: string): Promise<ContainerUsage> {
-    return toUsage((await this.#call(`stats of container ${id.slice(0, 12)}`, () => this.api.getContainer(id).stats({ stream: false }))) as unknown as RawStats);
+    return toUsage(await this.#call(`stats of container ${id.slice(0, 12)}`, () => this.api.getContainer(id).stats({ stream: false })));
   }
 
   /** A container's log as a Docker multiplexed stream (no TTY; see demuxLines); `follow` keeps it open. */
