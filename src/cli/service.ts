@@ -2,19 +2,30 @@ import { defineCommand } from "citty";
 import { access, constants, mkdir } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { parseDuration } from "../config/duration.ts";
-import { findMode } from "../modes/registry.ts";
+import { findMode, modes as registered } from "../modes/registry.ts";
+import type { ModeDescription } from "../modes/description.ts";
 import { loadConfig } from "../modes/config.ts";
 import { errorMessage, usageError } from "../core/errors.ts";
 import { createLogger } from "../core/logger.ts";
 import { applyPlan, describeStep, missingUnitDir, observeUnitDir, planInstall, planUninstall, type Plan, type UnitDirState } from "../service/install.ts";
-import { parseServiceModes, serviceModes } from "../service/modes.ts";
+import { parseServiceModes, serviceModes, type ServiceMode } from "../service/modes.ts";
 import { defaultUnitDir, renderUnits, type UnitFile } from "../service/units.ts";
 import { runCommand } from "../net/runner.ts";
 import { rejectUnknownFlags } from "./_args.ts";
 import { withHelp } from "./_help.ts";
 
+// What units are made from: the registry's descriptions, handed to src/service/ (which imports no mode).
+const offered = serviceModes(registered);
+
+/** The description of a mode parseServiceModes returned. */
+function described(name: ServiceMode): ModeDescription {
+  const mode = findMode(name);
+  if (mode === undefined) throw new Error(`no mode ${name}`);
+  return mode;
+}
+
 const modesArg = {
-  modes: { type: "positional", required: true, description: `One mode, or several run by \`dockernet run\` in one unit: ${serviceModes.join(", ")}`, valueHint: "MODE..." },
+  modes: { type: "positional", required: true, description: `One mode, or several run by \`dockernet run\` in one unit: ${offered.join(", ")}`, valueHint: "MODE..." },
 } as const;
 const unitDirArg = {
   "unit-dir": { type: "string", description: `Where the units go (default: ${defaultUnitDir}; elsewhere systemctl is not run)`, valueHint: "DIR" },
@@ -70,19 +81,17 @@ const install = defineCommand({
   args: installArgs,
   async run({ args: flags, rawArgs }) {
     rejectUnknownFlags(rawArgs, installArgs);
-    const modes = parseServiceModes(flags._.map(String));
-    const oneShotless = modes.find((mode) => findMode(mode)?.once === undefined);
-    if (flags.timer !== undefined && oneShotless !== undefined) throw usageError(`--timer: ${oneShotless} has no --once form`, "install it as a daemon: leave out --timer");
+    const modes = parseServiceModes(flags._.map(String), registered);
     const binary = resolve(flags.binary ?? defaultBinary());
     const config = flags.config === undefined ? undefined : resolve(flags.config);
-    const units = renderUnits(modes, { binary, config, timerMs: parseTimer(flags.timer) });
+    const units = renderUnits(modes.map(described), { binary, config, timerMs: parseTimer(flags.timer) });
     // What the service will read: this file (or the default one), and no DOCKERNET_* environment.
     await loadConfig({ file: config, env: {} });
     const log = createLogger("service");
     if (!(await access(binary, constants.X_OK).then(() => true, () => false))) {
       log.warn(`${binary} is not an executable file: the unit cannot start until it is`, { hint: "install it there, or name it with --binary" });
     }
-    const state = await observeUnitDir(flags["unit-dir"] ?? defaultUnitDir);
+    const state = await observeUnitDir(flags["unit-dir"] ?? defaultUnitDir, offered);
     const plan = planInstall(state, modes, units);
     if (flags["dry-run"]) return printDryRun(units, state, plan);
     if (!state.exists) throw missingUnitDir(state.dir);
@@ -97,8 +106,8 @@ const install = defineCommand({
  * The directories a mode writes outside /run (flow's token in /etc/dockernet) must exist before
  * its unit starts: ReadWritePaths= cannot make a missing one writable under ProtectSystem=strict.
  */
-async function makeWritableDirs(modes: readonly string[]): Promise<void> {
-  for (const path of modes.flatMap((mode) => findMode(mode)?.writes?.paths ?? [])) {
+async function makeWritableDirs(modes: readonly ServiceMode[]): Promise<void> {
+  for (const path of modes.flatMap((mode) => described(mode).writes?.paths ?? [])) {
     if (path.startsWith("/run/")) continue;
     await mkdir(path, { recursive: true, mode: 0o700 });
     write(`made ${path} (the service writes there)`);
@@ -112,8 +121,8 @@ const uninstall = defineCommand({
   args: uninstallArgs,
   async run({ args: flags, rawArgs }) {
     rejectUnknownFlags(rawArgs, uninstallArgs);
-    const modes = parseServiceModes(flags._.map(String));
-    const state = await observeUnitDir(flags["unit-dir"] ?? defaultUnitDir);
+    const modes = parseServiceModes(flags._.map(String), registered);
+    const state = await observeUnitDir(flags["unit-dir"] ?? defaultUnitDir, offered);
     if (!state.exists) throw missingUnitDir(state.dir);
     const plan = planUninstall(state, modes);
     if (flags["dry-run"]) {

@@ -1,4 +1,4 @@
-import { DockernetError, ExitCode } from "./errors.ts";
+import { usageError } from "./errors.ts";
 
 /** Where a listener binds. */
 export interface ListenAddress {
@@ -18,7 +18,7 @@ export function parseListen(text: string, flag = "--metrics-listen"): ListenAddr
   const host = bracketed?.[1] ?? (plain?.[1] || "127.0.0.1");
   const port = Number(bracketed?.[2] ?? plain?.[2] ?? bare?.[1]);
   if (!(bracketed || plain || bare) || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new DockernetError(`${flag} ${JSON.stringify(text)}: expected HOST:PORT, [IPv6]:PORT or PORT`, { code: "USAGE", exitCode: ExitCode.usage });
+    throw usageError(`${flag} ${JSON.stringify(text)}: expected HOST:PORT, [IPv6]:PORT or PORT`);
   }
   return { host, port };
 }

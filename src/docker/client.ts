@@ -1,125 +1,31 @@
 import Docker from "dockerode";
-import { DockernetError } from "../core/errors.ts";
-import { createLogger } from "../core/logger.ts";
+import { posix } from "node:path";
+import { createLogger, type LogFields } from "../core/logger.ts";
+import { createOptions } from "./_create.ts";
+import { alreadyDone, apiError, connectionError, statusCode, unlessAlready } from "./_errors.ts";
+import { toObserved, toState } from "./_inspect.ts";
+import { toHostPorts, toSummary } from "./_list.ts";
+import { toUsage } from "./_stats.ts";
 import { parseDockerHost, type DockerConnection } from "./host.ts";
-import type { ContainerNetwork, ContainerSummary, NetworkSummary, ObservedContainer, PublishedPort } from "./types.ts";
+import type { ContainerState, ContainerSummary, ContainerUsage, CreateSpec, HostPort, NetworkSummary, ObservedContainer } from "./types.ts";
+
+export { apiError, connectionError, statusCode } from "./_errors.ts";
 
 const log = createLogger("docker");
 
-interface RawInspect {
-  Id: string;
-  Name: string;
-  State?: { Running?: boolean; Pid?: number };
-  Config?: { Labels?: Record<string, string> | null; Env?: string[] | null };
-  HostConfig?: { NetworkMode?: string };
-  NetworkSettings?: { Networks?: Record<string, RawEndpoint> | null; Ports?: Record<string, unknown[] | null> | null };
-}
-
-interface RawEndpoint {
-  NetworkID?: string;
-  IPAddress?: string;
-  IPPrefixLen?: number;
-  Gateway?: string;
-  GlobalIPv6Address?: string;
-  IPv6Gateway?: string;
-}
-
-function toNetworks(raw: Record<string, RawEndpoint> | null | undefined): ContainerNetwork[] {
-  return Object.entries(raw ?? {}).map(([name, endpoint]) => ({
-    name,
-    networkId: endpoint.NetworkID ?? "",
-    ipv4: endpoint.IPAddress || undefined,
-    prefixLength: endpoint.IPPrefixLen || undefined,
-    gateway: endpoint.Gateway || undefined,
-    ipv6: endpoint.GlobalIPv6Address || undefined,
-    gateway6: endpoint.IPv6Gateway || undefined,
-  }));
-}
-
-/** Normalises `docker inspect` output into what the modes plan with. */
-export function toObserved(raw: RawInspect): ObservedContainer {
-  const running = raw.State?.Running === true;
-  return {
-    id: raw.Id,
-    name: raw.Name.replace(/^\//, ""),
-    running,
-    pid: running ? (raw.State?.Pid ?? 0) : 0,
-    labels: raw.Config?.Labels ?? {},
-    env: raw.Config?.Env ?? [],
-    networks: toNetworks(raw.NetworkSettings?.Networks),
-    networkMode: raw.HostConfig?.NetworkMode ?? "default",
-    published: toPublished(raw.NetworkSettings?.Ports),
-  };
-}
-
-/** `{"80/tcp": [{HostIp, HostPort}], "53/udp": null}` -> the ports bound on the host. */
-function toPublished(raw: Record<string, unknown[] | null> | null | undefined): PublishedPort[] {
-  const published: PublishedPort[] = [];
-  for (const [key, bindings] of Object.entries(raw ?? {})) {
-    const match = /^(\d+)\/(tcp|udp)$/.exec(key);
-    if (match && Array.isArray(bindings) && bindings.length > 0) published.push({ port: Number(match[1]), proto: match[2] as "tcp" | "udp" });
-  }
-  return published;
-}
-
-/** The HTTP status of an error docker-modem threw; undefined when the engine did not answer. */
-export function statusCode(error: unknown): number | undefined {
-  const code = (error as { statusCode?: unknown })?.statusCode;
-  return typeof code === "number" ? code : undefined;
-}
-
-/** Turns a connection failure into an error that says what to check. */
-export function connectionError(connection: DockerConnection, error: unknown): DockernetError {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  const where = connection.shown;
-  if (code === "EACCES" || code === "EPERM") {
-    return new DockernetError(`permission denied on the Docker socket ${connection.socketPath ?? where}`, {
-      code: "DOCKER_PERMISSION",
-      hint: "run as root, or add this user to the docker group (then log in again)",
-      cause: error,
-    });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (connection.protocol === "ssh" && /verification failed|Host denied/i.test(message)) {
-    return new DockernetError(`the SSH host key of ${connection.host}:${connection.port} is not in known_hosts`, {
-      code: "SSH_HOST_KEY",
-      hint: `check the key, then add it: ssh-keyscan -p ${connection.port} ${connection.host} >> ~/.ssh/known_hosts`,
-      cause: error,
-    });
-  }
-  return new DockernetError(`cannot reach the Docker engine at ${where}: ${message}`, {
-    code: "DOCKER_UNREACHABLE",
-    hint: "is dockerd running? Check --docker-host / DOCKER_HOST and that the socket exists",
-    cause: error,
-  });
+/** Which containers a list holds: running only unless `all`; each filter given narrows it. */
+export interface ListOptions {
+  all?: boolean;
+  /** `key` or `key=value`. */
+  label?: string[];
+  name?: string[];
+  id?: string[];
 }
 
 /**
- * An API error with what was being done. The code says whether trying again can help:
- * DOCKER_UNREACHABLE (no answer) and DOCKER_API (5xx) may pass, DOCKER_NOT_FOUND (404),
- * DOCKER_CONFLICT (409: a name in use, a container running) and DOCKER_REJECTED (other 4xx) will not.
+ * The one Docker client of a process: small methods named after what dockernet needs, each
+ * logging at debug level and rethrowing with what was being done (see apiError for the codes).
  */
-export function apiError(connection: DockerConnection, what: string, error: unknown): DockernetError {
-  const status = statusCode(error);
-  if (status === undefined) {
-    const reached = connectionError(connection, error);
-    return new DockernetError(`${what}: ${reached.message}`, { code: reached.code, hint: reached.hint, cause: error });
-  }
-  const reason = (error as { json?: { message?: unknown } }).json?.message;
-  const message = typeof reason === "string" ? reason : (error as Error).message;
-  const code = status === 404 ? "DOCKER_NOT_FOUND" : status === 409 ? "DOCKER_CONFLICT" : status < 500 ? "DOCKER_REJECTED" : "DOCKER_API";
-  return new DockernetError(`${what}: ${message}`, { code, cause: error });
-}
-
-/** Docker's own words when an endpoint is already there (connect) or already gone (disconnect). */
-function alreadyDone(error: unknown, op: "connect" | "disconnect"): boolean {
-  const status = statusCode(error);
-  const message = String((error as { json?: { message?: unknown } }).json?.message ?? (error as Error).message);
-  if (op === "connect") return status === 403 && /already exists in network/.test(message);
-  return status === 404 || /is not connected to (the )?network/.test(message);
-}
-
-/** The one Docker client of a process: small methods named after what dockernet needs. */
 export class DockerClient {
   readonly connection: DockerConnection;
   readonly api: Docker;
@@ -133,6 +39,17 @@ export class DockerClient {
     this.api = new Docker({ ...explicit, ...options } as Docker.DockerOptions);
   }
 
+  async #call<T>(what: string, run: () => Promise<T>, fields?: LogFields): Promise<T> {
+    log.debug(what, fields);
+    try {
+      const result = await run();
+      log.debug(`${what}: done`);
+      return result;
+    } catch (error) {
+      throw apiError(this.connection, what, error);
+    }
+  }
+
   /** Fails with a clear error when the engine cannot be reached. */
   async ping(): Promise<void> {
     try {
@@ -144,10 +61,10 @@ export class DockerClient {
 
   /** Inspects one container; `undefined` when it does not exist. */
   async inspectContainer(idOrName: string): Promise<ObservedContainer | undefined> {
+    // Trace, not debug: the reconcilers inspect on every event.
     log.trace("inspect container", { container: idOrName });
     try {
-      const raw = (await this.api.getContainer(idOrName).inspect()) as unknown as RawInspect;
-      return toObserved(raw);
+      return toObserved(await this.api.getContainer(idOrName).inspect());
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       if (statusCode(error) === undefined) throw connectionError(this.connection, error);
@@ -156,58 +73,35 @@ export class DockerClient {
     }
   }
 
-  /** Lists containers (running only unless `all`), optionally filtered by label (`key` or `key=value`). */
-  async listContainers(options: { all?: boolean; label?: string[]; name?: string[] } = {}): Promise<{ id: string; name: string; labels: Record<string, string>; running: boolean }[]> {
-    const filters: Record<string, string[]> = {};
-    if (options.label) filters.label = options.label;
-    if (options.name) filters.name = options.name;
-    log.trace("list containers", { filters });
+  /** A container's lifecycle state (flow's view); `undefined` when it does not exist. */
+  async inspectState(id: string): Promise<ContainerState | undefined> {
     try {
-      const list = await this.api.listContainers({ all: options.all === true, filters: JSON.stringify(filters) });
-      return list.map((entry) => ({
-        id: entry.Id,
-        name: (entry.Names[0] ?? entry.Id).replace(/^\//, ""),
-        labels: entry.Labels ?? {},
-        running: entry.State === "running",
-      }));
+      return toState(await this.#call(`inspect container ${id.slice(0, 12)}`, () => this.api.getContainer(id).inspect()));
     } catch (error) {
-      if (statusCode(error) === undefined) throw connectionError(this.connection, error);
-      throw apiError(this.connection, "list containers", error);
+      if ((error as { code?: string }).code === "DOCKER_NOT_FOUND") return undefined;
+      throw error;
     }
   }
 
-  /** Lists containers (running only unless `all`; only the ids in `id` when given) with their networks and network mode. */
-  async listContainerSummaries(options: { all?: boolean; name?: string[]; id?: string[] } = {}): Promise<ContainerSummary[]> {
+  /** Lists containers with their labels, state and networks. */
+  async listContainers(options: ListOptions = {}): Promise<ContainerSummary[]> {
     const filters: Record<string, string[]> = {};
-    if (options.name) filters.name = options.name;
-    if (options.id) filters.id = options.id;
-    log.debug("list containers", { all: options.all === true, filters });
-    try {
-      const list = await this.api.listContainers({ all: options.all === true, filters: JSON.stringify(filters) });
-      log.debug("listed containers", { count: list.length });
-      return list.map((entry) => ({
-        id: entry.Id,
-        name: (entry.Names[0] ?? entry.Id).replace(/^\//, ""),
-        labels: entry.Labels ?? {},
-        running: entry.State === "running",
-        networkMode: entry.HostConfig?.NetworkMode ?? "default",
-        networks: toNetworks(entry.NetworkSettings?.Networks).filter((network) => network.networkId !== ""),
-      }));
-    } catch (error) {
-      throw apiError(this.connection, "list containers", error);
-    }
+    for (const key of ["label", "name", "id"] as const) if (options[key]) filters[key] = options[key];
+    const all = options.all === true;
+    const list = await this.#call("list containers", () => this.api.listContainers({ all, filters: JSON.stringify(filters) }), { all, filters });
+    return list.map(toSummary);
+  }
+
+  /** Every port published by the running containers of the engine. */
+  async listHostPorts(): Promise<HostPort[]> {
+    const list = await this.#call("list containers with their ports", () => this.api.listContainers({ all: false }));
+    return list.flatMap(toHostPorts);
   }
 
   /** Lists every network with its driver. */
   async listNetworks(): Promise<NetworkSummary[]> {
-    log.debug("list networks");
-    try {
-      const list = await this.api.listNetworks();
-      log.debug("listed networks", { count: list.length });
-      return list.map((entry) => ({ id: entry.Id, name: entry.Name, driver: entry.Driver, internal: entry.Internal === true }));
-    } catch (error) {
-      throw apiError(this.connection, "list networks", error);
-    }
+    const list = await this.#call("list networks", () => this.api.listNetworks());
+    return list.map((entry) => ({ id: entry.Id, name: entry.Name, driver: entry.Driver, internal: entry.Internal === true }));
   }
 
   /**
@@ -237,6 +131,66 @@ export class DockerClient {
       if (alreadyDone(error, "disconnect")) return "already";
       throw apiError(this.connection, `disconnect container ${shown.container} from network ${shown.network}`, error);
     }
+  }
+
+  /** Creates a container; resolves with its id. */
+  createContainer(spec: CreateSpec): Promise<string> {
+    return this.#call(`create container ${spec.name ?? `from ${spec.image}`}`, async () => (await this.api.createContainer(createOptions(spec))).id);
+  }
+
+  /** Starts a container; one already running is left as it is. */
+  startContainer(id: string): Promise<void> {
+    return this.#call(`start container ${id.slice(0, 12)}`, () => unlessAlready(() => this.api.getContainer(id).start()));
+  }
+
+  /** Stops a container (SIGTERM, then SIGKILL after `timeoutS`); one already stopped is left as it is. */
+  stopContainer(id: string, timeoutS = 10): Promise<void> {
+    return this.#call(`stop container ${id.slice(0, 12)}`, () => unlessAlready(() => this.api.getContainer(id).stop({ t: timeoutS })));
+  }
+
+  restartContainer(id: string, timeoutS = 10): Promise<void> {
+    return this.#call(`restart container ${id.slice(0, 12)}`, async () => void (await this.api.getContainer(id).restart({ t: timeoutS })));
+  }
+
+  /** Removes a container, running or not, with its anonymous volumes. */
+  removeContainer(id: string): Promise<void> {
+    return this.#call(`remove container ${id.slice(0, 12)}`, async () => void (await this.api.getContainer(id).remove({ force: true, v: true })));
+  }
+
+  /** CPU % and memory from one stats sample (`stream=false`: Docker samples twice, about a second apart). */
+  async statsOnce(id: string): Promise<ContainerUsage> {
+    return toUsage(await this.#call(`stats of container ${id.slice(0, 12)}`, () => this.api.getContainer(id).stats({ stream: false })));
+  }
+
+  /** A container's log as a Docker multiplexed stream (no TTY; see demuxLines); `follow` keeps it open. */
+  containerLogs(id: string, options: { tail?: number; follow: boolean }): Promise<NodeJS.ReadableStream> {
+    // Docker takes `all` for no limit, which dockerode's types do not know.
+    const tail = (options.tail === undefined ? "all" : String(options.tail)) as unknown as number;
+    return this.#call(`logs of container ${id.slice(0, 12)}`, async () => {
+      const container = this.api.getContainer(id);
+      const stream = options.follow
+        ? await container.logs({ follow: true, stdout: true, stderr: true, tail, timestamps: true })
+        : await container.logs({ follow: false, stdout: true, stderr: true, tail, timestamps: true });
+      return stream as unknown as NodeJS.ReadableStream;
+    });
+  }
+
+  /**
+   * Copies the contents of host directory `source` to `target` inside the container (Docker's
+   * archive endpoint). The archive is unpacked in `target`'s parent with `target`'s own name on
+   * every entry, so `target` itself need not exist yet (its parent must).
+   */
+  copyDirectoryIn(id: string, source: string, target: string): Promise<void> {
+    const base = posix.basename(target);
+    return this.#call(`copy ${source} into container ${id.slice(0, 12)}:${target}`, async () => {
+      // Loaded here: only flow copies, and the reconcilers need not load tar-fs.
+      const { pack } = await import("tar-fs");
+      // Modes and times kept; owners are left to the container (uid 0 in the archive).
+      const archive = pack(source, {
+        map: (header) => ({ ...header, name: header.name === "." ? base : posix.join(base, header.name), uid: 0, gid: 0, uname: "root", gname: "root" }),
+      });
+      await this.api.getContainer(id).putArchive(archive, { path: posix.dirname(target) });
+    });
   }
 
   /** Opens the events stream (`since` in Docker's `seconds.nanoseconds` form); `signal` aborts the request. */

@@ -52,6 +52,13 @@ export interface ContainerSummary {
   name: string;
   labels: Record<string, string>;
   running: boolean;
+  image: string;
+  /** created, running, paused, restarting, removing, exited, dead. */
+  state: string;
+  /** Docker's words for it: `Up 2 minutes`, `Exited (0) 5 seconds ago`. */
+  status: string;
+  /** When it was created, ISO 8601. */
+  created: string;
   /** `default`, `bridge`, a network name or id, `host`, `none` or `container:<id>`. */
   networkMode: string;
   /** Attached networks; an entry Docker lists without a network id (a half-failed connect) is left out. */
@@ -64,4 +71,49 @@ export interface NetworkSummary {
   name: string;
   driver: string;
   internal: boolean;
+}
+
+/** What a created container is made of; everything else is Docker's default (no privileges). */
+export interface CreateSpec {
+  name?: string;
+  image: string;
+  /** `KEY=VALUE` entries. */
+  env: string[];
+  cmd?: string[];
+  workingDir?: string;
+  labels: Record<string, string>;
+  /** `host:container[:ro]` bind mounts. */
+  binds: string[];
+  /** Container ports published on `hostIp` (a host port of 0 or absent: any free one). */
+  ports: { port: number; proto: "tcp" | "udp"; hostIp: string; hostPort?: number }[];
+}
+
+/** What a lifecycle view of a container holds (`docker inspect`, trimmed). */
+export interface ContainerState {
+  id: string;
+  name: string;
+  image: string;
+  /** created, running, paused, restarting, removing, exited, dead. */
+  state: string;
+  running: boolean;
+  /** The image's HEALTHCHECK status (starting, healthy, unhealthy), or `none`. */
+  health: string;
+  startedAt?: string;
+  created: string;
+  labels: Record<string, string>;
+}
+
+/** CPU and memory of a container, from one stats sample. */
+export interface ContainerUsage {
+  cpu_percent: number;
+  memory: { used: number; limit: number };
+}
+
+/** A port a running container publishes on its engine's host. */
+export interface HostPort {
+  container: { id: string; name: string };
+  proto: "tcp" | "udp";
+  /** The address it is bound to on that host (`0.0.0.0`, `::`, or a specific one). */
+  hostIp: string;
+  hostPort: number;
 }

@@ -5,21 +5,15 @@
  * loads no Docker, SSH or Socket.IO code.
  */
 import type * as v from "valibot";
-import type { ConfigSection, SectionSchema } from "../config/spec.ts";
+import type { SectionSchema } from "../config/spec.ts";
 import type { LogFields, Logger } from "../core/logger.ts";
 import type { Metrics } from "../core/metrics.ts";
 import type { ModeTelemetry } from "../core/telemetry.ts";
 import type { DockerClient } from "../docker/client.ts";
 import type { EventHandler } from "../docker/event-bus.ts";
+import type { ReconcilerDescription, ServiceDescription } from "./description.ts";
 
-/** A flag of a mode's command that sets a key of its config section (`--container-name` sets `join.container_name`). */
-export interface ModeFlag {
-  /** The key of the mode's section the flag sets. */
-  key: string;
-  type: "string" | "boolean";
-  description: string;
-  valueHint?: string;
-}
+export type { ModeDescription, ModeFlag, ReconcilerDescription, ServiceDescription } from "./description.ts";
 
 /** What every entry point of a mode gets: the local engine, the mode's own config section, its logger. */
 export interface ModeContext<C> {
@@ -100,34 +94,31 @@ export interface OnceResult {
   summary: LogFields;
 }
 
-/** One mode, described once. `S` is the schema of its config section. */
-export interface ModeDefinition<Name extends string = string, S extends SectionSchema = SectionSchema> {
-  name: Name;
-  /** One line, for the root `--help` and the unit's Description=. */
-  summary: string;
-  /** More lines for the mode's own `--help`, under the summary. */
-  details?: string[];
-  /** Example command lines for the mode's own `--help`, with a `# comment` each. */
-  examples: string[];
-  /** Its `[<name>]` config section: schema and defaults. */
-  config: ConfigSection<S>;
-  /** `DOCKERNET_*` environment variables of its own that are not config keys. */
-  otherVariables?: readonly string[];
-  /** Flags of its command (and of `dockernet run`), each setting one key of its section. */
-  flags: Record<string, ModeFlag>;
-  /** Why `service install` does not offer it (a per-user process such as the bridge); absent: it does. */
-  notAService?: string;
-  /** Whether it works on the local engine (checked to answer before it starts); default true. The bridge does not. */
-  localDocker?: boolean;
-  /** The Linux capabilities its systemd unit keeps, and why (a comment in the unit). */
-  capabilities: { names: readonly string[]; why: string };
-  /** Paths its systemd unit may write (the rest of the file system is read-only), and why. */
-  writes?: { paths: readonly string[]; why: string };
-  /**
-   * The action that runs the daemon (`serve` for `dockernet flow serve`); absent: the bare
-   * command runs it (`dockernet warp`).
-   */
-  daemonAction?: string;
+/** What both kinds run: the daemon, and actions beside it. `C` is the mode's config type. */
+interface Runs<C> {
+  /** Starts the long-running form; resolves once the mode serves. */
+  daemon(context: DaemonContext<C>): Promise<RunningMode>;
+  /** Subcommands beside the daemon (and a reconciler's `status`). */
+  actions?: Record<string, ModeAction<C>>;
+}
+
+/** A reconciler, described once (see ReconcilerDescription). `S` is the schema of its config section. */
+export interface ReconcilerDefinition<Name extends string = string, S extends SectionSchema = SectionSchema> extends ReconcilerDescription<Name, S>, Runs<v.InferOutput<S>> {
+  /** `--once`: one reconcile, for cron and timers. */
+  once(context: ModeContext<v.InferOutput<S>>): Promise<OnceResult>;
+  /** `--once --dry-run`: the plan as text, changing nothing. */
+  dryRun?(context: ModeContext<v.InferOutput<S>>): Promise<{ text: string; exitCode: 0 | 1 }>;
+  /** `<mode> status [--json]`: what is in force, as text or JSON. */
+  status?: {
+    /** Help text of the `status` action and of `--json`. */
+    help: string;
+    json: string;
+    show(context: ModeContext<v.InferOutput<S>>, options: { json: boolean }): Promise<string>;
+  };
+}
+
+/** A service, described once (see ServiceDescription). `S` is the schema of its config section. */
+export interface ServiceDefinition<Name extends string = string, S extends SectionSchema = SectionSchema> extends ServiceDescription<Name, S>, Runs<v.InferOutput<S>> {
   /**
    * `--detach` for the daemon action: it is started again in the background, its output in
    * `logFile`, and the command returns once `ready` says the daemon serves.
@@ -139,22 +130,10 @@ export interface ModeDefinition<Name extends string = string, S extends SectionS
     /** How long starting may take (default 60 s). */
     timeoutMs?(config: v.InferOutput<S>): number;
   };
-  /** Subcommands beside the daemon and `status`. */
-  actions?: Record<string, ModeAction<v.InferOutput<S>>>;
-  /** Starts the long-running form; resolves once the mode serves. */
-  daemon(context: DaemonContext<v.InferOutput<S>>): Promise<RunningMode>;
-  /** `--once`: one reconcile, for cron and timers. */
-  once?(context: ModeContext<v.InferOutput<S>>): Promise<OnceResult>;
-  /** `--once --dry-run`: the plan as text, changing nothing. */
-  dryRun?(context: ModeContext<v.InferOutput<S>>): Promise<{ text: string; exitCode: 0 | 1 }>;
-  /** `<mode> status [--json]`: what is in force, as text or JSON. */
-  status?: {
-    /** Help text of the `status` action and of `--json`. */
-    help: string;
-    json: string;
-    show(context: ModeContext<v.InferOutput<S>>, options: { json: boolean }): Promise<string>;
-  };
 }
+
+/** One mode, described once: a reconciler or a service. */
+export type ModeDefinition<Name extends string = string, S extends SectionSchema = SectionSchema> = ReconcilerDefinition<Name, S> | ServiceDefinition<Name, S>;
 
 /** Any registered mode, as generic code (run, service, help) handles it; its config type is only passed through. */
 export type AnyMode = ModeDefinition<string, any>;

@@ -8,7 +8,7 @@ import type { Dirent } from "node:fs";
 import { access, chmod, constants, lstat, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
 import { DockernetError, ExitCode, errorMessage } from "../core/errors.ts";
-import { modesOfUnitFile, type ServiceMode, unitName } from "./modes.ts";
+import { modesOfUnitFile, namesOfUnitFile, type ServiceMode, unitName } from "./modes.ts";
 import { defaultUnitDir, generatedMarker, type UnitFile } from "./units.ts";
 
 /** What the unit directory holds of ours, and whether systemctl can act on it. */
@@ -67,10 +67,14 @@ function fsError(action: string, path: string, error: unknown): DockernetError {
   });
 }
 
-/** Reads the unit directory: our unit files, their enablement links, and whether systemctl applies. */
-export async function observeUnitDir(unitDir: string): Promise<UnitDirState> {
+/**
+ * Reads the unit directory: our unit files (named after modes of `offered`, see serviceModes),
+ * their enablement links, and whether systemctl applies.
+ */
+export async function observeUnitDir(unitDir: string, offered: readonly ServiceMode[]): Promise<UnitDirState> {
   const dir = resolve(unitDir);
   const state: UnitDirState = { dir, exists: false, files: new Map(), links: [], offline: await offlineReason(dir) };
+  const ours = (file: string) => modesOfUnitFile(file, offered) !== undefined;
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -80,15 +84,15 @@ export async function observeUnitDir(unitDir: string): Promise<UnitDirState> {
   }
   state.exists = true;
   for (const entry of entries) {
-    if (modesOfUnitFile(entry.name) && !entry.isFile() && !entry.isDirectory()) {
+    if (ours(entry.name) && !entry.isFile() && !entry.isDirectory()) {
       // A unit name of ours that is a symlink (`systemctl link`) or another kind of file: never written through.
       throw new DockernetError(`${join(dir, entry.name)} exists and is not a regular file`, { code: "UNIT_NOT_OURS", exitCode: ExitCode.usage, hint: "remove or rename it first" });
     }
-    if (modesOfUnitFile(entry.name) && entry.isFile()) {
+    if (ours(entry.name) && entry.isFile()) {
       state.files.set(entry.name, await readFile(join(dir, entry.name), "utf8").catch((error) => Promise.reject(fsError("read", join(dir, entry.name), error))));
     } else if (entry.name.endsWith(".wants") && entry.isDirectory()) {
       for (const link of await readdir(join(dir, entry.name), { withFileTypes: true }).catch(() => [])) {
-        if (link.isSymbolicLink() && modesOfUnitFile(link.name)) state.links.push(join(dir, entry.name, link.name));
+        if (link.isSymbolicLink() && ours(link.name)) state.links.push(join(dir, entry.name, link.name));
       }
     }
   }
@@ -118,7 +122,8 @@ export function planInstall(state: UnitDirState, modes: readonly ServiceMode[], 
   const own = [`${name}.timer`, `${name}.service`];
   for (const file of own) checkOurs(state, file);
   for (const [file, text] of state.files) {
-    const other = modesOfUnitFile(file) ?? [];
+    // The files observed are ours: each names modes that were offered.
+    const other = namesOfUnitFile(file) ?? [];
     const shared = other.filter((mode) => modes.includes(mode));
     if (own.includes(file) || shared.length === 0 || !text.startsWith(generatedMarker)) continue;
     throw new DockernetError(`${join(state.dir, file)} already runs ${shared.join(" and ")}; two units running one mode would fight over the same state`, {

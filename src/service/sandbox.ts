@@ -2,9 +2,7 @@
  * The `[Service]` settings that confine dockernet: the capabilities each mode needs and no more,
  * and hardening that takes away what no mode uses.
  */
-import { findMode } from "../modes/registry.ts";
-import type { AnyMode } from "../modes/types.ts";
-import type { ServiceMode } from "./modes.ts";
+import type { ModeDescription } from "../modes/description.ts";
 
 /**
  * Units run as root with CapabilityBoundingSet= limiting what root keeps: the union of what the
@@ -17,14 +15,6 @@ import type { ServiceMode } from "./modes.ts";
  * for warp, AmbientCapabilities= (a non-root process loses its capabilities on exec of nsenter),
  * and would take away nothing an attacker could not get back through the socket.
  */
-function described(mode: ServiceMode): AnyMode {
-  const found = findMode(mode);
-  if (found === undefined) throw new Error(`no mode ${mode}`);
-  return found;
-}
-
-const capabilitiesOf = (mode: ServiceMode) => described(mode).capabilities;
-
 /**
  * Paths under /run become the unit's RuntimeDirectory= (systemd creates them, writable, and keeps
  * them across restarts so clients' sockets stay put); others are ReadWritePaths= when they exist.
@@ -50,16 +40,13 @@ const homes = /^\/(home|root|run\/user)(\/|$)/;
  * too, and a mistake there would show only at run time, on a machine running systemd, which the
  * tests do not have. MemoryDenyWriteExecute= would break the JavaScript JIT.
  */
-export function sandboxSettings(modes: readonly ServiceMode[], paths: readonly (string | undefined)[]): string[] {
-  const capabilities = [...new Set(modes.flatMap((mode) => capabilitiesOf(mode).names))];
+export function sandboxSettings(modes: readonly ModeDescription[], paths: readonly (string | undefined)[]): string[] {
+  const capabilities = [...new Set(modes.flatMap((mode) => mode.capabilities.names))];
   const underHome = paths.some((path) => path !== undefined && homes.test(path));
-  const writers = modes.flatMap((mode) => {
-    const writes = described(mode).writes;
-    return writes ? [{ mode, ...writes }] : [];
-  });
+  const writers = modes.flatMap(({ name, writes }) => (writes ? [{ mode: name, ...writes }] : []));
   const writable = [...new Set(writers.flatMap((writer) => writer.paths))];
   return [
-    ...modes.map((mode) => `# ${mode}: ${capabilitiesOf(mode).why}`),
+    ...modes.map((mode) => `# ${mode.name}: ${mode.capabilities.why}`),
     `CapabilityBoundingSet=${capabilities.join(" ")}`,
     "NoNewPrivileges=yes",
     writable.length === 0

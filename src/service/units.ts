@@ -5,8 +5,8 @@
  * service name, so a unit dir never holds both.
  */
 import { usageError } from "../core/errors.ts";
-import { findMode } from "../modes/registry.ts";
-import { type ServiceMode, unitName } from "./modes.ts";
+import { daemonWords, type ModeDescription } from "../modes/description.ts";
+import { unitName } from "./modes.ts";
 import { sandboxSettings } from "./sandbox.ts";
 import { execWord, systemdTimeSpan } from "./syntax.ts";
 
@@ -47,10 +47,12 @@ function checkPath(flag: string, path: string, elsewhere: string): void {
   }
 }
 
-function commandLine(modes: readonly ServiceMode[], options: UnitOptions, once: boolean): string {
+const namesOf = (modes: readonly ModeDescription[]) => modes.map((mode) => mode.name);
+
+function commandLine(modes: readonly ModeDescription[], options: UnitOptions, once: boolean): string {
   // One mode runs as `dockernet <mode>`, or `dockernet flow serve` where the daemon is an action.
-  const single = modes[0] === undefined ? [] : [modes[0], ...(once ? [] : [findMode(modes[0])?.daemonAction ?? []].flat())];
-  const mode = modes.length > 1 ? ["run", ...modes] : single;
+  const single = modes[0] === undefined ? [] : once ? [modes[0].name] : daemonWords(modes[0]);
+  const mode = modes.length > 1 ? ["run", ...namesOf(modes)] : single;
   const words = [options.binary, ...mode, ...(once ? ["--once"] : []), ...(options.config ? ["--config", options.config] : [])];
   return words.map(execWord).join(" ");
 }
@@ -61,8 +63,9 @@ function unitSection(description: string): string[] {
   return ["[Unit]", `Description=${description}`, `Documentation=${documentation}`, "After=docker.service", "Requires=docker.service"];
 }
 
-function daemonService(modes: readonly ServiceMode[], options: UnitOptions, marker: string): string[] {
-  const shown = modes.length > 1 ? `run ${modes.join(" ")}: ${modes.join(" and ")} on one Docker events stream` : `${modes[0]}: ${findMode(modes[0] as ServiceMode)?.summary}`;
+function daemonService(modes: readonly ModeDescription[], options: UnitOptions, marker: string): string[] {
+  const names = namesOf(modes);
+  const shown = modes.length > 1 ? `run ${names.join(" ")}: ${names.join(" and ")} on one Docker events stream` : `${names[0]}: ${modes[0]?.summary}`;
   return [
     marker,
     ...unitSection(`dockernet ${shown}`),
@@ -83,10 +86,10 @@ function daemonService(modes: readonly ServiceMode[], options: UnitOptions, mark
   ];
 }
 
-function oneshotService(mode: ServiceMode, options: UnitOptions, marker: string): string[] {
+function oneshotService(mode: ModeDescription, options: UnitOptions, marker: string): string[] {
   return [
     marker,
-    ...unitSection(`dockernet ${mode} --once: one reconcile, started by ${unitName([mode])}.timer`),
+    ...unitSection(`dockernet ${mode.name} --once: one reconcile, started by ${unitName([mode.name])}.timer`),
     "",
     "[Service]",
     "Type=oneshot",
@@ -97,11 +100,11 @@ function oneshotService(mode: ServiceMode, options: UnitOptions, marker: string)
   ];
 }
 
-function timer(mode: ServiceMode, every: string, marker: string): string[] {
+function timer(mode: ModeDescription, every: string, marker: string): string[] {
   return [
     marker,
     "[Unit]",
-    `Description=dockernet ${mode} --once every ${every}`,
+    `Description=dockernet ${mode.name} --once every ${every}`,
     `Documentation=${documentation}`,
     "",
     "[Timer]",
@@ -125,28 +128,32 @@ function timer(mode: ServiceMode, every: string, marker: string): string[] {
  * The units for `modes`: the daemon form, or with `timerMs` the timer form. Throws a usage error
  * (exit 2) for options no unit can honour.
  */
-export function renderUnits(modes: readonly ServiceMode[], options: UnitOptions): UnitFile[] {
+export function renderUnits(modes: readonly ModeDescription[], options: UnitOptions): UnitFile[] {
   const [mode] = modes;
   if (mode === undefined) throw usageError("no mode given");
   checkPath("--binary", options.binary, "install it first, e.g. to /usr/local/bin/dockernet, and name that with --binary");
   if (options.config !== undefined) checkPath("--config", options.config, "put the config under /etc/dockernet/");
-  const name = unitName(modes);
-  const uninstall = `remove with \`dockernet service uninstall ${modes.join(" ")}\`.`;
+  const names = namesOf(modes);
+  const name = unitName(names);
+  const uninstall = `remove with \`dockernet service uninstall ${names.join(" ")}\`.`;
   if (options.timerMs === undefined) {
-    return [{ name: `${name}.service`, text: text(daemonService(modes, options, `${generatedMarker} ${modes.join(" ")}\`; ${uninstall}`)) }];
+    return [{ name: `${name}.service`, text: text(daemonService(modes, options, `${generatedMarker} ${names.join(" ")}\`; ${uninstall}`)) }];
   }
+  // Only a reconciler has a --once form for a timer to run.
+  const service = modes.find((each) => each.kind !== "reconciler");
+  if (service !== undefined) throw usageError(`--timer: ${service.name} has no --once form`, "install it as a daemon: leave out --timer");
 
   const every = systemdTimeSpan(options.timerMs);
   if (modes.length > 1) {
     throw usageError(
       "--timer takes one mode: a timer runs `<mode> --once`, and `dockernet run` has no --once",
-      `install one timer per mode: ${modes.map((each) => `dockernet service install ${each} --timer ${every}`).join("; ")}`,
+      `install one timer per mode: ${names.map((each) => `dockernet service install ${each} --timer ${every}`).join("; ")}`,
     );
   }
   if (!Number.isInteger(options.timerMs) || options.timerMs < minTimerMs) {
     throw usageError(`--timer ${every} is too short (at least ${systemdTimeSpan(minTimerMs)})`, "for quicker reactions install the daemon: leave out --timer");
   }
-  const marker = `${generatedMarker} ${mode} --timer ${every}\`; ${uninstall}`;
+  const marker = `${generatedMarker} ${mode.name} --timer ${every}\`; ${uninstall}`;
   return [
     { name: `${name}.service`, text: text(oneshotService(mode, options, marker)) },
     { name: `${name}.timer`, text: text(timer(mode, every, marker)) },

@@ -1,6 +1,6 @@
 import ssh2 from "ssh2";
 import type { AnyAuthMethod, AuthHandlerMiddleware, NextAuthHandler } from "ssh2";
-import { DockernetError, ExitCode } from "../core/errors.ts";
+import { SshErrorCode, sshError } from "./_errors.ts";
 import { fingerprint } from "./known-hosts.ts";
 
 /** What {@link loginPlan} needs from an SSH target. */
@@ -35,9 +35,8 @@ export function loginPlan(options: LoginOptions): LoginPlan {
     const where = options.identityFile ?? "given";
     if (key instanceof Error || !key?.isPrivateKey()) {
       const why = key instanceof Error ? key.message : "not a private key";
-      throw new DockernetError(`cannot use the SSH private key ${where}: ${why}`, {
-        code: "SSH_IDENTITY",
-        exitCode: ExitCode.usage,
+      throw sshError(SshErrorCode.identity, `cannot use the SSH private key ${where}: ${why}`, {
+        usage: true,
         hint: "pass an unencrypted OpenSSH/PEM private key (or its passphrase), or leave --identity out to use the SSH agent",
       });
     }
@@ -47,8 +46,7 @@ export function loginPlan(options: LoginOptions): LoginPlan {
     method = { type: "agent", username, agent: options.agent };
     tried = `the keys of the SSH agent at ${options.agent}`;
   } else {
-    throw new DockernetError(`no SSH key to log in as ${username} with`, {
-      code: "SSH_AUTH",
+    throw sshError(SshErrorCode.auth, `no SSH key to log in as ${username} with`, {
       hint: "pass --identity ~/.ssh/id_ed25519, or start an SSH agent holding your key (SSH_AUTH_SOCK)",
     });
   }

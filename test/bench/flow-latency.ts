@@ -12,7 +12,6 @@ import { createConnection, createServer } from "node:net";
 import { join } from "node:path";
 import { TestEngine } from "../support/engine.ts";
 import { DockerClient } from "../../src/docker/client.ts";
-import { createContainer, removeContainer, startContainer } from "../../src/docker/lifecycle.ts";
 import { AGENT_IMAGE, buildAgentImage, ensureBinary } from "../support/flow-image.ts";
 import { FlowServer, ok, removeFlowContainers, tempDir, waitConnected } from "../support/flow-server.ts";
 import { fmt, quantile, ratio, report } from "./_stats.ts";
@@ -80,10 +79,10 @@ try {
     viaFlow.push(performance.now() - started);
     await ok(admin, "delete_container", { container_id: created.id });
     started = performance.now();
-    const id = await createContainer(docker, { name: `bench-d${i}`, image: AGENT_IMAGE, env: [], labels: {}, binds: [], ports: [] });
-    await startContainer(docker, id);
+    const id = await docker.createContainer({ name: `bench-d${i}`, image: AGENT_IMAGE, env: [], labels: {}, binds: [], ports: [] });
+    await docker.startContainer(id);
     direct.push(performance.now() - started);
-    await removeContainer(docker, id);
+    await docker.removeContainer(id);
   }
 
   const ids: string[] = [];

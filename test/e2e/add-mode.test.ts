@@ -31,6 +31,7 @@ import { echoSection } from "./config.ts";
 
 export const echoMode = defineMode({
   name: "echo",
+  kind: "reconciler",
   summary: "log each container start with a greeting",
   examples: ["dockernet echo --greeting hi   # log every start"],
   config: echoSection,

@@ -13,7 +13,7 @@ import { chromium, type Browser } from "playwright-core";
 import { io, type Socket } from "socket.io-client";
 import { Daemon, repoRoot } from "../support/dockernet.ts";
 import { useTestEngine } from "../support/engine.ts";
-import { freePort } from "../support/flow-server.ts";
+import { freePort } from "../support/ports.ts";
 import { TEST_IMAGE } from "../support/image.ts";
 
 setDefaultTimeout(120_000);

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { gone } from "../support/_exec.ts";
 import { TestEngine } from "../support/engine.ts";
+import { waitFor } from "../support/wait.ts";
 
 const NAME = "dntest-smoke";
 
@@ -25,7 +27,7 @@ describe("TestEngine", () => {
 
       const before = await b.pid();
       await engine.restart();
-      const after = await waitFor(() => b.pid().catch(() => 0));
+      const after = await waitFor("t-2 running again after the restart", () => b.pid().catch(() => 0), 20_000, 100);
       expect(after).not.toBe(before);
       expect((await b.exec(["true"])).code).toBe(0);
       await expect(a.pid()).rejects.toThrow(/not running/);
@@ -45,7 +47,7 @@ describe("TestEngine", () => {
     const containerPid = await c.pid();
     const daemonPid = Number(await readFile(`${killed.dir}/docker.pid`, "utf8"));
     process.kill(daemonPid, "SIGKILL");
-    await waitFor(() => gone(daemonPid));
+    await waitFor("the killed dockerd gone", () => gone(daemonPid), 20_000, 100);
     // The namespace, socket, pid file and the container's processes are left behind.
     expect(existsSync(`/run/netns/${NAME}`)).toBe(true);
     expect(existsSync(killed.socketPath)).toBe(true);
@@ -64,16 +66,3 @@ describe("TestEngine", () => {
   }, 60_000);
 });
 
-/** Polls `probe` every 100 ms for up to 20 s until it returns something truthy. */
-async function waitFor<T>(probe: () => Promise<T>): Promise<T> {
-  for (const deadline = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 100))) {
-    const value = await probe();
-    if (value || Date.now() > deadline) return value;
-  }
-}
-
-/** True when the process no longer exists or is a zombie. */
-async function gone(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-}

@@ -19,7 +19,6 @@ import {
   collect,
   connect,
   failure,
-  freePort,
   ok,
   removeFlowContainers,
   request,
@@ -27,6 +26,7 @@ import {
   waitConnected,
   type Listed,
 } from "../support/flow-server.ts";
+import { freePort } from "../support/ports.ts";
 
 setDefaultTimeout(120_000);
 

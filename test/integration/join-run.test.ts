@@ -26,6 +26,8 @@ describe("dockernet run", () => {
     const via = await warp.ip(vpn.name);
     await waitFor("app-1 routed via warp-1", async () => (await nextHop(target, "1.1.1.1")) === via);
     await waitFor("the proxy on web", async () => (await networksOf("http-proxy")).includes("web"));
+    // The engine shows the network before dockernet has its answer and logs it.
+    await waitFor("join's log line", () => daemon.find((line) => line.msg === "network joined").length > 0);
 
     expect(daemon.find((line) => line.msg === "events stream open")).toHaveLength(1);
     expect(daemon.find((line) => line.msg === "warp started")).toMatchObject([{ tag: "warp" }]);

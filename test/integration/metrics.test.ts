@@ -1,22 +1,13 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createServer } from "node:net";
 import { exec } from "../support/_exec.ts";
 import { Daemon, waitFor } from "../support/dockernet.ts";
 import { useTestEngine } from "../support/engine.ts";
+import { freePort } from "../support/ports.ts";
 import { nextHop } from "../support/routing.ts";
 
 setDefaultTimeout(120_000);
 
 const engine = useTestEngine({ name: "dntest-metrics", subnet: 104 });
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The value of one Prometheus series in /metrics text (0 when absent). */
 function value(text: string, series: string): number {

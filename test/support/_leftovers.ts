@@ -3,36 +3,12 @@
  * processes (dockerd, containerd, shims, docker-proxy, container processes), mounts under its
  * directory, its network namespace and the directory itself.
  */
-import { readdir, readFile, readlink, rm, stat } from "node:fs/promises";
-import { exec, gone, sleep } from "./_exec.ts";
+import { readFile, rm, stat } from "node:fs/promises";
+import { exec } from "./_exec.ts";
+import { killAll, listProcesses, type Proc } from "./processes.ts";
 
 /** Daemon-side programs that may mention the engine directory on their command line. */
 const DAEMONS = /^(dockerd|containerd|containerd-shim.*|docker-proxy|runc)$/;
-
-interface Proc {
-  pid: number;
-  ppid: number;
-  argv: string[];
-  netns: string;
-}
-
-async function listProcesses(): Promise<Proc[]> {
-  const procs: Proc[] = [];
-  for (const entry of await readdir("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").filter(Boolean);
-      const netns = await readlink(`/proc/${pid}/ns/net`).catch(() => "");
-      procs.push({ pid, ppid, argv, netns });
-    } catch {
-      // gone meanwhile, or a kernel thread
-    }
-  }
-  return procs;
-}
 
 /** SIGKILLs every process in netns `name` or run from `dir` (plus the shims' container processes). */
 export async function killEngineProcesses(name: string, dir: string): Promise<void> {
@@ -49,19 +25,7 @@ export async function killEngineProcesses(name: string, dir: string): Promise<vo
   const shims = new Set(owned.filter((p) => /containerd-shim/.test(p.argv[0] ?? "")).map((p) => p.pid));
   // Container processes first (killing a pid namespace's init ends the namespace), then daemons.
   const victims = [...procs.filter((p) => shims.has(p.ppid)), ...owned];
-  for (const { pid } of victims) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  for (const deadline = Date.now() + 10_000; ; await sleep(50)) {
-    const left: number[] = [];
-    for (const { pid } of victims) if (!(await gone(pid))) left.push(pid);
-    if (left.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`processes of test engine ${name} survive SIGKILL: ${left.join(" ")}`);
-  }
+  await killAll(victims.map((p) => p.pid), `processes of test engine ${name}`);
 }
 
 /** Mount points at or under `dir`, deepest first, from /proc/self/mountinfo. */

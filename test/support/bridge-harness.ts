@@ -10,7 +10,7 @@
  * ```
  */
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ import type { BridgeStatus } from "../../src/modes/bridge/control.ts";
 import { exec, which, type ExecResult } from "./_exec.ts";
 import { Daemon, dockernet, waitFor } from "./dockernet.ts";
 import { TEST_LABEL } from "./engine.ts";
+import { listProcesses } from "./processes.ts";
 import type { RemoteHost } from "./remote-host.ts";
 
 export interface BridgeRunOptions {
@@ -189,11 +190,6 @@ export async function deadSocketAt(path: string): Promise<void> {
 
 /** How many `docker system dial-stdio` sessions to `remote`'s engine run on it now (each is one Docker connection over dial-stdio). */
 export async function dialStdioSessions(remote: RemoteHost): Promise<number> {
-  let count = 0;
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).replaceAll("\0", " ");
-    if (cmdline.includes(`unix://${remote.engine.socketPath} system dial-stdio`) && !cmdline.startsWith("bash ") && !cmdline.startsWith("sh ")) count++;
-  }
-  return count;
+  const sessions = (await listProcesses()).filter(({ cmdline }) => cmdline.includes(`unix://${remote.engine.socketPath} system dial-stdio`) && !cmdline.startsWith("bash ") && !cmdline.startsWith("sh "));
+  return sessions.length;
 }

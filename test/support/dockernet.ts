@@ -7,7 +7,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { exec, sleep, type ExecResult } from "./_exec.ts";
+import { waitFor } from "./wait.ts";
 import type { TestEngine } from "./engine.ts";
+
+export { waitFor } from "./wait.ts";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -36,22 +39,6 @@ export interface LogLine {
   tag: string;
   msg: string;
   [field: string]: unknown;
-}
-
-/** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ""}`);
 }
 
 /** A dockernet daemon process with its logs. Stops it on dispose. */

@@ -10,12 +10,12 @@
  * ```
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io, type Socket, type SocketOptions, type ManagerOptions } from "socket.io-client";
 import { Daemon, waitFor } from "./dockernet.ts";
 import type { TestEngine } from "./engine.ts";
+import { freePort } from "./ports.ts";
 
 /** The owner label the manager puts on its containers. */
 export const OWNER_LABEL = "dockernet.flow.owner";
@@ -28,18 +28,6 @@ export interface ErrorReply {
   message: string;
   details: Record<string, unknown>;
   timestamp: string;
-}
-
-/** A TCP port nothing listens on right now, on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** A temporary directory under /tmp (short: socket paths must fit 108 bytes). */

@@ -15,12 +15,13 @@
  * veth, namespace, files) is cleared first.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, gone, sleep, which } from "./_exec.ts";
 import { TestEngine } from "./engine.ts";
+import { killAll, listProcesses, type Proc } from "./processes.ts";
 
 /** Options for {@link RemoteHost.start}. */
 export interface RemoteHostOptions {
@@ -36,50 +37,6 @@ export interface RemoteHostOptions {
 export interface SshdOptions {
   /** `AllowStreamLocalForwarding yes|no`; default: as last started. */
   allowStreamLocal?: boolean;
-}
-
-interface Proc {
-  pid: number;
-  ppid: number;
-  comm: string;
-  cmdline: string;
-  netns: string;
-}
-
-async function processes(): Promise<Proc[]> {
-  const procs: Proc[] = [];
-  for (const entry of await readdir("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-    try {
-      const statText = await readFile(`/proc/${pid}/stat`, "utf8");
-      const ppid = Number(statText.slice(statText.lastIndexOf(")") + 2).split(" ")[1]);
-      const comm = (await readFile(`/proc/${pid}/comm`, "utf8")).trim();
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).replaceAll("\0", " ").trim();
-      const netns = await readlink(`/proc/${pid}/ns/net`).catch(() => "");
-      procs.push({ pid, ppid, comm, cmdline, netns });
-    } catch {
-      // gone meanwhile, or a kernel thread
-    }
-  }
-  return procs;
-}
-
-/** SIGKILLs `pids` and waits until they are gone. */
-async function killAll(pids: number[]): Promise<void> {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  for (const deadline = Date.now() + 10_000; ; await sleep(25)) {
-    const left: number[] = [];
-    for (const pid of pids) if (!(await gone(pid))) left.push(pid);
-    if (left.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`processes survive SIGKILL: ${left.join(" ")}`);
-  }
 }
 
 /** `pids` and every process below them. */
@@ -181,7 +138,7 @@ export class RemoteHost implements AsyncDisposable {
   /** Kills the sshd and agent of an earlier run (found by their files' dir), removes our veth and files. */
   static async #clearLeftovers(dir: string, hostLink: string): Promise<void> {
     const pidfile = Number(await readFile(join(dir, "sshd.pid"), "utf8").catch(() => ""));
-    const procs = await processes();
+    const procs = await listProcesses();
     const stale = procs.filter((p) => p.cmdline.includes(`${dir}/`) || (p.pid === pidfile && p.comm === "sshd")).map((p) => p.pid);
     if (stale.length > 0) await killAll(withDescendants(procs, stale));
     const ip = (await which("ip")) ?? "ip";
@@ -317,7 +274,7 @@ export class RemoteHost implements AsyncDisposable {
   async sessions(): Promise<number[]> {
     const nsIno = (await stat(`/run/netns/${this.engine.name}`)).ino;
     const listener = await this.sshdPid();
-    const procs = await processes();
+    const procs = await listProcesses();
     const servers = procs.filter((p) => p.comm === "sshd" && p.pid !== listener && p.netns === `net:[${nsIno}]`).map((p) => p.pid);
     return withDescendants(procs, servers);
   }

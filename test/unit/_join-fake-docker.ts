@@ -1,10 +1,10 @@
 import type { DockernetError } from "../../src/core/errors.ts";
 import { apiError } from "../../src/docker/client.ts";
 import { parseDockerHost } from "../../src/docker/host.ts";
-import type { DockerClient } from "../../src/docker/client.ts";
 import type { ContainerSummary, NetworkSummary, ObservedContainer } from "../../src/docker/types.ts";
+import type { JoinDocker } from "../../src/modes/join/_docker.ts";
 
-export { fakeLogger } from "./_fake-logger.ts";
+export { fakeLogger } from "../support/fake-logger.ts";
 
 interface FakeContainer {
   id: string;
@@ -33,7 +33,7 @@ export function engineError(what: string, status: 500 | 400 | 403 | "no answer",
  * named by id (`web` has id `web`). `failConnect` makes connects to a network fail with a 5xx,
  * `rejectConnect` with a 403; `failLists` makes the list calls fail as an engine that does not answer.
  */
-export class FakeDocker {
+export class FakeDocker implements JoinDocker {
   readonly containers = new Map<string, FakeContainer>();
   readonly networks: NetworkSummary[] = [
     { id: "bridge", name: "bridge", driver: "bridge", internal: false },
@@ -56,17 +56,17 @@ export class FakeDocker {
     return container;
   }
 
-  asClient(): DockerClient {
-    return this as unknown as DockerClient;
+  asClient(): JoinDocker {
+    return this;
   }
 
-  async listContainerSummaries(options: { id?: string[] } = {}): Promise<ContainerSummary[]> {
+  async listContainers(options: { id?: string[] } = {}): Promise<ContainerSummary[]> {
     this.calls.push(options.id ? `list containers ${options.id.join(",")}` : "list containers");
     await this.gate;
     if (this.failLists) throw engineError("list containers", "no answer", "connect ECONNREFUSED /var/run/docker.sock");
     return [...this.containers.values()]
       .filter((c) => c.running && (!options.id || options.id.includes(c.id)))
-      .map((c) => ({ id: c.id, name: c.name, labels: c.labels, running: true, networkMode: c.networkMode, networks: c.networks.map((n) => ({ name: n, networkId: n })) }));
+      .map((c) => ({ id: c.id, name: c.name, labels: c.labels, running: true, image: "app", state: "running", status: "Up", created: "2026-01-01T00:00:00.000Z", networkMode: c.networkMode, networks: c.networks.map((n) => ({ name: n, networkId: n })) }));
   }
 
   async listNetworks(): Promise<NetworkSummary[]> {

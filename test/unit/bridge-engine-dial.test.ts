@@ -7,7 +7,7 @@ import { PassThrough, type Duplex } from "node:stream";
 import { engineDialer } from "../../src/modes/bridge/_engine-dial.ts";
 import { SshErrorCode, type SshLink } from "../../src/ssh/connection.ts";
 import { sshError } from "../../src/ssh/_errors.ts";
-import { fakeLogger } from "./_fake-logger.ts";
+import { fakeLogger } from "../support/fake-logger.ts";
 
 
 const refused = () => sshError(SshErrorCode.streamLocalRefused, "root@server:22 refused a stream-local channel to /var/run/docker.sock: open failed");

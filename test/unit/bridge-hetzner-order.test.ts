@@ -11,7 +11,7 @@ import { bridgeSection, type BridgeConfig } from "../../src/modes/bridge/config.
 import { generateEd25519 } from "../../src/modes/bridge/providers/_ssh-key-format.ts";
 import { hetznerProvider } from "../../src/modes/bridge/providers/hetzner.ts";
 import { HetznerFake } from "../support/hetzner-fake.ts";
-import { fakeLogger } from "./_fake-logger.ts";
+import { fakeLogger } from "../support/fake-logger.ts";
 
 
 /** Loopback, but not 127.0.0.1: the address the provider connects to can only come from the fake. */

@@ -6,14 +6,10 @@ import { sleep } from "../../src/core/backoff.ts";
 import { ActivityClock } from "../../src/modes/bridge/activity.ts";
 import { ServerKeeper, startIdleWatch } from "../../src/modes/bridge/idle.ts";
 import type { Provider, ServerInfo } from "../../src/modes/bridge/providers/types.ts";
-import { fakeLogger } from "./_fake-logger.ts";
+import { waitUntil } from "../support/wait.ts";
+import { fakeLogger } from "../support/fake-logger.ts";
 
 
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(5)) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-  }
-}
 
 describe("the idle watch", () => {
   test("a failed destroy is retried with growing delays (not at every check) and reported once; then it succeeds", async () => {

@@ -5,7 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { sleep } from "../../src/core/backoff.ts";
 import { LinkSupervisor, type ConnectSteps, type LinkOptions } from "../../src/modes/bridge/link.ts";
 import type { SshLink } from "../../src/ssh/connection.ts";
-import { fakeLogger } from "./_fake-logger.ts";
+import { waitUntil } from "../support/wait.ts";
+import { fakeLogger } from "../support/fake-logger.ts";
 
 
 /** An SSH connection as the supervisor sees it: it closes when told, or when the "server" drops it. */
@@ -207,8 +208,3 @@ describe("Docker connections waiting for the link", () => {
   });
 });
 
-async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(5)) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-  }
-}

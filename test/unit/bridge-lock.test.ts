@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { takeLock } from "../../src/modes/bridge/lock.ts";
-import { fakeLogger } from "./_fake-logger.ts";
+import { fakeLogger } from "../support/fake-logger.ts";
 
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];

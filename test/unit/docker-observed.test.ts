@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { toObserved } from "../../src/docker/client.ts";
+import { toObserved } from "../../src/docker/_inspect.ts";
 
 // The parts of `docker inspect` dockernet reads, for a container run with `-p 8080:80 -p 5353:53/udp --expose 9000`.
 const inspected = {

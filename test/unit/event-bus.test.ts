@@ -5,6 +5,7 @@ import { defaultActions, EventBus, type EventBusOptions, type EventHandler, type
 import { sinceParameter } from "../../src/docker/events.ts";
 import type { DockerEvent } from "../../src/docker/types.ts";
 import { ScriptedEngine, type ScriptedEvent } from "../support/scripted-engine.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const A = "a".repeat(64);
 const B = "b".repeat(64);
@@ -14,13 +15,7 @@ const NET = "e".repeat(64);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
-async function until(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
+const until = (check: () => boolean, what: string, timeoutMs = 3000) => waitUntil(check, timeoutMs, what);
 
 /** A promise the test opens by hand, to hold a handler in flight. */
 function gate(): { promise: Promise<void>; open: () => void } {

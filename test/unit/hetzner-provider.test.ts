@@ -16,7 +16,7 @@ import { HetznerApi } from "../../src/modes/bridge/providers/_hetzner-api.ts";
 import { generateEd25519 } from "../../src/modes/bridge/providers/_ssh-key-format.ts";
 import { hetznerProvider, type HetznerProviderOptions } from "../../src/modes/bridge/providers/hetzner.ts";
 import { HetznerFake } from "../support/hetzner-fake.ts";
-import { fakeLogger } from "./_fake-logger.ts";
+import { fakeLogger } from "../support/fake-logger.ts";
 
 type Line = { level: string; message: string; fields?: LogFields };
 

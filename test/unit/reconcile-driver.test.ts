@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { ReconcileDriver, type ReconcileDriverOptions } from "../../src/core/reconcile-driver.ts";
-import { fakeLogger } from "./_fake-logger.ts";
+import { fakeLogger } from "../support/fake-logger.ts";
 
 /** A promise the test settles by hand, to hold a reconcile in flight. */
 function gate(): { promise: Promise<void>; open: () => void; fail: (error: Error) => void } {

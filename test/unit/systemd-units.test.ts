@@ -5,14 +5,18 @@ import { join } from "node:path";
 import { DockernetError } from "../../src/core/errors.ts";
 import { applyPlan, observeUnitDir, planInstall, planUninstall, type UnitDirState } from "../../src/service/install.ts";
 import { execWord, systemdTimeSpan } from "../../src/service/syntax.ts";
-import { modesOfUnitFile, parseServiceModes, type ServiceMode, unitName } from "../../src/service/modes.ts";
+import { findMode, modes } from "../../src/modes/registry.ts";
+import { modesOfUnitFile, parseServiceModes, serviceModes, type ServiceMode, unitName } from "../../src/service/modes.ts";
 import { renderUnits, type UnitOptions } from "../../src/service/units.ts";
 
 const binary = "/usr/local/bin/dockernet";
+const offered = serviceModes(modes);
+/** The registry's descriptions of these modes, which units are made from. */
+const described = (names: ServiceMode[]) => names.map((name) => findMode(name) ?? expect.unreachable(`no mode ${name}`));
 
 /** The one unit file of the daemon form, or the files of the timer form, by name. */
-function render(modes: ServiceMode[], options: Partial<UnitOptions> = {}): Record<string, string> {
-  return Object.fromEntries(renderUnits(modes, { binary, ...options }).map((unit) => [unit.name, unit.text]));
+function render(names: ServiceMode[], options: Partial<UnitOptions> = {}): Record<string, string> {
+  return Object.fromEntries(renderUnits(described(names), { binary, ...options }).map((unit) => [unit.name, unit.text]));
 }
 
 /** `Key=value` lines of a unit, comments left out. */
@@ -44,25 +48,25 @@ const sandbox = [
 
 describe("mode names", () => {
   test("one or several modes, each once, in canonical order; `run` may lead", () => {
-    expect(parseServiceModes(["warp"])).toEqual(["warp"]);
-    expect(parseServiceModes(["join", "warp"])).toEqual(["warp", "join"]);
-    expect(parseServiceModes(["run", "join", "warp"])).toEqual(["warp", "join"]);
+    expect(parseServiceModes(["warp"], modes)).toEqual(["warp"]);
+    expect(parseServiceModes(["join", "warp"], modes)).toEqual(["warp", "join"]);
+    expect(parseServiceModes(["run", "join", "warp"], modes)).toEqual(["warp", "join"]);
     expect(unitName(["warp", "join"])).toBe("dockernet-warp-join");
   });
 
   test("an unknown, repeated or missing mode is a usage error naming it", () => {
-    expect(usageFailure(() => parseServiceModes(["wrap"])).message).toBe('unknown mode "wrap"');
-    expect(usageFailure(() => parseServiceModes(["wrap"])).hint).toBe("the modes are warp, join, flow");
-    expect(usageFailure(() => parseServiceModes(["warp", "warp"])).message).toBe("mode warp given twice");
-    expect(usageFailure(() => parseServiceModes([])).message).toBe("no mode given");
-    expect(usageFailure(() => parseServiceModes(["run"])).message).toBe("run needs at least one mode");
+    expect(usageFailure(() => parseServiceModes(["wrap"], modes)).message).toBe('unknown mode "wrap"');
+    expect(usageFailure(() => parseServiceModes(["wrap"], modes)).hint).toBe("the modes are warp, join, flow");
+    expect(usageFailure(() => parseServiceModes(["warp", "warp"], modes)).message).toBe("mode warp given twice");
+    expect(usageFailure(() => parseServiceModes([], modes)).message).toBe("no mode given");
+    expect(usageFailure(() => parseServiceModes(["run"], modes)).message).toBe("run needs at least one mode");
   });
 
   test("unit file names map back to their modes; other names do not", () => {
-    expect(modesOfUnitFile("dockernet-warp.service")).toEqual(["warp"]);
-    expect(modesOfUnitFile("dockernet-warp-join.timer")).toEqual(["warp", "join"]);
+    expect(modesOfUnitFile("dockernet-warp.service", offered)).toEqual(["warp"]);
+    expect(modesOfUnitFile("dockernet-warp-join.timer", offered)).toEqual(["warp", "join"]);
     for (const name of ["dockernet-bridge.service", "dockernet-warp.socket", "docker.service", "dockernet-warp-warp.service", "dockernet-.service"]) {
-      expect(modesOfUnitFile(name)).toBeUndefined();
+      expect(modesOfUnitFile(name, offered)).toBeUndefined();
     }
   });
 });
@@ -146,6 +150,13 @@ describe("the timer form", () => {
     expect(error.message).toContain("--timer takes one mode");
     expect(error.hint).toBe("install one timer per mode: dockernet service install warp --timer 5min; dockernet service install join --timer 5min");
   });
+
+  test("a service mode has no timer form: only a reconciler has --once", () => {
+    const error = usageFailure(() => render(["flow"], { timerMs: 300_000 }));
+    expect(error.message).toBe("--timer: flow has no --once form");
+    expect(error.hint).toBe("install it as a daemon: leave out --timer");
+    expect(settings(render(["flow"])["dockernet-flow.service"])).toContain(`ExecStart=${binary} flow serve`);
+  });
 });
 
 describe("paths in units", () => {
@@ -181,8 +192,8 @@ describe("install and uninstall plans", () => {
     links: options.links ?? [],
     offline: options.offline,
   });
-  const daemon = renderUnits(["warp"], { binary });
-  const timer = renderUnits(["warp"], { binary, timerMs: 300_000 });
+  const daemon = renderUnits(described(["warp"]), { binary });
+  const timer = renderUnits(described(["warp"]), { binary, timerMs: 300_000 });
   const texts = (units: typeof daemon) => Object.fromEntries(units.map((unit) => [unit.name, unit.text]));
 
   test("a fresh install writes the unit, reloads systemd and says how to start it", () => {
@@ -203,7 +214,7 @@ describe("install and uninstall plans", () => {
 
   test("installing the same again changes nothing; a changed daemon is to be restarted", () => {
     expect(planInstall(state(texts(daemon)), ["warp"], daemon).steps).toEqual([]);
-    const moved = renderUnits(["warp"], { binary: "/opt/dockernet/dockernet" });
+    const moved = renderUnits(described(["warp"]), { binary: "/opt/dockernet/dockernet" });
     const plan = planInstall(state(texts(daemon)), ["warp"], moved);
     expect(plan.steps.map((step) => step.kind)).toEqual(["write", "systemctl"]);
     expect(plan.next[1]).toStartWith("systemctl restart dockernet-warp.service");
@@ -226,11 +237,11 @@ describe("install and uninstall plans", () => {
   });
 
   test("refuses a second unit running the same mode, and files it did not write", () => {
-    const both = texts(renderUnits(["warp", "join"], { binary }));
+    const both = texts(renderUnits(described(["warp", "join"]), { binary }));
     expect(() => planInstall(state(both), ["warp"], daemon)).toThrow("dockernet-warp-join.service already runs warp");
     expect(() => planInstall(state({ "dockernet-warp.service": "[Service]\nExecStart=/bin/true\n" }), ["warp"], daemon)).toThrow("was not written by dockernet service install");
     // A unit of another mode is no conflict.
-    expect(planInstall(state(texts(renderUnits(["join"], { binary }))), ["warp"], daemon).steps).toHaveLength(2);
+    expect(planInstall(state(texts(renderUnits(described(["join"]), { binary }))), ["warp"], daemon).steps).toHaveLength(2);
   });
 
   test("uninstall stops and disables, then removes both files; nothing there is no error", () => {
@@ -252,7 +263,7 @@ describe("install and uninstall plans", () => {
       await writeFile(join(dir, "dockernet-warp.service"), timer[0]?.text ?? "");
       await mkdir(join(dir, "timers.target.wants"));
       await symlink(join(dir, "dockernet-warp.timer"), join(dir, "timers.target.wants", "dockernet-warp.timer"));
-      const observed = await observeUnitDir(dir);
+      const observed = await observeUnitDir(dir, offered);
       expect(observed).toMatchObject({ exists: true, links: [join(dir, "timers.target.wants", "dockernet-warp.timer")], offline: "--unit-dir is not /etc/systemd/system" });
       expect([...observed.files.keys()].sort()).toEqual(["dockernet-warp.service", "dockernet-warp.timer"]);
       // As if this were /etc/systemd/system on a machine running systemd.
@@ -272,7 +283,7 @@ describe("install and uninstall plans", () => {
       expect(await readdir(dir)).toEqual(expect.arrayContaining(["dockernet-warp.service"]));
       expect((await stat(join(dir, "dockernet-warp.service"))).mode & 0o777).toBe(0o644);
       // A failing systemctl stops the plan there: nothing is removed behind a unit still running.
-      const failing = planUninstall({ ...(await observeUnitDir(dir)), offline: undefined }, ["warp"]);
+      const failing = planUninstall({ ...(await observeUnitDir(dir, offered)), offline: undefined }, ["warp"]);
       await expect(applyPlan(failing, { systemctl: () => Promise.reject(new Error("Access denied")), report: () => {} })).rejects.toThrow("Access denied");
       expect(await readdir(dir)).toContain("dockernet-warp.service");
     } finally {

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { DockernetError, errorMessage, ExitCode } from "../../core/errors.ts";
 import { textTable } from "../../core/text-table.ts";
 import { DockerClient } from "../../docker/client.ts";
-import { listHostPorts } from "../../docker/lifecycle.ts";
 import type { DockerEvent } from "../../docker/types.ts";
 import { SshLink, type SshTarget } from "../../ssh/connection.ts";
 import { defaultKnownHostsFiles, recordHostKey } from "../../ssh/known-hosts.ts";
@@ -125,7 +124,7 @@ async function serve(context: DaemonContext<BridgeConfig>, socket: string, clean
   const docker = { reachable: false, last_check: null as string | null, last_error: null as string | null };
   const scan = async () => {
     try {
-      const ports = await listHostPorts(remote);
+      const ports = await remote.listHostPorts();
       Object.assign(docker, { reachable: true, last_check: new Date().toISOString(), last_error: null });
       await forwards.sync(ports);
     } catch (error) {

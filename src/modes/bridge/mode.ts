@@ -5,6 +5,7 @@ import { bridgeSection, socketPath } from "./config.ts";
 /** bridge, described once: the registry, `run`, `service`, `config` and `--help` read this. */
 export const bridgeMode = defineMode({
   name: "bridge",
+  kind: "service",
   summary: "a local Docker socket for a remote Docker over one SSH connection, published ports on localhost",
   details: [
     "Every docker and docker compose command run against the bridge's socket runs on the server; every port",

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
-import type { HostPort } from "../../docker/lifecycle.ts";
+import type { HostPort } from "../../docker/types.ts";
 import type { ActivityClock } from "./activity.ts";
 import { relayWhenOpen } from "./_pipe.ts";
 

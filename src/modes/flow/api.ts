@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { DockerClient } from "../../docker/client.ts";
-import { containerLogs, copyDirectoryIn, demuxLines, inspectState, removeContainer, restartContainer, startContainer, statsOnce, stopContainer } from "../../docker/lifecycle.ts";
+import { demuxLines } from "../../docker/log-lines.ts";
 import { activity, redactEnvironment, type Activity } from "./activity.ts";
 import { MessageDigest } from "./_message-digest.ts";
 import { ChannelError, type ChannelHub } from "./channel.ts";
@@ -84,11 +84,11 @@ export class FlowApi {
       case "create_container":
         return this.#create(parsePayload(request, payload));
       case "start_container":
-        return this.#lifecycle(parsePayload(request, payload), "started", startContainer);
+        return this.#lifecycle(parsePayload(request, payload), "started", (client, id) => client.startContainer(id));
       case "stop_container":
-        return this.#lifecycle(parsePayload(request, payload), "stopped", stopContainer);
+        return this.#lifecycle(parsePayload(request, payload), "stopped", (client, id) => client.stopContainer(id));
       case "restart_container":
-        return this.#lifecycle(parsePayload(request, payload), "restarted", restartContainer);
+        return this.#lifecycle(parsePayload(request, payload), "restarted", (client, id) => client.restartContainer(id));
       case "delete_container":
         return this.#delete(parsePayload(request, payload));
       case "update_container":
@@ -120,12 +120,12 @@ export class FlowApi {
       await hub.open(id, dirName);
     } catch (error) {
       // Nothing half-made: no container without its socket, no directory without its container.
-      if (id !== undefined) await removeContainer(client, id).catch(() => {});
+      if (id !== undefined) await client.removeContainer(id).catch(() => {});
       if (id !== undefined) await hub.close(id, { removeDir: true }).catch(() => {});
       await rm(hub.hostDir(dirName), { recursive: true, force: true });
       throw error;
     }
-    const state = await inspectState(client, id);
+    const state = await client.inspectState(id);
     const container = { id, name: state?.name ?? payload.name ?? shortId(id) };
     announce.activity(
       activity("created", container, `created ${container.name} from ${payload.image}`, {
@@ -142,7 +142,7 @@ export class FlowApi {
     const { owned, client, announce } = this.#context;
     const container = await owned.resolve(payload.container_id);
     await act(client, container.id);
-    const state = await inspectState(client, container.id);
+    const state = await client.inspectState(container.id);
     announce.activity(activity(kind, container, `${kind} ${container.name}`));
     return { id: container.id, name: container.name, state: state?.state ?? "removed" };
   }
@@ -150,7 +150,7 @@ export class FlowApi {
   async #delete(payload: { container_id: string }): Promise<unknown> {
     const { owned, client, hub, announce } = this.#context;
     const container = await owned.resolve(payload.container_id);
-    await removeContainer(client, container.id);
+    await client.removeContainer(container.id);
     owned.forget(container.id);
     await hub.close(container.id, { removeDir: true });
     announce.activity(activity("deleted", container, `deleted ${container.name}`));
@@ -161,9 +161,9 @@ export class FlowApi {
     const { owned, client, config, announce } = this.#context;
     const container = await owned.resolve(payload.container_id);
     const source = await underRoots(payload.code_path, config.code_roots, "code_path", "--code-root");
-    await copyDirectoryIn(client, container.id, source, config.code_dir);
-    await restartContainer(client, container.id);
-    const state = await inspectState(client, container.id);
+    await client.copyDirectoryIn(container.id, source, config.code_dir);
+    await client.restartContainer(container.id);
+    const state = await client.inspectState(container.id);
     announce.activity(activity("updated", container, `updated ${container.name}: code in ${config.code_dir}, restarted`, { code_dir: config.code_dir }));
     return { id: container.id, name: container.name, state: state?.state ?? "unknown", code_dir: config.code_dir };
   }
@@ -182,9 +182,9 @@ export class FlowApi {
   async #status(payload: { container_id: string }): Promise<unknown> {
     const { owned, client, hub } = this.#context;
     const container = await owned.resolve(payload.container_id);
-    const state = await inspectState(client, container.id);
+    const state = await client.inspectState(container.id);
     if (state === undefined) throw new FlowError("not_found", `container ${container.name} is gone`, { container_id: container.id });
-    const usage = state.running ? await statsOnce(client, container.id) : { cpu_percent: 0, memory: { used: 0, limit: 0 } };
+    const usage = state.running ? await client.statsOnce(container.id) : { cpu_percent: 0, memory: { used: 0, limit: 0 } };
     return {
       id: container.id,
       short_id: shortId(container.id),
@@ -224,7 +224,7 @@ export class FlowApi {
     const container = await owned.resolve(payload.container_id);
     const follow = payload.follow === true;
     // Without a tail, the last 1000 lines: a whole log can be larger than any reply should be.
-    const stream = await containerLogs(client, container.id, { tail: payload.tail ?? defaultTail, follow });
+    const stream = await client.containerLogs(container.id, { tail: payload.tail ?? defaultTail, follow });
     if (follow) {
       const close = () => (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
       // The client may have left while the stream opened: then it is closed at once.

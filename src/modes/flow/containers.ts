@@ -1,6 +1,6 @@
 import type { Logger } from "../../core/logger.ts";
 import type { DockerClient } from "../../docker/client.ts";
-import { createContainer, listLabelled, type CreateSpec } from "../../docker/lifecycle.ts";
+import type { CreateSpec } from "../../docker/types.ts";
 import { ownerLabel, socketDirLabel, socketInside, socketMount, type FlowConfig } from "./config.ts";
 import { FlowError } from "./errors.ts";
 import { underRoots } from "./paths.ts";
@@ -39,7 +39,7 @@ export class OwnedContainers {
 
   /** Every container of the manager, listed now (and remembered for `resolve`). */
   async list(): Promise<Owned[]> {
-    const listed = await listLabelled(this.#client, this.label);
+    const listed = await this.#client.listContainers({ all: true, label: [this.label] });
     const owned = listed.map(({ labels, ...entry }) => ({ ...entry, ...(labels[socketDirLabel] ? { dirName: labels[socketDirLabel] } : {}) }));
     this.#known = new Map(owned.map((container) => [container.id, container]));
     return owned;
@@ -108,6 +108,6 @@ export class OwnedContainers {
         return { port: Number(port), proto: proto === "udp" ? "udp" : "tcp", hostIp: this.#config.publish_address, ...(hostPort ? { hostPort } : {}) };
       }),
     };
-    return await createContainer(this.#client, spec);
+    return await this.#client.createContainer(spec);
   }
 }

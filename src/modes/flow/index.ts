@@ -1,6 +1,5 @@
 import { DockernetError, errorMessage, ExitCode } from "../../core/errors.ts";
 import { parseListen } from "../../core/listen.ts";
-import { listLabelled } from "../../docker/lifecycle.ts";
 import type { DockerEvent } from "../../docker/types.ts";
 import type { DaemonContext, RunningMode } from "../types.ts";
 import { activity } from "./activity.ts";
@@ -65,7 +64,7 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
       await hub.open(container.id, container.dirName).catch((error: unknown) => log.error("cannot re-create a container's socket", { container: container.name, error: errorMessage(error) }));
     }
     // Other instances may share the socket dir: keep every directory a flow container names.
-    const named = await listLabelled(client, socketDirLabel);
+    const named = await client.listContainers({ all: true, label: [socketDirLabel] });
     const swept = await hub.sweep(new Set(named.flatMap((container) => container.labels[socketDirLabel] ?? [])));
     if (swept.length > 0) log.info("removed the sockets of containers gone", { directories: swept.length });
     return containers.length;

@@ -6,6 +6,7 @@ import { flowSection } from "./config.ts";
 /** flow, described once: the registry, `run`, `service`, `config` and `--help` read this. */
 export const flowMode = defineMode({
   name: "flow",
+  kind: "service",
   summary: "a Socket.IO control plane for containers, each talking to the manager over its own Unix socket",
   details: [
     "`flow serve` creates and drives flow containers for its clients (Socket.IO v4, a token, loopback by default)",

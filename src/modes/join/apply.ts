@@ -1,6 +1,6 @@
 import { errorMessage } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
-import type { DockerClient } from "../../docker/client.ts";
+import type { JoinDocker } from "./_docker.ts";
 import type { PendingChanges } from "./_pending.ts";
 import { mapLimit } from "../../core/map-limit.ts";
 import { withRetry, type RetryPolicy } from "./_retry.ts";
@@ -8,7 +8,7 @@ import type { JoinAction } from "./plan.ts";
 
 /** What applying needs: the client, the audit log, and where to note the changes made (see PendingChanges). */
 export interface ApplyContext {
-  client: DockerClient;
+  client: JoinDocker;
   log: Logger;
   pending: PendingChanges;
   retry?: RetryPolicy;

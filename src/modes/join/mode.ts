@@ -4,6 +4,7 @@ import { joinSection } from "./config.ts";
 /** join, described once: the registry, `run`, `service`, `config` and `--help` read this. */
 export const joinMode = defineMode({
   name: "join",
+  kind: "reconciler",
   summary: "keep the HTTP proxy on the networks of routable containers",
   details: [
     "Keep the HTTP reverse-proxy container attached to exactly the bridge networks that hold a running",

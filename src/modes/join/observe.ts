@@ -1,7 +1,7 @@
 import type { Logger } from "../../core/logger.ts";
-import type { DockerClient } from "../../docker/client.ts";
 import type { ContainerSummary } from "../../docker/types.ts";
 import { mapLimit } from "../../core/map-limit.ts";
+import type { JoinDocker } from "./_docker.ts";
 import type { JoinContainer, JoinObserved, ProxyState } from "./plan.ts";
 import { routableByLabels, routingEnvNames, type JoinConfig } from "./routable.ts";
 
@@ -54,7 +54,7 @@ export function emptyHints(): ScanHints {
 
 /** What a scan works with. */
 export interface ObserveContext {
-  client: DockerClient;
+  client: JoinDocker;
   config: JoinConfig;
   log: Logger;
   envCache: EnvCache;
@@ -73,7 +73,7 @@ export async function observe(context: ObserveContext): Promise<JoinObserved> {
   hints.refresh.clear();
   try {
     // No retry here: the reconcile driver retries a failed scan as a whole (see JoinReconciler).
-    const [listed, networks] = await Promise.all([client.listContainerSummaries(), client.listNetworks()]);
+    const [listed, networks] = await Promise.all([client.listContainers(), client.listNetworks()]);
     for (const id of hints.stopped) if (!listed.some((container) => container.id === id)) hints.stopped.delete(id);
     const notDead = listed.filter((container) => !hints.stopped.has(container.id));
     const read = await mapLimit(notDead, inspectConcurrency, async (container) => (refresh.has(container.id) ? await freshen(context, container) : container));
@@ -98,7 +98,7 @@ export async function observe(context: ObserveContext): Promise<JoinObserved> {
  */
 export async function observeStarted(context: ObserveContext, last: JoinObserved, hints: ScanHints): Promise<JoinObserved> {
   const ids = [...hints.started];
-  const [listed, networks] = await Promise.all([context.client.listContainerSummaries({ id: ids }), context.client.listNetworks()]);
+  const [listed, networks] = await Promise.all([context.client.listContainers({ id: ids }), context.client.listNetworks()]);
   for (const id of ids) hints.started.delete(id);
   const fresh = listed.filter((container) => container.name !== context.config.container_name && !hints.stopped.has(container.id));
   const added = await withEnv(context, fresh);

@@ -2,8 +2,8 @@ import { DockernetError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { ModeTelemetry } from "../../core/telemetry.ts";
 import { ReconcileDriver, type KeyResult } from "../../core/reconcile-driver.ts";
-import type { DockerClient } from "../../docker/client.ts";
 import type { EventHandler } from "../../docker/event-bus.ts";
+import type { JoinDocker } from "./_docker.ts";
 import { JoinMemory } from "./_memory.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import { applyJoin, type ApplyResult } from "./apply.ts";
@@ -15,7 +15,7 @@ import { routability, type JoinConfig } from "./routable.ts";
 
 /** What the reconciler works with; `retry` is for tests (default: dockerRetry). */
 export interface JoinContext {
-  client: DockerClient;
+  client: JoinDocker;
   config: JoinConfig;
   log: Logger;
   retry?: RetryPolicy;

@@ -4,6 +4,7 @@ import { warpSection } from "./config.ts";
 /** warp, described once: the registry, `run`, `service`, `config` and `--help` read this. */
 export const warpMode = defineMode({
   name: "warp",
+  kind: "reconciler",
   summary: "route target containers through their warp container",
   details: [
     "Route target containers through the warp (gateway) container named in their network.warp.target label,",
