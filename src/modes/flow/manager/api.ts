@@ -1,16 +1,16 @@
 import { rm } from "node:fs/promises";
-import { errorMessage } from "../../core/errors.ts";
-import type { Logger } from "../../core/logger.ts";
-import type { DockerClient } from "../../docker/client.ts";
-import { containerLogs, copyDirectoryIn, demuxLines, inspectState, removeContainer, restartContainer, startContainer, statsOnce, stopContainer } from "../../docker/lifecycle.ts";
-import { activity, redactEnvironment, type Activity } from "./activity.ts";
+import { errorMessage } from "../../../core/errors.ts";
+import type { Logger } from "../../../core/logger.ts";
+import type { DockerClient } from "../../../docker/client.ts";
+import { containerLogs, copyDirectoryIn, demuxLines, inspectState, removeContainer, restartContainer, startContainer, statsOnce, stopContainer } from "../../../docker/lifecycle.ts";
+import { activity, redactEnvironment, type Activity } from "../protocol/activity.ts";
 import { MessageDigest } from "./_message-digest.ts";
 import { ChannelError, type ChannelHub } from "./channel.ts";
-import type { FlowConfig } from "./config.ts";
+import type { FlowConfig } from "../config.ts";
 import type { OwnedContainers } from "./containers.ts";
-import { FlowError } from "./errors.ts";
+import { FlowError } from "../protocol/replies.ts";
 import { underRoots } from "./paths.ts";
-import { parsePayload, type Payload, type RequestName } from "./schemas.ts";
+import { parsePayload, type Payload, type RequestName } from "../protocol/requests.ts";
 
 /** One connected client, as the handlers need it (the server implements it over Socket.IO). */
 export interface Session {

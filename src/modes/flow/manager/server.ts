@@ -1,14 +1,14 @@
 import { createServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
-import { DockernetError } from "../../core/errors.ts";
-import type { ListenAddress } from "../../core/listen.ts";
-import type { Logger } from "../../core/logger.ts";
+import { DockernetError } from "../../../core/errors.ts";
+import type { ListenAddress } from "../../../core/listen.ts";
+import type { Logger } from "../../../core/logger.ts";
 import type { FlowApi, Session } from "./api.ts";
-import { errorReply, FlowError } from "./errors.ts";
-import { pageContentSecurityPolicy, pageHtml } from "./page.ts";
-import { maxFrameBytes } from "./protocol.ts";
-import { requestNames, type RequestName } from "./schemas.ts";
-import { tokenMatches } from "./token.ts";
+import { errorReply, FlowError } from "../protocol/replies.ts";
+import { pageContentSecurityPolicy, pageHtml } from "../page/page.ts";
+import { maxFrameBytes } from "../protocol/frames.ts";
+import { requestNames, type RequestName } from "../protocol/requests.ts";
+import { tokenMatches } from "../protocol/token.ts";
 
 export interface FlowServerOptions {
   listen: ListenAddress;

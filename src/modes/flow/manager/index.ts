@@ -1,16 +1,16 @@
-import { DockernetError, errorMessage, ExitCode } from "../../core/errors.ts";
-import { parseListen } from "../../core/listen.ts";
-import { listLabelled } from "../../docker/lifecycle.ts";
-import type { DockerEvent } from "../../docker/types.ts";
-import type { DaemonContext, RunningMode } from "../types.ts";
-import { activity } from "./activity.ts";
+import { DockernetError, errorMessage, ExitCode } from "../../../core/errors.ts";
+import { parseListen } from "../../../core/listen.ts";
+import { listLabelled } from "../../../docker/lifecycle.ts";
+import type { DockerEvent } from "../../../docker/types.ts";
+import type { DaemonContext, RunningMode } from "../../types.ts";
+import { activity } from "../protocol/activity.ts";
 import { FlowApi } from "./api.ts";
 import { ChannelHub } from "./channel.ts";
-import { socketDirLabel, type FlowConfig } from "./config.ts";
+import { socketDirLabel, type FlowConfig } from "../config.ts";
 import { OwnedContainers } from "./containers.ts";
 import { overlappingRoots } from "./paths.ts";
 import { startFlowServer, type Broadcaster } from "./server.ts";
-import { readToken } from "./token.ts";
+import { readToken } from "../protocol/token.ts";
 
 
 /** The state a lifecycle event leaves a container in. */

@@ -1,6 +1,6 @@
 import { realpath } from "node:fs/promises";
 import { dirname, resolve, sep } from "node:path";
-import { FlowError } from "./errors.ts";
+import { FlowError } from "../protocol/replies.ts";
 
 /** True when `path` is `base` or lies below it. */
 function isUnder(path: string, base: string): boolean {

@@ -10,13 +10,13 @@
  * name or message cannot run code.
  */
 import { createHash } from "node:crypto";
-import { activityScript } from "./_page-activity.ts";
-import { containersScript } from "./_page-containers.ts";
-import { helpersScript } from "./_page-helpers.ts";
-import { sendScript } from "./_page-send.ts";
-import { socketScript } from "./_page-socket.ts";
-import { pageStyle } from "./_page-style.ts";
-import { uiCoreScript, uiSettingsScript, uiStartScript } from "./_page-ui.ts";
+import { activityScript } from "./activity.ts";
+import { containersScript } from "./containers.ts";
+import { helpersScript } from "./helpers.ts";
+import { sendScript } from "./send.ts";
+import { socketScript } from "./socket.ts";
+import { pageStyle } from "./style.ts";
+import { uiCoreScript, uiSettingsScript, uiStartScript } from "./ui.ts";
 
 const body = String.raw`
 <header>
