@@ -64,7 +64,7 @@ function channelFailure(error: unknown, container: { id: string; name: string })
  * The API's requests. Each parses its payload first (a bad one changes nothing), looks the
  * container up among the manager's own, acts, announces the activity and answers.
  */
-export class FlowApi {
+export class FlowApi implements AsyncDisposable {
   readonly #context: ApiContext;
   readonly #messages: MessageDigest;
 
@@ -74,7 +74,7 @@ export class FlowApi {
   }
 
   /** Tells the message activity still pending (at stop). */
-  close(): void {
+  async [Symbol.asyncDispose](): Promise<void> {
     this.#messages.flushAll();
   }
 

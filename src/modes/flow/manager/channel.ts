@@ -37,7 +37,7 @@ interface Listener {
 }
 
 /** The container channels of one manager. */
-export class ChannelHub {
+export class ChannelHub implements AsyncDisposable {
   readonly #options: ChannelOptions;
   readonly #socketDir: string;
   readonly #listeners = new Map<string, Listener>();
@@ -160,6 +160,11 @@ export class ChannelHub {
     // An open still under way is closed too, once it is done.
     const containerIds = new Set([...this.#listeners.keys(), ...this.#serial.keys()]);
     await Promise.all([...containerIds].map((containerId) => this.close(containerId)));
+  }
+
+  /** {@link ChannelHub.closeAll}: the manager stops, its containers' directories stay. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.closeAll();
   }
 
   #accept(listener: Listener, socket: Socket): void {
