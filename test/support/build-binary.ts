@@ -65,11 +65,13 @@ const lazyRequires: BunPlugin = {
   },
 };
 
+let pageEmbedded = false;
 const embedFlowPage: BunPlugin = {
   name: "embed-flow-page",
   setup(build) {
     build.onLoad({ filter: /src\/modes\/flow\/page\/files\.ts$/ }, async () => {
       const files = await readPageFiles();
+      pageEmbedded = true;
       // The same export, its files as string literals.
       return { contents: `export async function readPageFiles() { return ${JSON.stringify(files)}; }\n`, loader: "js" };
     });
@@ -85,6 +87,10 @@ const result = await Bun.build({
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);
+  process.exitCode = 1;
+} else if (!pageEmbedded) {
+  // A binary that would look for the page in a source tree it does not have.
+  console.error("build-binary: flow's page files were not embedded (src/modes/flow/page/files.ts moved?)");
   process.exitCode = 1;
 } else {
   console.log(`built ${values.outfile}`);
