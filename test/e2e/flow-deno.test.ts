@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { readlink } from "node:fs/promises";
+import { readFile, readlink, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import type { Socket } from "socket.io-client";
 import { repoRoot } from "../support/dockernet.ts";
@@ -63,11 +63,23 @@ async function listOver(server: FlowServer, transport: "polling" | "websocket"):
   return listed;
 }
 
+/** The page and its files, as the server reads them: from the source tree, or embedded in the binary. */
+async function expectPage(server: FlowServer): Promise<void> {
+  const page = await fetch(`${server.url}/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get("content-security-policy")).toContain("script-src 'nonce-");
+  expect(await page.text()).toContain("<title>dockernet flow</title>");
+  const files = { "page.js": "src/modes/flow/page/page.js", "page.css": "src/modes/flow/page/page.css", "socket.io.min.js": "node_modules/socket.io-client/dist/socket.io.min.js" };
+  for (const [name, source] of Object.entries(files)) expect(await (await fetch(`${server.url}/page/${name}`)).text()).toBe(await readFile(join(repoRoot, source), "utf8"));
+}
+
 describe("flow under Deno", () => {
   test("deno run -A src/main.ts flow serve: create, start, send_message through the agent, delete", async () => {
     const server = await serve(deno, { DENO_NO_UPDATE_CHECK: "1" });
-    expect(await executableOf(server.daemon.pid)).toBe(denoExecutable);
+    // Its real path: node_modules may be a link (a git worktree sharing another's).
+    expect(await executableOf(server.daemon.pid)).toBe(await realpath(denoExecutable));
     await roundTrip(await server.client());
+    await expectPage(server);
     // Both transports here too.
     await ok(await server.client(), "create_container", { image: AGENT_IMAGE, name: "flow-listed" });
     for (const transport of ["polling", "websocket"] as const) expect((await listOver(server, transport)).map((entry) => entry.name)).toEqual(["flow-listed"]);
@@ -80,6 +92,7 @@ describe("the compiled binary", () => {
   test("dist/dockernet flow serve answers over HTTP long-polling as well as WebSocket", async () => {
     const server = await serve([BINARY, []]);
     expect(await executableOf(server.daemon.pid)).toBe(BINARY);
+    await expectPage(server);
     const created = await ok<{ id: string }>(await server.client(), "create_container", { image: AGENT_IMAGE, name: "flow-listed", command: RELAY_COMMAND });
     for (const transport of ["polling", "websocket"] as const) expect((await listOver(server, transport)).map((entry) => entry.id)).toEqual([created.id]);
     // The whole round trip over long-polling.

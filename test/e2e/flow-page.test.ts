@@ -10,9 +10,9 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { io, type Socket } from "socket.io-client";
 import { Daemon, repoRoot } from "../support/dockernet.ts";
 import { useTestEngine } from "../support/engine.ts";
+import { connect, ok } from "../support/flow-server.ts";
 import { freePort } from "../support/ports.ts";
 import { TEST_IMAGE } from "../support/image.ts";
 
@@ -25,29 +25,6 @@ const FAILURE_SCREENSHOT = join(repoRoot, ".tmp/flow-page-failure.png");
 
 /** The token the page keeps for the tab (evaluated in the page). */
 const storedToken = 'sessionStorage.getItem("dockernet.flow.token")';
-
-/** A reply of the flow API. */
-type Reply<T = Record<string, unknown>> = { ok: true; data: T } | { error: true; error_type: string; message: string };
-
-
-/** Connects a socket.io client with `token`; resolves once the server accepted it. */
-function connectClient(url: string, token: string): Promise<Socket> {
-  const socket = io(url, { auth: { token }, transports: ["websocket"], reconnection: false });
-  return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (error) => {
-      socket.close();
-      reject(error);
-    });
-  });
-}
-
-/** One request with its acknowledgement; throws on an error reply. */
-async function call<T = Record<string, unknown>>(socket: Socket, name: string, payload: unknown): Promise<T> {
-  const reply = (await socket.timeout(60_000).emitWithAck(name, payload)) as Reply<T>;
-  if ("error" in reply) throw new Error(`${name}: ${reply.error_type}: ${reply.message}`);
-  return reply.data;
-}
 
 describe("the flow page", () => {
   const engine = useTestEngine({ name: "dntest-flowpage", subnet: 113 });
@@ -90,6 +67,8 @@ describe("the flow page", () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     cleanups.push(() => page.close());
     const problems: string[] = [];
+    const requested: string[] = [];
+    page.on("request", (request) => void requested.push(request.url()));
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
     page.on("console", (message) => {
       if (message.type() === "error") problems.push(`console error: ${message.text()}`);
@@ -105,8 +84,13 @@ describe("the flow page", () => {
     };
 
     try {
-      await page.goto(`${url}/`);
+      const response = await page.goto(`${url}/`);
       expect(await page.title()).toBe("dockernet flow");
+      // Its own files only, admitted by this response's nonce; the official client's io().
+      const policy = response?.headers()["content-security-policy"] ?? "";
+      expect(policy).toMatch(/script-src 'nonce-[A-Za-z0-9+/]{22}=='; style-src 'nonce-/);
+      expect(policy).not.toContain("unsafe");
+      expect(await page.evaluate("typeof io === 'function' && typeof io.Manager === 'function' && typeof io.Socket")).toBe("function");
 
       // A wrong token is refused, visibly, and not kept for the next reload.
       await page.getByLabel("API token").fill(`${token}-wrong`);
@@ -126,11 +110,11 @@ describe("the flow page", () => {
       await page.locator("#conn[data-state=connected]").waitFor();
 
       // Another program creates and starts a container: it appears on the page, running.
-      const other = await connectClient(url, token);
+      const other = await connect(url, token);
       cleanups.push(async () => other.close());
-      const created = await call<{ id: string; name: string }>(other, "create_container", { image: TEST_IMAGE, name: "page-demo" });
-      cleanups.push(() => call(other, "delete_container", { container_id: created.id }));
-      await call(other, "start_container", { container_id: created.id });
+      const created = await ok<{ id: string; name: string }>(other, "create_container", { image: TEST_IMAGE, name: "page-demo" });
+      cleanups.push(() => ok(other, "delete_container", { container_id: created.id }));
+      await ok(other, "start_container", { container_id: created.id });
       const row = page.locator("#container-rows tr", { has: page.getByRole("cell", { name: "page-demo", exact: true }) });
       await row.locator(".state", { hasText: /^running$/ }).waitFor({ timeout: 30_000 });
       expect(await row.locator("td.id").textContent()).toBe(created.id.slice(0, 12));
@@ -139,7 +123,7 @@ describe("the flow page", () => {
       // Stopped from the page: the other client sees it stopped, and so does the page.
       await row.getByRole("button", { name: "stop page-demo", exact: true }).click();
       await row.locator(".state", { hasText: /^exited$/ }).waitFor({ timeout: 30_000 });
-      const status = await call<{ state: string; socket_connected: boolean }>(other, "get_status", { container_id: created.id });
+      const status = await ok<{ state: string; socket_connected: boolean }>(other, "get_status", { container_id: created.id });
       expect(status.state).toBe("exited");
       expect(status.socket_connected).toBe(false);
       await row.getByRole("button", { name: "start page-demo", exact: true }).waitFor();
@@ -168,6 +152,7 @@ describe("the flow page", () => {
       await mkdir(join(repoRoot, ".tmp"), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(problems).toEqual([]);
+      expect(requested.filter((address) => !address.startsWith(`${url}/`) && !address.startsWith("data:"))).toEqual([]);
       expect(await server.exited(0)).toBeUndefined();
     } catch (error) {
       throw await explained(error);

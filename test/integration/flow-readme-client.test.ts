@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { which } from "../support/_exec.ts";
 import { repoRoot, waitFor } from "../support/dockernet.ts";
 import { createLogger } from "../../src/core/logger.ts";
-import { ChannelHub } from "../../src/modes/flow/channel.ts";
+import { ChannelHub } from "../../src/modes/flow/manager/channel.ts";
 
 setDefaultTimeout(30_000);
 

@@ -8,11 +8,15 @@
  * into the functions that use them, so they load on first use; the code is otherwise unchanged.
  * If a dependency update changes the lines, the build fails instead of silently skipping it.
  *
+ * flow's page is read from its files when run from source; the second plugin embeds them (and the
+ * official Socket.IO browser client) in the binary by replacing the module that reads them.
+ *
  * Usage: bun test/support/build-binary.ts [--outfile dist/dockernet] [--target bun-linux-x64]
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { BunPlugin } from "bun";
+import { readPageFiles } from "../../src/modes/flow/page/files.ts";
 
 const { values } = parseArgs({ options: { outfile: { type: "string", default: "dist/dockernet" }, target: { type: "string" } } });
 
@@ -61,15 +65,32 @@ const lazyRequires: BunPlugin = {
   },
 };
 
+let pageEmbedded = false;
+const embedFlowPage: BunPlugin = {
+  name: "embed-flow-page",
+  setup(build) {
+    build.onLoad({ filter: /src\/modes\/flow\/page\/files\.ts$/ }, async () => {
+      const files = await readPageFiles();
+      pageEmbedded = true;
+      // The same export, its files as string literals.
+      return { contents: `export async function readPageFiles() { return ${JSON.stringify(files)}; }\n`, loader: "js" };
+    });
+  },
+};
+
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
   compile: values.target ? { outfile: values.outfile, target: values.target as "bun-linux-x64" } : { outfile: values.outfile },
   minify: true,
   bytecode: true,
-  plugins: [lazyRequires],
+  plugins: [lazyRequires, embedFlowPage],
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);
+  process.exitCode = 1;
+} else if (!pageEmbedded) {
+  // A binary that would look for the page in a source tree it does not have.
+  console.error("build-binary: flow's page files were not embedded (src/modes/flow/page/files.ts moved?)");
   process.exitCode = 1;
 } else {
   console.log(`built ${values.outfile}`);

@@ -4,7 +4,7 @@
  * (level from FLOW_AGENT_LOG_LEVEL, default debug); SIGTERM or SIGINT ends it with code 0.
  */
 import { configureLogging, createLogger, type LogLevel } from "../../src/core/logger.ts";
-import { runAgent } from "../../src/modes/flow/agent.ts";
+import { runAgent } from "../../src/modes/flow/agent/agent.ts";
 
 const socketPath = process.env.DOCKERNET_FLOW_SOCKET;
 if (!socketPath) {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { Activity } from "../../src/modes/flow/activity.ts";
-import { MessageDigest } from "../../src/modes/flow/_message-digest.ts";
+import type { Activity } from "../../src/modes/flow/protocol/activity.ts";
+import { MessageDigest } from "../../src/modes/flow/manager/_message-digest.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

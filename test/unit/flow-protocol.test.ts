@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Buffer } from "node:buffer";
-import { encodeFrame, FrameReader, maxFrameBytes, parseFrame, type ReadItem } from "../../src/modes/flow/protocol.ts";
+import { encodeFrame, FrameReader, maxFrameBytes, parseFrame, type ReadItem } from "../../src/modes/flow/protocol/frames.ts";
 
 /** A JSON event frame line (no newline) of exactly `bytes` UTF-8 bytes. */
 function lineOfBytes(bytes: number): string {

@@ -4,7 +4,7 @@ import { DockernetError, ExitCode, errorMessage, usageError } from "../../core/e
 import { parseListen } from "../../core/listen.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { FlowConfig } from "./config.ts";
-import { readToken } from "./token.ts";
+import { readToken } from "./protocol/token.ts";
 
 /** Where the server is: `flow.url`, else http:// its `listen` address (a wildcard one reached on loopback). */
 function serverUrl(config: FlowConfig): string {

@@ -1,4 +1,4 @@
-import { DockernetError, ExitCode } from "../../core/errors.ts";
+import { usageError } from "../../core/errors.ts";
 import { shutdownSignal } from "../../core/lifecycle.ts";
 import { defineMode } from "../types.ts";
 import { flowSection } from "./config.ts";
@@ -37,7 +37,7 @@ export const flowMode = defineMode({
   // The defaults of flow.socket_dir and flow.token_file; a unit for other paths needs them added.
   writes: { paths: ["/run/dockernet", "/etc/dockernet"], why: "the containers' sockets under /run/dockernet/flow, the token created in /etc/dockernet." },
   daemonAction: "serve",
-  daemon: async (context) => (await import("./index.ts")).startFlow(context),
+  daemon: async (context) => (await import("./manager/index.ts")).startFlow(context),
   actions: {
     call: {
       summary: "send one request to a running flow serve and print the JSON reply",
@@ -58,7 +58,7 @@ export const flowMode = defineMode({
       run: async ({ config, log, args }) => {
         const flow = await import("./client.ts");
         const timeout = args.timeout === undefined ? 60 : Number(args.timeout);
-        if (!Number.isFinite(timeout) || timeout <= 0) throw new DockernetError(`--timeout ${JSON.stringify(args.timeout)} is not a number of seconds`, { code: "USAGE", exitCode: ExitCode.usage });
+        if (!Number.isFinite(timeout) || timeout <= 0) throw usageError(`--timeout ${JSON.stringify(args.timeout)} is not a number of seconds`);
         const payload = await flow.readPayload(args.payload as string | undefined, args.file as string | undefined);
         return flow.runCall({ config, log, request: String(args.request), payload, timeoutMs: timeout * 1000 });
       },
@@ -86,10 +86,10 @@ export const flowMode = defineMode({
       args: { socket: { type: "string", description: "The manager's socket (default: $DOCKERNET_FLOW_SOCKET)", valueHint: "PATH" } },
       run: async ({ log, args, rest }) => {
         const socketPath = (args.socket as string | undefined) ?? process.env.DOCKERNET_FLOW_SOCKET;
-        if (!socketPath) throw new DockernetError("no socket: DOCKERNET_FLOW_SOCKET is not set", { code: "USAGE", exitCode: ExitCode.usage, hint: "run the agent in a container flow serve created, or give --socket PATH" });
+        if (!socketPath) throw usageError("no socket: DOCKERNET_FLOW_SOCKET is not set", "run the agent in a container flow serve created, or give --socket PATH");
         const shutdown = shutdownSignal();
         try {
-          const { runAgent } = await import("./agent.ts");
+          const { runAgent } = await import("./agent/agent.ts");
           return await runAgent({ socketPath, ...(rest.length > 0 ? { command: rest } : {}), log, signal: shutdown.signal });
         } finally {
           shutdown.dispose();

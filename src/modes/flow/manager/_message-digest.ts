@@ -1,4 +1,4 @@
-import { activity, type Activity } from "./activity.ts";
+import { activity, type Activity } from "../protocol/activity.ts";
 
 /**
  * `message` activity, at most one entry per container per second: the first message of a

@@ -8,12 +8,12 @@ import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
-import type { Logger } from "../../core/logger.ts";
-import { AgentConnection, ChannelError } from "./_channel-connection.ts";
-import { KeyedSerial } from "./_channel-serial.ts";
+import type { Logger } from "../../../core/logger.ts";
+import { AgentConnection, ChannelError } from "./_agent-connection.ts";
+import { KeyedSerialQueue } from "../../../core/serial-queue.ts";
 import { checkSocketPathLength, dirNamePattern, ensureOwnDir, linkName, listenInDir, shortIdLength, sweepDirs } from "./_channel-fs.ts";
 
-export { ChannelError, type ChannelErrorKind } from "./_channel-connection.ts";
+export { ChannelError, type ChannelErrorKind } from "./_agent-connection.ts";
 
 export interface ChannelOptions {
   /** `flow.socket_dir`: holds one directory per container. */
@@ -37,12 +37,12 @@ interface Listener {
 }
 
 /** The container channels of one manager. */
-export class ChannelHub {
+export class ChannelHub implements AsyncDisposable {
   readonly #options: ChannelOptions;
   readonly #socketDir: string;
   readonly #listeners = new Map<string, Listener>();
   /** Open and close of one container run one after the other. */
-  readonly #serial = new KeyedSerial();
+  readonly #serial = new KeyedSerialQueue();
   // Request ids are unique across connections and manager restarts, so that an answer an agent
   // relays late, over a newer connection, can never be taken for the answer to another request.
   readonly #idPrefix = randomBytes(4).toString("hex");
@@ -160,6 +160,11 @@ export class ChannelHub {
     // An open still under way is closed too, once it is done.
     const containerIds = new Set([...this.#listeners.keys(), ...this.#serial.keys()]);
     await Promise.all([...containerIds].map((containerId) => this.close(containerId)));
+  }
+
+  /** {@link ChannelHub.closeAll}: the manager stops, its containers' directories stay. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.closeAll();
   }
 
   #accept(listener: Listener, socket: Socket): void {

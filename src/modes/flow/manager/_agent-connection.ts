@@ -3,8 +3,8 @@
  * events on, and refuses what the container may not send.
  */
 import type { Socket } from "node:net";
-import type { Logger } from "../../core/logger.ts";
-import { encodeFrame, FrameReader, type Frame } from "./protocol.ts";
+import type { Logger } from "../../../core/logger.ts";
+import { encodeFrame, FrameReader, type Frame } from "../protocol/frames.ts";
 
 /** Why a request to a container failed. */
 /** What may wait unread in the write buffer of one agent connection before it is dropped (8 MiB). */

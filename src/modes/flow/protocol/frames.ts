@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import * as v from "valibot";
-import { LineSplitter } from "./_frame-lines.ts";
+import { LineSplitter } from "./line-splitter.ts";
 
 /** The largest frame either side sends or accepts: 1 MiB of UTF-8, the newline not counted. */
 export const maxFrameBytes = 1024 * 1024;

@@ -1,6 +1,7 @@
 import { realpath } from "node:fs/promises";
 import { dirname, resolve, sep } from "node:path";
-import { FlowError } from "./errors.ts";
+import { DockernetError, ExitCode } from "../../../core/errors.ts";
+import { FlowError } from "../protocol/replies.ts";
 
 /** True when `path` is `base` or lies below it. */
 function isUnder(path: string, base: string): boolean {
@@ -46,4 +47,15 @@ export function overlappingRoots(volumeRoots: readonly string[], codeRoots: read
     for (const code of codeRoots.map((root) => resolve(root))) if (isUnder(volume, code) || isUnder(code, volume)) return [volume, code];
   }
   return undefined;
+}
+
+/** Throws DockernetError (FLOW_ROOTS, exit code 2) when a volume root and a code root overlap. */
+export function checkRoots(volumeRoots: readonly string[], codeRoots: readonly string[]): void {
+  const overlap = overlappingRoots(volumeRoots, codeRoots);
+  if (!overlap) return;
+  throw new DockernetError(`the volume root ${overlap[0]} and the code root ${overlap[1]} overlap`, {
+    code: "FLOW_ROOTS",
+    exitCode: ExitCode.usage,
+    hint: "a container could write where update_container reads: give them separate directories",
+  });
 }

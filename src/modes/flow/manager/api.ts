@@ -1,16 +1,16 @@
 import { rm } from "node:fs/promises";
-import { errorMessage } from "../../core/errors.ts";
-import type { Logger } from "../../core/logger.ts";
-import type { DockerClient } from "../../docker/client.ts";
-import { demuxLines } from "../../docker/log-lines.ts";
-import { activity, redactEnvironment, type Activity } from "./activity.ts";
+import { errorMessage } from "../../../core/errors.ts";
+import type { Logger } from "../../../core/logger.ts";
+import type { DockerClient } from "../../../docker/client.ts";
+import { demuxLines } from "../../../docker/log-lines.ts";
+import { activity, redactEnvironment, type Activity } from "../protocol/activity.ts";
 import { MessageDigest } from "./_message-digest.ts";
 import { ChannelError, type ChannelHub } from "./channel.ts";
-import type { FlowConfig } from "./config.ts";
+import type { FlowConfig } from "../config.ts";
 import type { OwnedContainers } from "./containers.ts";
-import { FlowError } from "./errors.ts";
+import { FlowError } from "../protocol/replies.ts";
 import { underRoots } from "./paths.ts";
-import { parsePayload, type Payload, type RequestName } from "./schemas.ts";
+import { parsePayload, type Payload, type RequestName } from "../protocol/requests.ts";
 
 /** One connected client, as the handlers need it (the server implements it over Socket.IO). */
 export interface Session {
@@ -64,7 +64,7 @@ function channelFailure(error: unknown, container: { id: string; name: string })
  * The API's requests. Each parses its payload first (a bad one changes nothing), looks the
  * container up among the manager's own, acts, announces the activity and answers.
  */
-export class FlowApi {
+export class FlowApi implements AsyncDisposable {
   readonly #context: ApiContext;
   readonly #messages: MessageDigest;
 
@@ -74,7 +74,7 @@ export class FlowApi {
   }
 
   /** Tells the message activity still pending (at stop). */
-  close(): void {
+  async [Symbol.asyncDispose](): Promise<void> {
     this.#messages.flushAll();
   }
 

@@ -3,7 +3,7 @@
  * value, and a bad one is answered with `validation_error` naming the field, before anything runs.
  */
 import * as v from "valibot";
-import { FlowError } from "./errors.ts";
+import { FlowError } from "./replies.ts";
 
 const text = (max: number, what: string) =>
   v.pipe(

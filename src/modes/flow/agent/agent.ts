@@ -5,12 +5,12 @@
  */
 import type { Socket } from "node:net";
 import { hostname } from "node:os";
-import { Backoff, sleep } from "../../core/backoff.ts";
-import { errorMessage } from "../../core/errors.ts";
-import type { Logger } from "../../core/logger.ts";
-import { CommandRelay } from "./_channel-agent-relay.ts";
-import { connect, serve } from "./_channel-agent-session.ts";
-import { encodeFrame, type Frame } from "./protocol.ts";
+import { Backoff, sleep } from "../../../core/backoff.ts";
+import { errorMessage } from "../../../core/errors.ts";
+import type { Logger } from "../../../core/logger.ts";
+import { CommandRelay } from "./_command-relay.ts";
+import { connect, serve } from "./_session.ts";
+import { encodeFrame, type Frame } from "../protocol/frames.ts";
 
 export interface AgentOptions {
   /** The manager's socket as the container sees it (`DOCKERNET_FLOW_SOCKET`). */

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { DockernetError, ExitCode } from "../../core/errors.ts";
-import type { Logger } from "../../core/logger.ts";
+import { DockernetError, ExitCode } from "../../../core/errors.ts";
+import type { Logger } from "../../../core/logger.ts";
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException)?.code;

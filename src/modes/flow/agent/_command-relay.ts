@@ -4,10 +4,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
-import { sleep } from "../../core/backoff.ts";
-import type { Logger } from "../../core/logger.ts";
-import { LineSplitter } from "./_frame-lines.ts";
-import { maxFrameBytes, type Frame } from "./protocol.ts";
+import { sleep } from "../../../core/backoff.ts";
+import type { Logger } from "../../../core/logger.ts";
+import { LineSplitter } from "../protocol/line-splitter.ts";
+import { maxFrameBytes, type Frame } from "../protocol/frames.ts";
 
 export interface RelayOptions {
   /** CMD and its arguments, run without a shell. */

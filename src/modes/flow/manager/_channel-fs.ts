@@ -6,7 +6,7 @@ import { chmod, lstat, mkdir, readdir, rename, rm, symlink } from "node:fs/promi
 import type { Server } from "node:net";
 import { Buffer } from "node:buffer";
 import { join, resolve } from "node:path";
-import { DockernetError, ExitCode } from "../../core/errors.ts";
+import { DockernetError, ExitCode } from "../../../core/errors.ts";
 
 /** The name of a per-container directory: 16 hex characters, random. */
 export const dirNamePattern = /^[0-9a-f]{16}$/;

@@ -1,10 +1,10 @@
-import type { Logger } from "../../core/logger.ts";
-import type { DockerClient } from "../../docker/client.ts";
-import type { CreateSpec } from "../../docker/types.ts";
-import { ownerLabel, socketDirLabel, socketInside, socketMount, type FlowConfig } from "./config.ts";
-import { FlowError } from "./errors.ts";
+import type { Logger } from "../../../core/logger.ts";
+import type { DockerClient } from "../../../docker/client.ts";
+import type { CreateSpec } from "../../../docker/types.ts";
+import { ownerLabel, socketDirLabel, socketInside, socketMount, type FlowConfig } from "../config.ts";
+import { FlowError } from "../protocol/replies.ts";
 import { underRoots } from "./paths.ts";
-import type { Payload } from "./schemas.ts";
+import type { Payload } from "../protocol/requests.ts";
 
 /** One of the manager's containers, as the list shows it. */
 export interface Owned {

@@ -1,4 +1,4 @@
-import { DockernetError, errorMessage } from "../../core/errors.ts";
+import { DockernetError, errorMessage } from "../../../core/errors.ts";
 
 /** The kinds of failure an API reply names (`error_type`). */
 export const errorTypes = ["validation_error", "not_found", "conflict", "docker_api_error", "socket_error", "timeout", "unauthorized", "forbidden"] as const;
