@@ -42,6 +42,16 @@ class FakeProvider implements Provider {
 
 const tick = () => sleep(1);
 
+/** A lifecycle whose first server (`server-1`) is made and running. */
+async function running() {
+  const provider = new FakeProvider();
+  const servers = new ServerLifecycle(provider, fakeLogger());
+  const first = servers.ensure();
+  await provider.settle("ensure");
+  await first;
+  return { provider, servers };
+}
+
 describe("the server status shows, through destroy and create", () => {
   test("set by an ensure, cleared by a destroy; a server is missing before the first and after a destroy", async () => {
     const provider = new FakeProvider();
@@ -60,11 +70,7 @@ describe("the server status shows, through destroy and create", () => {
   });
 
   test("an ensure asked for after a destroy waits for it, then shows the new server", async () => {
-    const provider = new FakeProvider();
-    const servers = new ServerLifecycle(provider, fakeLogger());
-    const first = servers.ensure();
-    await provider.settle("ensure");
-    await first;
+    const { provider, servers } = await running();
     const destroyed = servers.destroy();
     const second = servers.ensure(); // asked for after the destroy: its server is a new one
     await tick();
@@ -78,11 +84,7 @@ describe("the server status shows, through destroy and create", () => {
   });
 
   test("an ensure asked for before a destroy returns the server being destroyed: refused, and not shown", async () => {
-    const provider = new FakeProvider();
-    const servers = new ServerLifecycle(provider, fakeLogger());
-    const first = servers.ensure();
-    await provider.settle("ensure");
-    await first;
+    const { provider, servers } = await running();
     const reconnect = servers.ensure(); // a reconnect, still on its way
     const destroyed = servers.destroy();
     await tick();
@@ -94,11 +96,7 @@ describe("the server status shows, through destroy and create", () => {
   });
 
   test("a failed destroy keeps the server shown (it is still there)", async () => {
-    const provider = new FakeProvider();
-    const servers = new ServerLifecycle(provider, fakeLogger());
-    const first = servers.ensure();
-    await provider.settle("ensure");
-    await first;
+    const { provider, servers } = await running();
     const destroyed = servers.destroy();
     await provider.settle("destroy", new Error("HTTP 503"));
     await expect(destroyed).rejects.toThrow("HTTP 503");
@@ -108,16 +106,11 @@ describe("the server status shows, through destroy and create", () => {
     expect((await again).name).toBe("server-2");
     expect(servers.missing).toBe(false);
   });
-
 });
 
 describe("connections to the lifecycle's server", () => {
   test("a connection opened on a server a destroy was asked for meanwhile is closed and refused", async () => {
-    const provider = new FakeProvider();
-    const servers = new ServerLifecycle(provider, fakeLogger());
-    const first = servers.ensure();
-    await provider.settle("ensure");
-    await first;
+    const { provider, servers } = await running();
     let closed = false;
     let reached: string | undefined;
     let loggedIn!: () => void;
