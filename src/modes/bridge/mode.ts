@@ -1,7 +1,7 @@
 import { DockernetError, ExitCode, usageError } from "../../core/errors.ts";
 import { defineMode } from "../types.ts";
 import { bridgeSection, socketPath } from "./config.ts";
-import { providerNames, providers } from "./server/providers/registry.ts";
+import { makeProvider, providerNames, providers } from "./server/providers/registry.ts";
 
 /** bridge, described once: the registry, `run`, `service`, `config` and `--help` read this. */
 export const bridgeMode = defineMode({
@@ -29,7 +29,7 @@ export const bridgeMode = defineMode({
     "remote-socket": { key: "remote_socket", type: "string", description: "The Docker socket on the server (default: /var/run/docker.sock)", valueHint: "PATH" },
     socket: { key: "socket", type: "string", description: "The local socket (default: ~/.dockernet/bridge.sock)", valueHint: "PATH" },
     "accept-new-host-key": { key: "accept_new_host_key", type: "boolean", description: "Record a host key seen for the first time instead of refusing it (a changed key is always refused)" },
-    provider: { key: "provider", type: "string", description: `${providerNames.map((name) => `${name} (${providers[name].summary})`).join(" or ")}`, valueHint: "NAME" },
+    provider: { key: "provider", type: "string", description: providerNames.map((name) => `${name} (${providers[name].summary})`).join(" or "), valueHint: "NAME" },
     "idle-timeout": { key: "idle_timeout", type: "string", description: "With a provider: destroy the server after this long without activity (default: 5m)", valueHint: "DURATION" },
   },
   localDocker: false,
@@ -89,7 +89,6 @@ export const bridgeMode = defineMode({
         name: { type: "positional", required: false, description: "With destroy: the server's name", valueHint: "NAME" },
       },
       run: async ({ config, log, args }) => {
-        const { makeProvider } = await import("./server/providers/registry.ts");
         const provider = await makeProvider(config);
         if (args.op === "list") {
           process.stdout.write(`${JSON.stringify(await provider.list(), null, 2)}\n`);
