@@ -1,7 +1,7 @@
 // The hetzner provider against test/support/hetzner-fake.ts: a local HTTP server implementing the
 // Hetzner Cloud API endpoints the provider uses as Hetzner's public documentation describes them,
 // because the real API cannot be reached from the test machines. Real HTTP, real fetch; the
-// "server's" SSH port is a TCP listener opened here on the address the fake hands out.
+// "server's" SSH port is a TCP listener on the address the fake hands out (test/support/hetzner-scenario.ts).
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -12,7 +12,7 @@ import { bridgeSection } from "../../src/modes/bridge/config.ts";
 import { ServerLifecycle } from "../../src/modes/bridge/server/lifecycle.ts";
 import { HetznerApi } from "../../src/modes/bridge/server/providers/hetzner/_api.ts";
 import { HetznerProvider } from "../../src/modes/bridge/server/providers/hetzner/provider.ts";
-import { fastHetzner as fast, freeSshPort as freePort, hetznerScenario, listenSsh, SERVER_IP, type Cleanups, type ScenarioOptions } from "../support/hetzner-scenario.ts";
+import { fastHetzner as fast, freeSshPort, hetznerScenario, listenSsh, SERVER_IP, type Cleanups, type ScenarioOptions } from "../support/hetzner-scenario.ts";
 
 type Line = { level: string; message: string; fields?: LogFields };
 
@@ -138,7 +138,7 @@ describe("hetzner provider: creating a server", () => {
   });
 
   test("waits for SSH until the port answers", async () => {
-    const port = await freePort();
+    const port = await freeSshPort();
     const { provider, log } = await scenario({ sshPort: port });
     const ensured = provider.ensure(log);
     while (!infoLines(log).includes("waiting for SSH")) await Bun.sleep(10);
@@ -153,7 +153,7 @@ describe("hetzner provider: creating a server", () => {
   });
 
   test("a server whose SSH never answered hands its host key to the next ensure", async () => {
-    const port = await freePort();
+    const port = await freeSshPort();
     const { fake, provider, log } = await scenario({ sshPort: port, provider: { sshTimeoutMs: 300 } });
     const error = await rejection(provider.ensure(log));
     expect(error.code).toBe("HETZNER_SSH_TIMEOUT");
