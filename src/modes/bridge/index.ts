@@ -75,7 +75,7 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
 
   const forwards = new PortForwards({ log, conflict: config.port_conflict, activity, dial: async (host, port, signal) => (await supervisor.acquire(signal)).forwardTcp(host, port) });
   undo(() => forwards.closeAll({ final: true }));
-  const ports = new PortSync({ list: () => listHostPorts(remote), forwards, log });
+  const ports = new PortSync({ list: () => listHostPorts(remote), forwards });
   undo(() => ports.stop());
   undo(supervisor.onUp(() => ports.rescan()));
   ports.rescan();
