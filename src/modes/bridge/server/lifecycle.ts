@@ -8,7 +8,7 @@ export interface Closable {
   close(): void;
 }
 
-/** The error of an ensure or connect that a destroy asked for after it overtook. */
+/** The error code of an ensure or connect overtaken by a destroy asked for after it. */
 export const SERVER_DESTROYED = "BRIDGE_SERVER_DESTROYED";
 
 /**
