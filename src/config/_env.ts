@@ -12,9 +12,8 @@ export function envLayer(spec: ConfigSpec, env: Record<string, string | undefine
     if (value === undefined || !name.startsWith(prefix) || notConfig.has(name) || spec.otherVariables.has(name)) continue;
     const origin = `env ${name}`;
     const rest = name.slice(prefix.length);
-    const split = rest.indexOf("_");
-    const section = (split < 0 ? rest : rest.slice(0, split)).toLowerCase();
-    const key = split < 0 ? "" : rest.slice(split + 1).toLowerCase();
+    const section = sectionOf(spec, rest.toLowerCase());
+    const key = rest.slice(section.length + 1).toLowerCase();
     const path = key ? `${section}.${key}` : section || name;
     if (rest !== rest.toUpperCase()) {
       // Names are case-sensitive, as the shell's are: only the upper-case spelling is read.
@@ -30,6 +29,18 @@ export function envLayer(spec: ConfigSpec, env: Record<string, string | undefine
     }
   }
   return layer;
+}
+
+/**
+ * The section a variable names after `DOCKERNET_`: the longest section (or block, its dot written
+ * `_`: `bridge_hetzner_token` is `[bridge.hetzner]`) it starts with; else the word before the first `_`.
+ */
+function sectionOf(spec: ConfigSpec, rest: string): string {
+  const named = spec.names.filter((name) => rest === name.replaceAll(".", "_") || rest.startsWith(`${name.replaceAll(".", "_")}_`));
+  const longest = named.sort((a, b) => b.length - a.length)[0];
+  if (longest !== undefined) return longest;
+  const split = rest.indexOf("_");
+  return split < 0 ? rest : rest.slice(0, split);
 }
 
 /** Docker's own DOCKER_HOST, below DOCKERNET_DOCKER_HOST and above the file. Empty means unset, as for the docker CLI. */

@@ -47,20 +47,24 @@ export async function readConfigFile(spec: ConfigSpec, file: { path: string; nam
     return layer;
   }
   for (const [section, table] of Object.entries(document)) {
-    if (!spec.isSection(section)) {
-      unknownKey(problems, section, "section", file.path);
-      continue;
-    }
-    if (table === null || typeof table !== "object" || Array.isArray(table) || table instanceof Date) {
-      problems.lines.push(`${section}: must be a table [${section}] (from ${file.path})`);
-      continue;
-    }
-    for (const [key, value] of Object.entries(table)) {
-      if (spec.isKey(section, key)) layer.set(`${section}.${key}`, { value, origin: file.path });
-      else unknownKey(problems, `${section}.${key}`, "key", file.path);
-    }
+    if (!spec.isSection(section)) unknownKey(problems, section, "section", file.path);
+    else readSection(spec, { section, table, origin: file.path }, layer, problems);
   }
   return layer;
+}
+
+/** One `[section]` table into the layer; a table under it that is a block (`[bridge.hetzner]`) is read the same way. */
+function readSection(spec: ConfigSpec, given: { section: string; table: unknown; origin: string }, layer: Layer, problems: Problems): void {
+  const { section, table, origin } = given;
+  if (table === null || typeof table !== "object" || Array.isArray(table) || table instanceof Date) {
+    problems.lines.push(`${section}: must be a table [${section}] (from ${origin})`);
+    return;
+  }
+  for (const [key, value] of Object.entries(table)) {
+    if (spec.isKey(section, key)) layer.set(`${section}.${key}`, { value, origin });
+    else if (spec.isSection(`${section}.${key}`)) readSection(spec, { section: `${section}.${key}`, table: value, origin }, layer, problems);
+    else unknownKey(problems, `${section}.${key}`, "key", origin);
+  }
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -59,7 +59,7 @@ export async function loadConfig<T extends ConfigSections>(spec: ConfigSpec<T>, 
       if (!result.success) {
         for (const issue of result.issues) problems.lines.push(`${path}${issuePath(issue)}: ${issue.message} (from ${raw.origin})`);
       } else if (!resolved) {
-        (config[section] as Record<string, unknown>)[key] = result.output;
+        spec.table(config, section)[key] = result.output;
         sources[path] = source;
       }
       resolved = true;

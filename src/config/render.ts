@@ -11,7 +11,9 @@ export function renderResolved(spec: ConfigSpec, resolved: ResolvedConfig): stri
   const lines = [`# config file: ${resolved.file ?? "none"}`];
   for (const section of spec.names) {
     lines.push("", `[${section}]`);
-    for (const [key, value] of Object.entries(values[section] ?? {})) {
+    const table = spec.table(values, section);
+    for (const key of spec.keysOf(section)) {
+      const value = table[key];
       // smol-toml writes the value (quoting, escapes, arrays); the source goes after it as a comment.
       lines.push(`${stringify({ [key]: value }).trimEnd()}  # ${sourceLabel(resolved, section, key)}`);
     }
@@ -26,19 +28,24 @@ export function renderResolvedJson(spec: ConfigSpec, resolved: ResolvedConfig): 
 
 /** Durations back to `5m`, rules back to canonical text: what one would write in the file. */
 function writtenValues(spec: ConfigSpec, resolved: ResolvedConfig): Written {
-  const values: Written = Object.fromEntries(spec.names.map((section) => [section, {}]));
+  const values: Written = {};
+  // Blocks nest in their section, as TOML reads `[bridge.hetzner]`: names come parents first.
+  for (const section of spec.names) {
+    const dot = section.lastIndexOf(".");
+    (dot < 0 ? values : spec.table(values, section.slice(0, dot)))[section.slice(dot + 1)] = {};
+  }
   for (const [section, key] of spec.keys()) {
-    const value = (resolved.config[section] as Record<string, unknown> | undefined)?.[key];
+    const value = spec.table(resolved.config, section)[key];
     const schema = spec.schemaOf(section, key);
     // A secret is shown as set or not, never printed: this output is pasted into bug reports.
-    (values[section] as Record<string, unknown>)[key] = isSecret(schema) && value !== "" ? "(set, not shown)" : writeValue(schema, value);
+    spec.table(values, section)[key] = isSecret(schema) && value !== "" ? "(set, not shown)" : writeValue(schema, value);
   }
   return values;
 }
 
 function sourceLabel(resolved: ResolvedConfig, section: string, key: string): string {
   const source = resolved.sources[`${section}.${key}`] ?? "default";
-  if (source === "env") return `env DOCKERNET_${section.toUpperCase()}_${key.toUpperCase()}`;
+  if (source === "env") return `env DOCKERNET_${section.toUpperCase().replaceAll(".", "_")}_${key.toUpperCase()}`;
   if (source === "flag") return `flag ${flagName(section, key)}`;
   if (source === "file") return resolved.file ? `file ${resolved.file}` : "file";
   return source;

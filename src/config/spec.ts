@@ -20,6 +20,22 @@ export function section<S extends SectionSchema>(schema: S, defaults: v.InferOut
   return { schema, defaults };
 }
 
+const blocks = new WeakSet<object>();
+
+/**
+ * A section inside another, as an entry of its schema: `hetzner: block(hetznerSection)` in
+ * `[bridge]` is the TOML table `[bridge.hetzner]`, the variables `DOCKERNET_BRIDGE_HETZNER_<KEY>`,
+ * and `config.bridge.hetzner` once resolved (its defaults go in the parent's, under the same name).
+ * Returns the block's schema.
+ */
+export function block<S extends SectionSchema>(inner: ConfigSection<S>): S {
+  blocks.add(inner.schema);
+  return inner.schema;
+}
+
+/** Whether a schema entry is a {@link block}. */
+const isBlock = (schema: unknown): schema is SectionSchema => typeof schema === "object" && schema !== null && blocks.has(schema);
+
 /**
  * What the loader knows of the config: which sections and keys exist, their schemas and defaults.
  * config/ holds the mechanism; the sections come from the caller (the global ones and one per
@@ -29,23 +45,35 @@ export class ConfigSpec<T extends ConfigSections = ConfigSections> {
   readonly sections: T;
   /** `DOCKERNET_*` variables that are not config (a mode's own, such as the socket a flow container gets). */
   readonly otherVariables: ReadonlySet<string>;
+  /** Every section by its dotted name, blocks included (`bridge`, `bridge.hetzner`), in order. */
+  readonly #schemas = new Map<string, SectionSchema>();
 
   constructor(sections: T, options: { otherVariables?: readonly string[] } = {}) {
     this.sections = sections;
     this.otherVariables = new Set(options.otherVariables ?? []);
+    const add = (name: string, schema: SectionSchema): void => {
+      this.#schemas.set(name, schema);
+      for (const [key, entry] of Object.entries(schema.entries)) if (isBlock(entry)) add(`${name}.${key}`, entry);
+    };
+    for (const [name, each] of Object.entries(sections)) add(name, each.schema);
   }
 
-  /** Section names, in the order given. */
+  /** Section names, in the order given, each followed by its blocks (`bridge`, `bridge.hetzner`). */
   get names(): string[] {
-    return Object.keys(this.sections);
+    return [...this.#schemas.keys()];
   }
 
   isSection(name: string): boolean {
-    return Object.hasOwn(this.sections, name);
+    return this.#schemas.has(name);
   }
 
   isKey(section: string, key: string): boolean {
     return this.isSection(section) && Object.hasOwn(this.#entries(section), key);
+  }
+
+  /** The object holding `section`'s keys inside a whole config (or defaults): `config.bridge.hetzner` for `bridge.hetzner`. */
+  table(config: Record<string, unknown>, section: string): Record<string, unknown> {
+    return section.split(".").reduce<Record<string, unknown>>((table, part) => table[part] as Record<string, unknown>, config);
   }
 
   /** Every `[section, key]`, in the order of the schemas. */
@@ -63,16 +91,19 @@ export class ConfigSpec<T extends ConfigSections = ConfigSections> {
   }
 
   defaultOf(section: string, key: string): unknown {
-    return (this.sections[section]?.defaults as Record<string, unknown> | undefined)?.[key];
+    if (!this.isKey(section, key)) return undefined;
+    const top = section.split(".")[0] as string;
+    return this.table({ [top]: this.sections[top]?.defaults }, section)[key];
   }
 
   /** A fresh copy of every default. */
   defaults(): ConfigOf<T> {
-    return structuredClone(Object.fromEntries(this.names.map((name) => [name, this.sections[name]?.defaults]))) as ConfigOf<T>;
+    return structuredClone(Object.fromEntries(Object.entries(this.sections).map(([name, each]) => [name, each.defaults]))) as ConfigOf<T>;
   }
 
+  /** A section's keys: its schema's entries but its blocks. */
   #entries(section: string): v.ObjectEntries {
-    return this.sections[section]?.schema.entries ?? {};
+    return Object.fromEntries(Object.entries(this.#schemas.get(section)?.entries ?? {}).filter(([, entry]) => !isBlock(entry)));
   }
 }
 

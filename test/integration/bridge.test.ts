@@ -22,8 +22,8 @@ import { HetznerFake } from "../support/hetzner-fake.ts";
 import { buildTestImage, TEST_IMAGE } from "../support/image.ts";
 import { RemoteHost } from "../support/remote-host.ts";
 import { createLogger } from "../../src/core/logger.ts";
-import { ActivityClock } from "../../src/modes/bridge/activity.ts";
-import { PortForwards } from "../../src/modes/bridge/ports.ts";
+import { ActivityClock } from "../../src/modes/bridge/local/activity.ts";
+import { PortForwards } from "../../src/modes/bridge/local/ports.ts";
 
 setDefaultTimeout(120_000);
 

@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BridgeStatus } from "../../src/modes/bridge/control.ts";
+import type { BridgeStatus } from "../../src/modes/bridge/local/control.ts";
 import { exec, which, type ExecResult } from "./_exec.ts";
 import { Daemon, dockernet, waitFor } from "./dockernet.ts";
 import { TEST_LABEL } from "./engine.ts";

@@ -1,11 +1,11 @@
-// How the bridge reaches the remote engine over a link (engineDialer in src/modes/bridge/link.ts):
+// How the bridge reaches the remote engine over a link (engineDialer in src/modes/bridge/link/engine-dial.ts):
 // stream-local channels, or `docker system dial-stdio` when the server refuses them, decided once
-// per link. The link is a small object with the two SshLink methods the dialer calls, each
+// per link. The link is a small object with the two SshLink methods the dialer calls (DialableLink), each
 // answering as the test says; the dialer's decision is what is under test.
 import { describe, expect, test } from "bun:test";
 import { PassThrough, type Duplex } from "node:stream";
-import { engineDialer } from "../../src/modes/bridge/_engine-dial.ts";
-import { SshErrorCode, type SshLink } from "../../src/ssh/connection.ts";
+import { engineDialer, type DialableLink } from "../../src/modes/bridge/link/engine-dial.ts";
+import { SshErrorCode } from "../../src/ssh/connection.ts";
 import { sshError } from "../../src/ssh/_errors.ts";
 import { fakeLogger } from "../support/fake-logger.ts";
 
@@ -15,8 +15,7 @@ const refused = () => sshError(SshErrorCode.streamLocalRefused, "root@server:22 
 /** A link whose stream-local channels answer in turn from `answers` ("ok" or an error), and whose dial-stdio always works. */
 function fakeLink(answers: ("ok" | Error)[]) {
   const opened: string[] = [];
-  const link = {
-    where: "root@server:22",
+  const link: DialableLink = {
     async openUnixSocket(path: string): Promise<Duplex> {
       const answer = answers.shift() ?? "ok";
       opened.push(`stream-local ${path}`);
@@ -29,7 +28,7 @@ function fakeLink(answers: ("ok" | Error)[]) {
       return new PassThrough();
     },
   };
-  return { link: link as unknown as SshLink, opened };
+  return { link, opened };
 }
 
 const path = "/var/run/docker.sock";

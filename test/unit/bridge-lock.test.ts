@@ -1,4 +1,4 @@
-// The bridge's instance lock (src/modes/bridge/lock.ts) on a real file system, with real
+// The bridge's instance lock (src/modes/bridge/local/lock.ts) on a real file system, with real
 // processes: two starters racing for one socket path, stale locks of dead processes and of
 // reused PIDs, and the files beside the lock that cleanup may and may not remove.
 import { afterEach, describe, expect, test } from "bun:test";
@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { takeLock } from "../../src/modes/bridge/lock.ts";
+import { takeLock } from "../../src/modes/bridge/local/lock.ts";
 import { fakeLogger } from "../support/fake-logger.ts";
 
 
@@ -61,7 +61,7 @@ class LockWorker {
   readonly #answers: ((line: string) => void)[] = [];
 
   constructor() {
-    const lockModule = new URL("../../src/modes/bridge/lock.ts", import.meta.url).pathname;
+    const lockModule = new URL("../../src/modes/bridge/local/lock.ts", import.meta.url).pathname;
     const code = `
       import { takeLock } from ${JSON.stringify(lockModule)};
       import { createInterface } from "node:readline";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createSniffer } from "../../src/modes/bridge/_sniff.ts";
+import { createSniffer } from "../../src/modes/bridge/local/_sniff.ts";
 
 const request = (path: string, body: string, extra = "") => Buffer.from(`POST ${path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { globalFlagValues } from "../../src/config/globals.ts";
 import type { LoadOptions } from "../../src/config/load.ts";
 import { defaults, loadConfig } from "../../src/modes/config.ts";
+import { keyCount } from "./_config-keys.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dockernet-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,8 +27,7 @@ describe("loadConfig precedence: flag > env > file > default", () => {
     const resolved = await load();
     expect(resolved.config).toEqual(defaults);
     expect(resolved.file).toBeUndefined();
-    const keys = Object.values(defaults).flatMap((section) => Object.keys(section));
-    expect(Object.keys(resolved.sources)).toHaveLength(keys.length);
+    expect(Object.keys(resolved.sources)).toHaveLength(keyCount(defaults));
     expect(new Set(Object.values(resolved.sources))).toEqual(new Set(["default"]));
   });
 

@@ -1,30 +1,22 @@
 // The hetzner provider against test/support/hetzner-fake.ts: a local HTTP server implementing the
 // Hetzner Cloud API endpoints the provider uses as Hetzner's public documentation describes them,
 // because the real API cannot be reached from the test machines. Real HTTP, real fetch; the
-// "server's" SSH port is a TCP listener opened here on the address the fake hands out.
+// "server's" SSH port is a TCP listener on the address the fake hands out (test/support/hetzner-scenario.ts).
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { utils } from "ssh2";
 import { DockernetError } from "../../src/core/errors.ts";
 import type { LogFields } from "../../src/core/logger.ts";
-import { bridgeSection, type BridgeConfig } from "../../src/modes/bridge/config.ts";
-import { HetznerApi } from "../../src/modes/bridge/providers/_hetzner-api.ts";
-import { generateEd25519 } from "../../src/modes/bridge/providers/_ssh-key-format.ts";
-import { hetznerProvider, type HetznerProviderOptions } from "../../src/modes/bridge/providers/hetzner.ts";
-import { HetznerFake } from "../support/hetzner-fake.ts";
-import { fakeLogger } from "../support/fake-logger.ts";
+import { bridgeSection } from "../../src/modes/bridge/config.ts";
+import { ServerLifecycle } from "../../src/modes/bridge/server/lifecycle.ts";
+import { HetznerApi } from "../../src/modes/bridge/server/providers/hetzner/_api.ts";
+import { HetznerProvider } from "../../src/modes/bridge/server/providers/hetzner/provider.ts";
+import { fastHetzner as fast, freeSshPort, hetznerScenario, listenSsh, SERVER_IP, type Cleanups, type ScenarioOptions } from "../support/hetzner-scenario.ts";
 
 type Line = { level: string; message: string; fields?: LogFields };
 
-/** Loopback, but not 127.0.0.1: the address the provider connects to can only come from the fake. */
-const SERVER_IP = "127.0.0.2";
-const fast: HetznerProviderOptions = { pollIntervalMs: 10, sshRetryMs: 50, sshTimeoutMs: 5000, retry: { initialMs: 20, maxMs: 100 } };
-
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -41,40 +33,8 @@ afterEach(() => {
   }
 });
 
-/** A TCP listener standing in for the server's sshd. */
-async function listen(port = 0): Promise<Server> {
-  const server = createServer((socket) => socket.end("SSH-2.0-fake\r\n"));
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, SERVER_IP, () => resolve()));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return server;
-}
-
-const portOf = (server: Server) => (server.address() as { port: number }).port;
-
-/** A free port on SERVER_IP, nothing listening on it (yet). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, SERVER_IP, () => resolve()));
-  const port = portOf(probe);
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-/** The fake API, the user's key pair on disk, and a provider configured for both. */
-async function scenario(options: { sshPort?: number; config?: Partial<BridgeConfig>; provider?: HetznerProviderOptions } = {}) {
-  const fake = await HetznerFake.start({ serverIp: SERVER_IP });
-  cleanups.push(() => fake.close());
-  const dir = mkdtempSync(join(tmpdir(), "hetzner-test-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const userKey = generateEd25519("dev@laptop");
-  const identity = join(dir, "id_ed25519");
-  writeFileSync(identity, userKey.privateOpenssh, { mode: 0o600 });
-  writeFileSync(`${identity}.pub`, `${userKey.publicLine}\n`);
-  const sshPort = options.sshPort ?? portOf(await listen());
-  const config: BridgeConfig = { ...bridgeSection.defaults, hetzner_token: fake.token, hetzner_endpoint: fake.endpoint, identity, host: `ssh://root@server:${sshPort}`, ...options.config };
-  const log = fakeLogger();
-  return { fake, config, log, userKey, sshPort, provider: hetznerProvider(config, { ...fast, ...options.provider }) };
-}
+/** The fake API, the user's key pair on disk, and a provider configured for both (test/support/hetzner-scenario.ts). */
+const scenario = (options: ScenarioOptions = {}) => hetznerScenario(cleanups, options);
 
 /** Call names with repeats in a row folded (action polls), for comparing sequences. */
 const folded = (names: string[]) => names.filter((name, i) => name !== names[i - 1]);
@@ -169,22 +129,23 @@ describe("hetzner provider: creating a server", () => {
     expect(String(fake.userData.get("dockernet-bridge"))).not.toContain("packages:");
   });
 
-  test("two Docker clients arriving together create one server", async () => {
+  test("two Docker clients arriving together create one server (the bridge's lifecycle shares the ensure)", async () => {
     const { fake, provider, log } = await scenario();
-    const [first, second] = await Promise.all([provider.ensure(log), provider.ensure(log)]);
+    const servers = new ServerLifecycle(provider, log);
+    const [first, second] = await Promise.all([servers.ensure(), servers.ensure()]);
     expect(second).toEqual(first);
     expect(fake.callNames().filter((name) => name === "POST /servers")).toHaveLength(1);
   });
 
   test("waits for SSH until the port answers", async () => {
-    const port = await freePort();
+    const port = await freeSshPort();
     const { provider, log } = await scenario({ sshPort: port });
     const ensured = provider.ensure(log);
     while (!infoLines(log).includes("waiting for SSH")) await Bun.sleep(10);
     await Bun.sleep(300); // probes every 50 ms meanwhile, each refused
     expect(infoLines(log)).not.toContain("SSH answers");
     const opened = Date.now();
-    await listen(port);
+    await listenSsh(cleanups, port);
     const server = await ensured;
     expect(Date.now() - opened).toBeLessThan(1000);
     expect(server.port).toBe(port);
@@ -192,13 +153,13 @@ describe("hetzner provider: creating a server", () => {
   });
 
   test("a server whose SSH never answered hands its host key to the next ensure", async () => {
-    const port = await freePort();
+    const port = await freeSshPort();
     const { fake, provider, log } = await scenario({ sshPort: port, provider: { sshTimeoutMs: 300 } });
     const error = await rejection(provider.ensure(log));
     expect(error.code).toBe("HETZNER_SSH_TIMEOUT");
     expect(error.message).toContain(`${SERVER_IP}:${port}`);
 
-    await listen(port);
+    await listenSsh(cleanups, port);
     const server = await provider.ensure(log);
     expect(fake.callNames().filter((name) => name === "POST /servers")).toHaveLength(1);
     expect(server.hostKey?.key).toBe(fake.hostKey().publicKey.split(" ")[1]!);
@@ -304,7 +265,7 @@ describe("hetzner provider: token, endpoint and API errors", () => {
   test("no token: a usage error (exit 2) that says where to put one", () => {
     const thrown = (() => {
       try {
-        hetznerProvider({ ...bridgeSection.defaults, hetzner_token: "" });
+        new HetznerProvider({ ...bridgeSection.defaults, hetzner: { ...bridgeSection.defaults.hetzner, token: "" } });
       } catch (error) {
         return error;
       }
@@ -319,13 +280,13 @@ describe("hetzner provider: token, endpoint and API errors", () => {
     fake.addServer({ name: "found", labels: { dockernet: "bridge" } });
     process.env.HCLOUD_TOKEN = fake.token;
     process.env.HCLOUD_ENDPOINT = fake.endpoint;
-    const servers = await hetznerProvider({ ...bridgeSection.defaults }, fast).list();
+    const servers = await new HetznerProvider({ ...bridgeSection.defaults }, fast).list();
     expect(servers.map((server) => server.name)).toEqual(["found"]);
   });
 
   test("a 401 is an error naming the call, Hetzner's code and message, not retried", async () => {
     const { fake, config, log } = await scenario();
-    const provider = hetznerProvider({ ...config, hetzner_token: "wrong" }, fast);
+    const provider = new HetznerProvider({ ...config, hetzner: { ...config.hetzner, token: "wrong" } }, fast);
     const error = await rejection(provider.ensure(log));
     expect(error.message).toBe("Hetzner API GET /servers failed: unauthorized: unable to authenticate (HTTP 401)");
     expect(error.code).toBe("HETZNER_UNAUTHORIZED");
@@ -334,7 +295,7 @@ describe("hetzner provider: token, endpoint and API errors", () => {
   });
 
   test("a 422 is an error naming the call and the invalid fields, not retried", async () => {
-    const { fake, provider, log } = await scenario({ config: { image: "debian-99" } });
+    const { fake, provider, log } = await scenario({ hetzner: { image: "debian-99" } });
     const error = await rejection(provider.ensure(log));
     expect(error.message).toBe("Hetzner API POST /servers failed: invalid_input: invalid input in field 'image' (HTTP 422; image: image debian-99 not found)");
     expect(error.code).toBe("HETZNER_INVALID_INPUT");

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { show } from "../../config/_quote.ts";
 import { durationSchema } from "../../config/duration.ts";
-import { booleanSchema, matching, name, oneOf, string } from "../../config/schema.ts";
-import { secret, section } from "../../config/spec.ts";
+import { booleanSchema, matching, oneOf, string } from "../../config/schema.ts";
+import { block, section } from "../../config/spec.ts";
+import { providerNames, providers } from "./server/providers/registry.ts";
 
 /** A path, absolute or relative to the working directory, or "" for the default. */
 const pathOrDefault = matching(/^[^\u0000-\u001f\u007f]*$/, "a path");
@@ -27,8 +28,8 @@ export const bridgeSection = section(
     accept_new_host_key: booleanSchema,
     /** dockernet's own known_hosts file, beside OpenSSH's; "": ~/.dockernet/known_hosts. */
     known_hosts: pathOrDefault,
-    /** `ssh`: an existing host, never created or destroyed; `hetzner`: a server created on demand. */
-    provider: oneOf(["ssh", "hetzner"] as const),
+    /** A name in server/providers/registry.ts: `ssh` (an existing host) or `hetzner` (a server created on demand). */
+    provider: oneOf(providerNames),
     /** With a provider that creates servers: destroy the server after this long without activity. */
     idle_timeout: durationSchema,
     /** Warned in the log this long before an idle server is destroyed. */
@@ -39,16 +40,8 @@ export const bridgeSection = section(
     connect_timeout: durationSchema,
     /** A busy local port: `increment` binds requested+1000 … +1999; `fail` reports and skips. */
     port_conflict: oneOf(["increment", "fail"] as const),
-    /** Hetzner Cloud API token; "": $HCLOUD_TOKEN. */
-    hetzner_token: secret(string()),
-    /** Hetzner Cloud API endpoint; "": $HCLOUD_ENDPOINT, else https://api.hetzner.cloud/v1. */
-    hetzner_endpoint: v.pipe(string(), v.check((value) => value === "" || /^https?:\/\/\S+$/.test(value), (issue) => `${show(issue.input)} is not an http(s) URL`)),
-    server_name: name,
-    server_type: name,
-    location: name,
-    image: name,
-    /** Size of the volume that keeps /var/lib/docker across destroy, in GB. */
-    volume_size: v.pipe(v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))], "must be a number of GB"), v.integer("must be whole GB"), v.minValue(10, "must be at least 10 (GB)")),
+    /** Each provider's own settings, as a block: `[bridge.hetzner]`. */
+    hetzner: block(providers.hetzner.config),
   }),
   {
     host: "",
@@ -63,13 +56,7 @@ export const bridgeSection = section(
     connection_timeout: 1_800_000,
     connect_timeout: 30_000,
     port_conflict: "increment",
-    hetzner_token: "",
-    hetzner_endpoint: "",
-    server_name: "dockernet-bridge",
-    server_type: "cx22",
-    location: "fsn1",
-    image: "debian-12",
-    volume_size: 20,
+    hetzner: providers.hetzner.config.defaults,
   },
 );
 

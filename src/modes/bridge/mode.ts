@@ -1,6 +1,7 @@
-import { DockernetError, ExitCode } from "../../core/errors.ts";
+import { DockernetError, ExitCode, usageError } from "../../core/errors.ts";
 import { defineMode } from "../types.ts";
 import { bridgeSection, socketPath } from "./config.ts";
+import { makeProvider, providerNames, providers } from "./server/providers/registry.ts";
 
 /** bridge, described once: the registry, `run`, `service`, `config` and `--help` read this. */
 export const bridgeMode = defineMode({
@@ -29,7 +30,7 @@ export const bridgeMode = defineMode({
     "remote-socket": { key: "remote_socket", type: "string", description: "The Docker socket on the server (default: /var/run/docker.sock)", valueHint: "PATH" },
     socket: { key: "socket", type: "string", description: "The local socket (default: ~/.dockernet/bridge.sock)", valueHint: "PATH" },
     "accept-new-host-key": { key: "accept_new_host_key", type: "boolean", description: "Record a host key seen for the first time instead of refusing it (a changed key is always refused)" },
-    provider: { key: "provider", type: "string", description: "ssh (an existing host) or hetzner (a server created on demand)", valueHint: "NAME" },
+    provider: { key: "provider", type: "string", description: providerNames.map((name) => `${name} (${providers[name].summary})`).join(" or "), valueHint: "NAME" },
     "idle-timeout": { key: "idle_timeout", type: "string", description: "With a provider: destroy the server after this long without activity (default: 5m)", valueHint: "DURATION" },
   },
   localDocker: false,
@@ -39,7 +40,7 @@ export const bridgeMode = defineMode({
     logFile: (config) => `${socketPath(config)}.log`,
     // This very process serves: not another bridge already on the socket (the new one then fails).
     ready: async (config, pid) => {
-      const { fetchStatus } = await import("./control.ts");
+      const { fetchStatus } = await import("./local/control.ts");
       return fetchStatus(socketPath(config)).then((status) => status.pid === pid, () => false);
     },
     // A server created on demand boots and installs Docker before the bridge serves.
@@ -54,9 +55,10 @@ export const bridgeMode = defineMode({
       docker: false,
       args: { json: { type: "boolean", description: "Print the status as JSON" } },
       run: async ({ config, args }) => {
-        const bridge = await import("./index.ts");
-        const status = await bridge.fetchStatus(socketPath(config));
-        process.stdout.write(`${args.json ? JSON.stringify(status, null, 2) : bridge.formatStatus(status)}\n`);
+        // Only the control socket's client and the text: no SSH or Docker code for one call on a Unix socket.
+        const [{ fetchStatus }, { formatStatus }] = await Promise.all([import("./local/control.ts"), import("./status-text.ts")]);
+        const status = await fetchStatus(socketPath(config));
+        process.stdout.write(`${args.json ? JSON.stringify(status, null, 2) : formatStatus(status)}\n`);
         return ExitCode.ok;
       },
     },
@@ -66,7 +68,7 @@ export const bridgeMode = defineMode({
       docker: false,
       args: {},
       run: async ({ config, log }) => {
-        const bridge = await import("./index.ts");
+        const bridge = await import("./local/control.ts");
         const socket = socketPath(config);
         const { pid } = await bridge.fetchStatus(socket);
         await bridge.requestStop(socket);
@@ -88,14 +90,13 @@ export const bridgeMode = defineMode({
         name: { type: "positional", required: false, description: "With destroy: the server's name", valueHint: "NAME" },
       },
       run: async ({ config, log, args }) => {
-        const { makeProvider } = await import("./providers/index.ts");
-        const provider = makeProvider(config);
+        const provider = await makeProvider(config);
         if (args.op === "list") {
           process.stdout.write(`${JSON.stringify(await provider.list(), null, 2)}\n`);
           return ExitCode.ok;
         }
         if (args.op !== "destroy" || typeof args.name !== "string") {
-          throw new DockernetError(`bridge server ${String(args.op)}: expected \`list\` or \`destroy NAME\``, { code: "USAGE", exitCode: ExitCode.usage });
+          throw usageError(`bridge server ${String(args.op)}: expected \`list\` or \`destroy NAME\``);
         }
         await provider.destroyNamed(args.name, log);
         return ExitCode.ok;

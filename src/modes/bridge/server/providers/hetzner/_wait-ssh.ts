@@ -1,7 +1,7 @@
 import { connect } from "node:net";
-import { sleep } from "../../../core/backoff.ts";
-import { DockernetError } from "../../../core/errors.ts";
-import type { Logger } from "../../../core/logger.ts";
+import { sleep } from "../../../../../core/backoff.ts";
+import { DockernetError } from "../../../../../core/errors.ts";
+import type { Logger } from "../../../../../core/logger.ts";
 
 /** Whether a TCP connection to `host:port` opens within `timeoutMs`. */
 function answers(host: string, port: number, timeoutMs: number): Promise<boolean> {

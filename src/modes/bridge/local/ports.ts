@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { errorMessage } from "../../core/errors.ts";
-import type { Logger } from "../../core/logger.ts";
-import type { HostPort } from "../../docker/types.ts";
+import { errorMessage } from "../../../core/errors.ts";
+import type { Logger } from "../../../core/logger.ts";
+import { SerialQueue } from "../../../core/serial-queue.ts";
+import type { HostPort } from "../../../docker/types.ts";
 import type { ActivityClock } from "./activity.ts";
 import { relayWhenOpen } from "./_pipe.ts";
 
@@ -69,7 +70,8 @@ export class PortForwards {
   readonly #warned = new Set<string>();
   /** Ports that found no local port, reported once (each scan would try them again). */
   readonly #unbound = new Set<string>();
-  #syncing: Promise<void> = Promise.resolve();
+  /** Syncs and closeAll, one after the other. */
+  readonly #queue = new SerialQueue();
   /** After closeAll: a scan still running when the bridge stops opens nothing more. */
   #closed = false;
 
@@ -82,9 +84,7 @@ export class PortForwards {
    * run one after the other: two at once would both open a new port, the second on +1000.
    */
   sync(ports: readonly HostPort[]): Promise<void> {
-    const run = this.#syncing.then(() => this.#sync(ports));
-    this.#syncing = run.catch(() => {});
-    return run;
+    return this.#queue.run(() => this.#sync(ports));
   }
 
   async #sync(ports: readonly HostPort[]): Promise<void> {
@@ -118,11 +118,9 @@ export class PortForwards {
   /** Closes every forward (after a sync in progress, so it leaves none open); `final`: for good. */
   closeAll(options: { final?: boolean; reason?: string } = {}): Promise<void> {
     if (options.final) this.#closed = true;
-    const run = this.#syncing.then(async () => {
+    return this.#queue.run(async () => {
       for (const forward of [...this.#forwards.values()]) await this.#close(forward, options.reason ?? "bridge stopping");
     });
-    this.#syncing = run.catch(() => {});
-    return run;
   }
 
   #warnUdp(port: HostPort): void {

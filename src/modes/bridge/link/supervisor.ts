@@ -1,7 +1,12 @@
-import { Backoff, sleep } from "../../core/backoff.ts";
-import { DockernetError, errorMessage } from "../../core/errors.ts";
-import type { Logger } from "../../core/logger.ts";
-import type { SshLink } from "../../ssh/connection.ts";
+import { Backoff } from "../../../core/backoff.ts";
+import { DockernetError, errorMessage } from "../../../core/errors.ts";
+import type { Logger } from "../../../core/logger.ts";
+import type { SshLink } from "../../../ssh/connection.ts";
+import { sleepOn, systemClock, type Clock } from "../clock.ts";
+import { SERVER_DESTROYED } from "../server/lifecycle.ts";
+
+/** What the supervisor uses of a link: an SshLink, or in tests anything with these three. */
+export type SupervisedLink = Pick<SshLink, "where" | "closed" | "close">;
 
 /** What `connect` tells the supervisor about its progress. */
 export interface ConnectSteps {
@@ -9,20 +14,24 @@ export interface ConnectSteps {
   creating<T>(step: () => Promise<T>): Promise<T>;
 }
 
-export interface LinkOptions {
-  /** Makes the connection (creating the server first, with a provider that does: wrapped in `steps.creating`). */
-  connect(steps: ConnectSteps): Promise<SshLink>;
+export interface LinkOptions<L extends SupervisedLink = SshLink> {
+  /**
+   * Makes the connection (creating the server first, with a provider that does: wrapped in
+   * `steps.creating`). Rejects with BRIDGE_SERVER_DESTROYED when its server is being destroyed
+   * (ServerLifecycle.connect): a parked link then stays parked, a woken one connects again.
+   */
+  connect(steps: ConnectSteps): Promise<L>;
   log: Logger;
   /** How long `acquire` waits for the link before giving up. */
   connectTimeoutMs: number;
   /** How long `acquire` waits while a server is being created (default 15 min). */
   createTimeoutMs?: number;
-  /** The link is up (again): re-establish what hangs on it. */
-  onUp?(link: SshLink): void;
   /** Reconnect delays (default 1 s doubling to 30 s). */
   backoff?: { initialMs: number; maxMs: number };
   /** The delays start over only after a link stayed up this long (default 30 s). */
   stableMs?: number;
+  /** Default: the system's. */
+  clock?: Clock;
 }
 
 /** What `status` shows of the link. */
@@ -34,8 +43,8 @@ export interface LinkStatus {
 }
 
 /** Someone waiting for the link: `acquire` (with a deadline, checked again when a create starts or ends) or `whenUp`. */
-interface Waiter {
-  done(link: SshLink | DockernetError): void;
+interface Waiter<L> {
+  done(link: L | DockernetError): void;
   recheck?(): void;
 }
 
@@ -47,36 +56,43 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
  * next Docker connection asks for it again. Waiters get the link, or an error after
  * `connectTimeoutMs` (`createTimeoutMs` while a server is being created).
  */
-export class LinkSupervisor {
-  readonly #options: LinkOptions;
+export class LinkSupervisor<L extends SupervisedLink = SshLink> {
+  readonly #options: LinkOptions<L>;
   readonly #backoff: Backoff;
   readonly #stableMs: number;
   readonly #createTimeoutMs: number;
+  readonly #clock: Clock;
   readonly #stop = new AbortController();
-  #link: SshLink | undefined;
+  #link: L | undefined;
   #since: Date | undefined;
   #lastError: string | undefined;
   #reconnects = 0;
   #loop: Promise<void> | undefined;
-  #waiters: Waiter[] = [];
+  #waiters: Waiter<L>[] = [];
   #parked = false;
-  /** Counts park() calls: a connect that saw it change was for a server being destroyed. */
-  #parks = 0;
   /** Creating steps running now, and when the last one ended. */
   #creating = 0;
   #createdAt: number | undefined;
   #announced = false;
+  readonly #upListeners = new Set<(link: L) => void>();
   readonly #steps: ConnectSteps = { creating: (step) => this.#creatingStep(step) };
 
-  constructor(options: LinkOptions) {
+  constructor(options: LinkOptions<L>) {
     this.#options = options;
     this.#backoff = new Backoff({ initialMs: options.backoff?.initialMs ?? 1000, maxMs: options.backoff?.maxMs ?? 30_000, jitter: 0.2 });
     this.#stableMs = options.stableMs ?? 30_000;
     this.#createTimeoutMs = options.createTimeoutMs ?? 15 * 60_000;
+    this.#clock = options.clock ?? systemClock;
   }
 
-  get link(): SshLink | undefined {
+  get link(): L | undefined {
     return this.#link;
+  }
+
+  /** Why the bridge is unhealthy (/healthz): the link is down and not parked on purpose. */
+  health(): string | undefined {
+    if (this.#link !== undefined || this.#parked) return undefined;
+    return `the SSH link is down${this.#lastError ? ` (${this.#lastError})` : ""}`;
   }
 
   status(): LinkStatus {
@@ -92,7 +108,7 @@ export class LinkSupervisor {
    * The link, now or once it is up; rejects after connect_timeout, or while a server is being
    * created, after the create timeout. A parked link is connected again.
    */
-  async acquire(signal?: AbortSignal): Promise<SshLink> {
+  async acquire(signal?: AbortSignal): Promise<L> {
     if (this.#link) return this.#link;
     if (this.#stop.signal.aborted) throw this.#stoppedError();
     if (this.#parked) {
@@ -100,20 +116,20 @@ export class LinkSupervisor {
       this.#backoff.reset();
       this.#ensureLoop();
     }
-    const started = Date.now();
+    const started = this.#clock.now();
     return await new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waiter: Waiter = {
+      let cancelTimer = () => {};
+      const waiter: Waiter<L> = {
         done: (link) => {
-          clearTimeout(timer);
+          cancelTimer();
           if (link instanceof DockernetError) reject(link);
           else resolve(link);
         },
         recheck: () => {
-          clearTimeout(timer);
-          const left = this.#deadline(started) - Date.now();
+          cancelTimer();
+          const left = this.#deadline(started) - this.#clock.now();
           if (left > 0) {
-            timer = setTimeout(() => waiter.recheck?.(), left);
+            cancelTimer = this.#clock.after(left, () => waiter.recheck?.());
             return;
           }
           this.#waiters = this.#waiters.filter((other) => other !== waiter);
@@ -130,14 +146,14 @@ export class LinkSupervisor {
    * The link once it is up, without waking a parked one (for the bridge's own Docker connections:
    * they must not re-create a destroyed server). Waits as long as it takes; rejects on stop().
    */
-  async whenUp(signal?: AbortSignal): Promise<SshLink> {
+  async whenUp(signal?: AbortSignal): Promise<L> {
     if (this.#link) return this.#link;
     if (this.#stop.signal.aborted) throw this.#stoppedError();
     return await new Promise((resolve, reject) => this.#wait({ done: (link) => (link instanceof DockernetError ? reject(link) : resolve(link)) }, signal));
   }
 
   /** Adds a waiter; `signal` (its client left) takes it away again, so waiters never pile up. */
-  #wait(waiter: Waiter, signal: AbortSignal | undefined): void {
+  #wait(waiter: Waiter<L>, signal: AbortSignal | undefined): void {
     this.#waiters.push(waiter);
     signal?.addEventListener(
       "abort",
@@ -150,10 +166,15 @@ export class LinkSupervisor {
     );
   }
 
+  /** Calls `listener` each time the link is up again, to re-establish what hangs on it; returns the unsubscribe function. */
+  onUp(listener: (link: L) => void): () => void {
+    this.#upListeners.add(listener);
+    return () => this.#upListeners.delete(listener);
+  }
+
   /** After an idle destroy: close the link and do not reconnect until someone needs it. */
   park(): void {
     this.#parked = true;
-    this.#parks++;
     const link = this.#link;
     this.#link = undefined;
     this.#since = undefined;
@@ -188,7 +209,7 @@ export class LinkSupervisor {
   }
 
   #timeoutError(started: number): DockernetError {
-    const waited = seconds(Date.now() - started);
+    const waited = seconds(this.#clock.now() - started);
     const why = this.#creating > 0 ? `the server is still being created after ${waited}` : `the SSH link is not up after ${seconds(this.#options.connectTimeoutMs)}`;
     return new DockernetError(`${why}${this.#lastError ? ` (${this.#lastError})` : ""}`, { code: "BRIDGE_LINK_DOWN" });
   }
@@ -209,7 +230,7 @@ export class LinkSupervisor {
       return await step();
     } finally {
       this.#creating--;
-      this.#createdAt = Date.now();
+      this.#createdAt = this.#clock.now();
       this.#recheckWaiters();
     }
   }
@@ -218,12 +239,12 @@ export class LinkSupervisor {
     for (const waiter of [...this.#waiters]) waiter.recheck?.();
   }
 
-  #up(link: SshLink): void {
-    const since = new Date();
+  #up(link: L): void {
+    const since = new Date(this.#clock.now());
     this.#link = link;
     this.#since = since;
     for (const waiter of this.#waiters.splice(0)) waiter.done(link);
-    this.#options.onUp?.(link);
+    for (const listener of this.#upListeners) listener(link);
     void link.closed.then(({ reason }) => {
       if (this.#link !== link) return;
       this.#link = undefined;
@@ -232,7 +253,7 @@ export class LinkSupervisor {
       if (this.#stop.signal.aborted || this.#parked) return;
       // Only a link that stayed up a while starts the delays over: a server that takes the
       // connection and drops it again must not be reconnected to (and with a provider, called) in a loop.
-      const stable = Date.now() - since.getTime() >= this.#stableMs;
+      const stable = this.#clock.now() - since.getTime() >= this.#stableMs;
       if (stable) this.#backoff.reset();
       const delay = stable ? 0 : this.#backoff.next();
       this.#options.log.warn("SSH link lost, reconnecting", { reason, ...(delay > 0 ? { retry_in_ms: delay } : {}) });
@@ -245,28 +266,23 @@ export class LinkSupervisor {
   }
 
   async #reconnect(delayMs: number): Promise<void> {
-    if (delayMs > 0 && !(await sleep(delayMs, this.#stop.signal))) return;
+    if (delayMs > 0 && !(await sleepOn(this.#clock, delayMs, this.#stop.signal))) return;
     while (!this.#stop.signal.aborted && !this.#parked && this.#link === undefined) {
-      const parks = this.#parks;
       try {
         const link = await this.#options.connect(this.#steps);
         if (this.#stop.signal.aborted) return link.close();
-        if (this.#parks !== parks) {
-          // Parked meanwhile: this link goes to the server being destroyed. Connect again only
-          // when someone asked for the link since (the loop's condition).
-          link.close();
-          continue;
-        }
         this.#reconnects++;
         this.#options.log.info("SSH link up again", { reconnects: this.#reconnects });
         this.#up(link);
         return;
       } catch (error) {
-        if (this.#parks !== parks) continue;
+        // Its server is being destroyed (idle): connect again only when someone asked for the
+        // link since (the loop's condition), with no delay and nothing to report.
+        if ((error as { code?: string }).code === SERVER_DESTROYED) continue;
         this.#lastError = errorMessage(error);
         const delay = this.#backoff.next();
         this.#options.log.warn("SSH connect failed, retrying", { error: this.#lastError, retry_in_ms: delay });
-        if (!(await sleep(delay, this.#stop.signal))) return;
+        if (!(await sleepOn(this.#clock, delay, this.#stop.signal))) return;
       }
     }
   }

@@ -1,8 +1,8 @@
 import { chmod, rm } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
-import { DockernetError, errorMessage } from "../../core/errors.ts";
-import { controlPath } from "./config.ts";
-import type { LinkStatus } from "./link.ts";
+import { DockernetError, errorMessage } from "../../../core/errors.ts";
+import { controlPath } from "../config.ts";
+import type { LinkStatus } from "../link/supervisor.ts";
 import type { ForwardStatus } from "./ports.ts";
 
 /** What `bridge status` shows, as the running bridge reports it. */

@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { DockernetError, ExitCode } from "../../../core/errors.ts";
-import type { Logger } from "../../../core/logger.ts";
-import type { BridgeConfig } from "../config.ts";
-import type { HetznerAction, HetznerApi, HetznerPrice, HetznerSshKey, HetznerVolume } from "./_hetzner-api.ts";
+import { DockernetError, usageError } from "../../../../../core/errors.ts";
+import type { Logger } from "../../../../../core/logger.ts";
+import type { HetznerConfig } from "./config.ts";
+import type { HetznerAction, HetznerApi, HetznerPrice, HetznerSshKey, HetznerVolume } from "./_api.ts";
 import { md5Fingerprint, parsePublicKey, type PublicKey } from "./_ssh-key-format.ts";
 
 /** The label on everything the bridge creates, so `bridge server list` finds orphans. */
@@ -25,21 +25,20 @@ async function userPublicKey(identity: string): Promise<PublicKey & { path: stri
     const text = await readFile(path, "utf8").catch(() => undefined);
     if (text === undefined) continue;
     const key = parsePublicKey(text);
-    if (key === undefined) throw new DockernetError(`${path} holds no SSH public key`, { code: "USAGE", exitCode: ExitCode.usage });
+    if (key === undefined) throw usageError(`${path} holds no SSH public key`);
     return { ...key, path };
   }
   throw identity !== ""
-    ? new DockernetError(`no public key beside the identity: cannot read ${identity}.pub`, { code: "USAGE", exitCode: ExitCode.usage, hint: `write it with: ssh-keygen -y -f ${identity} > ${identity}.pub` })
-    : new DockernetError("no SSH public key to give the server: no ~/.ssh/id_ed25519.pub or ~/.ssh/id_rsa.pub", {
-        code: "USAGE",
-        exitCode: ExitCode.usage,
-        hint: "create a key with ssh-keygen -t ed25519, or give --identity FILE (with FILE.pub beside it); a key only in the SSH agent cannot be given to a new server",
-      });
+    ? usageError(`no public key beside the identity: cannot read ${identity}.pub`, `write it with: ssh-keygen -y -f ${identity} > ${identity}.pub`)
+    : usageError(
+        "no SSH public key to give the server: no ~/.ssh/id_ed25519.pub or ~/.ssh/id_rsa.pub",
+        "create a key with ssh-keygen -t ed25519, or give --identity FILE (with FILE.pub beside it); a key only in the SSH agent cannot be given to a new server",
+      );
 }
 
 /** The user's key as a Hetzner SSH key: found by fingerprint (under any name), else uploaded. */
-export async function ensureSshKey(api: HetznerApi, config: BridgeConfig, log: Logger): Promise<HetznerSshKey> {
-  const key = await userPublicKey(config.identity);
+export async function ensureSshKey(api: HetznerApi, identity: string, log: Logger): Promise<HetznerSshKey> {
+  const key = await userPublicKey(identity);
   const fingerprint = md5Fingerprint(key.blob);
   const [found] = await api.list<HetznerSshKey>("/ssh_keys", "ssh_keys", { fingerprint });
   if (found) {
@@ -53,15 +52,15 @@ export async function ensureSshKey(api: HetznerApi, config: BridgeConfig, log: L
 }
 
 /** The volume that keeps /var/lib/docker across destroy: found by name, else created (ext4, labelled). */
-export async function ensureVolume(api: HetznerApi, config: BridgeConfig, log: Logger): Promise<HetznerVolume> {
+export async function ensureVolume(api: HetznerApi, config: HetznerConfig, log: Logger): Promise<HetznerVolume> {
   // Named after the server, so two bridges (two server names) in one project do not share it.
   const name = `${config.server_name}-docker`;
   const [found] = await api.list<HetznerVolume>("/volumes", "volumes", { name });
   if (found) {
-    const remove = `remove it in the Cloud Console, or choose another [bridge] server_name`;
+    const remove = `remove it in the Cloud Console, or choose another [bridge.hetzner] server_name`;
     if (found.labels.dockernet !== LABELS.dockernet) throw new DockernetError(`the volume ${name} exists but is not dockernet's (no label ${LABEL_SELECTOR})`, { code: "HETZNER_VOLUME_FOREIGN", hint: remove });
     if (found.location.name !== config.location) {
-      throw new DockernetError(`the volume ${name} is in ${found.location.name}, the server would be in ${config.location}`, { code: "HETZNER_VOLUME_ELSEWHERE", hint: `set [bridge] location = "${found.location.name}", or ${remove}` });
+      throw new DockernetError(`the volume ${name} is in ${found.location.name}, the server would be in ${config.location}`, { code: "HETZNER_VOLUME_ELSEWHERE", hint: `set [bridge.hetzner] location = "${found.location.name}", or ${remove}` });
     }
     if (found.server !== null) throw new DockernetError(`the volume ${name} is attached to another server (${found.server})`, { code: "HETZNER_VOLUME_IN_USE", hint: "detach it or destroy that server (dockernet bridge server list)" });
     log.info("using the Docker volume", { name, size_gb: found.size });

@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { dirname } from "node:path";
-import { sleep } from "../../core/backoff.ts";
-import { DockernetError, ExitCode } from "../../core/errors.ts";
-import type { Logger } from "../../core/logger.ts";
-import { controlPath, lockPath } from "./config.ts";
+import { sleep } from "../../../core/backoff.ts";
+import { DockernetError, ExitCode } from "../../../core/errors.ts";
+import type { Logger } from "../../../core/logger.ts";
+import { controlPath, lockPath } from "../config.ts";
 
 /** A lock younger than this is a bridge that is starting (its control socket not open yet). */
 const FRESH_MS = 30_000;

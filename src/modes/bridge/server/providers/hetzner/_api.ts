@@ -1,6 +1,6 @@
-import { retry, sleep } from "../../../core/backoff.ts";
-import { DockernetError, errorMessage } from "../../../core/errors.ts";
-import type { Logger } from "../../../core/logger.ts";
+import { retry, sleep } from "../../../../../core/backoff.ts";
+import { DockernetError, errorMessage } from "../../../../../core/errors.ts";
+import type { Logger } from "../../../../../core/logger.ts";
 
 // The parts of Hetzner Cloud API v1 resources the provider reads (https://docs.hetzner.cloud).
 
@@ -69,9 +69,9 @@ export class HetznerApiError extends DockernetError {
 }
 
 const hints: Record<string, string> = {
-  unauthorized: "check the API token ([bridge] hetzner_token or HCLOUD_TOKEN): a token of the Hetzner Cloud project, with Read & Write permission",
+  unauthorized: "check the API token ([bridge.hetzner] token or HCLOUD_TOKEN): a token of the Hetzner Cloud project, with Read & Write permission",
   forbidden: "the token may be read-only: create a Read & Write token in the Cloud Console (Security → API tokens)",
-  invalid_input: "check [bridge] server_type, location, image and volume_size",
+  invalid_input: "check [bridge.hetzner] server_type, location, image and volume_size",
   uniqueness_error: "a resource of that name exists already in the project",
   resource_limit_exceeded: "the project's limits are reached: remove unused servers or volumes, or ask Hetzner to raise them",
   rate_limit_exceeded: "too many API calls: wait a minute and try again",
@@ -145,7 +145,7 @@ export class HetznerApi {
       // Without an answer a POST may or may not have happened: only GET and DELETE are repeated.
       throw new HetznerApiError(`Hetzner API ${call}: no answer from ${endpoint}: ${errorMessage(error)}`, {
         status: 0, apiCode: "unreachable", retryable: method !== "POST", cause: error,
-        hint: "check the network, or [bridge] hetzner_endpoint / HCLOUD_ENDPOINT",
+        hint: "check the network, or [bridge.hetzner] endpoint / HCLOUD_ENDPOINT",
       });
     }
     log.debug("Hetzner API answered", { call, status: response.status, ms: Date.now() - started });

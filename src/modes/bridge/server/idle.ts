@@ -1,8 +1,8 @@
-import { Backoff } from "../../core/backoff.ts";
-import { DockernetError, errorMessage } from "../../core/errors.ts";
-import type { Logger } from "../../core/logger.ts";
-import type { ActivityClock } from "./activity.ts";
-import type { Provider, ServerInfo } from "./providers/types.ts";
+import { Backoff } from "../../../core/backoff.ts";
+import { errorMessage } from "../../../core/errors.ts";
+import type { Logger } from "../../../core/logger.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import type { ActivityClock } from "../local/activity.ts";
 
 export interface IdleWatchOptions {
   activity: ActivityClock;
@@ -15,6 +15,8 @@ export interface IdleWatchOptions {
   checkEveryMs?: number;
   /** Delays before the next attempt of a failed destroy (default 10 s doubling to 5 min). */
   retry?: { initialMs: number; maxMs: number };
+  /** Default: the system's (the activity clock should read the same). */
+  clock?: Clock;
 }
 
 /**
@@ -25,13 +27,15 @@ export interface IdleWatchOptions {
  */
 export function startIdleWatch(options: IdleWatchOptions): { stop(): void } {
   const { activity, log } = options;
+  const clock = options.clock ?? systemClock;
+  const every = options.checkEveryMs ?? 1000;
   const retry = new Backoff({ initialMs: options.retry?.initialMs ?? 10_000, maxMs: options.retry?.maxMs ?? 300_000, jitter: 0.2 });
   let warned = false;
   let destroying = false;
   let destroyed = false;
   let failures = 0;
   let retryAt = 0;
-  const timer = setInterval(() => {
+  const check = () => {
     const idle = activity.idleMs();
     const left = options.idleTimeoutMs - idle;
     if (left > options.gracePeriodMs) {
@@ -48,7 +52,7 @@ export function startIdleWatch(options: IdleWatchOptions): { stop(): void } {
       warned = true;
       log.warn("the server is idle and will be destroyed", { in_s: Math.max(0, Math.round(left / 1000)), idle_s: Math.round(idle / 1000) });
     }
-    if (left > 0 || Date.now() < retryAt) return;
+    if (left > 0 || clock.now() < retryAt) return;
     destroying = true;
     if (failures === 0) log.info("destroying the idle server", { idle_s: Math.round(idle / 1000) });
     else log.debug("destroying the idle server, again", { attempt: failures + 1 });
@@ -63,62 +67,20 @@ export function startIdleWatch(options: IdleWatchOptions): { stop(): void } {
       (error: unknown) => {
         destroying = false;
         const delay = retry.next();
-        retryAt = Date.now() + delay;
+        retryAt = clock.now() + delay;
         // Once per idle period: the server is still there (and costs money) until a retry succeeds.
         if (failures++ === 0) log.error("destroying the idle server failed; retrying", { error: errorMessage(error), retry_in_s: Math.round(delay / 1000) });
         else log.debug("destroying the idle server failed again", { error: errorMessage(error), attempt: failures, retry_in_ms: delay });
       },
     );
-  }, options.checkEveryMs ?? 1000);
-  timer.unref?.();
-  return { stop: () => clearInterval(timer) };
-}
-
-/**
- * The provider's server as the bridge knows it (what `status` shows): the one the last ensure
- * returned, until a destroy asked for after that ensure has removed it. Ensures and destroys may
- * overlap (an idle destroy, a reconnect, the next Docker client): a server an ensure returns is
- * refused when a destroy was asked for meanwhile (it is the server being destroyed), and a
- * destroy that ends after a newer ensure leaves that newer server shown.
- */
-export class ServerKeeper {
-  readonly #provider: Provider;
-  readonly #log: Logger;
-  #server: ServerInfo | undefined;
-  /** Destroys asked for so far, and how many had been asked for when #server's ensure was. */
-  #destroys = 0;
-  #serverEpoch = 0;
-
-  constructor(provider: Provider, log: Logger) {
-    this.#provider = provider;
-    this.#log = log;
-  }
-
-  get current(): ServerInfo | undefined {
-    return this.#server;
-  }
-
-  /** Whether the next ensure makes the server: there was none yet, or the last one was (or is being) destroyed. */
-  get missing(): boolean {
-    return this.#server === undefined || this.#serverEpoch < this.#destroys;
-  }
-
-  /** The provider's ensure; rejects with BRIDGE_SERVER_DESTROYED when a destroy was asked for while it ran. */
-  async ensure(): Promise<ServerInfo> {
-    const epoch = this.#destroys;
-    const server = await this.#provider.ensure(this.#log);
-    if (epoch !== this.#destroys) {
-      throw new DockernetError(`the server ${server.name} is being destroyed (idle)`, { code: "BRIDGE_SERVER_DESTROYED" });
-    }
-    this.#server = server;
-    this.#serverEpoch = epoch;
-    return server;
-  }
-
-  /** The provider's destroy; the server stays shown when it fails (it is still there). */
-  async destroy(): Promise<void> {
-    const epoch = ++this.#destroys;
-    await this.#provider.destroy(this.#log);
-    if (this.#serverEpoch < epoch) this.#server = undefined;
-  }
+  };
+  let cancel = () => {};
+  const next = () => {
+    cancel = clock.after(every, () => {
+      check();
+      next();
+    });
+  };
+  next();
+  return { stop: () => cancel() };
 }

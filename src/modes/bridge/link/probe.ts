@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
-import { DockernetError, errorMessage } from "../../core/errors.ts";
+import { DockernetError, errorMessage } from "../../../core/errors.ts";
+import type { SshLink } from "../../../ssh/connection.ts";
 
 /**
  * `GET /_ping` on a fresh channel to the remote engine, before the bridge says it serves: a wrong
@@ -35,4 +36,15 @@ export async function probeEngine(channel: Duplex, where: string, timeoutMs = 10
 export function probeFailure(error: unknown, where: string): DockernetError {
   if (error instanceof DockernetError) return error;
   return new DockernetError(`the Docker engine at ${where} cannot be reached: ${errorMessage(error)}`, { code: "BRIDGE_DOCKER_UNREACHABLE", cause: error, hint: "check --remote-socket, and that Docker runs on the server" });
+}
+
+/**
+ * The engine checked once on `link` before the bridge serves: a wrong --remote-socket is one clear
+ * error now, not a failure per Docker command.
+ */
+export async function checkEngine(link: SshLink, dial: (link: SshLink) => Promise<Duplex>, remoteSocket: string): Promise<void> {
+  const where = `${remoteSocket} on ${link.where}`;
+  await probeEngine(await dial(link), where).catch((error: unknown) => {
+    throw probeFailure(error, where);
+  });
 }

@@ -1,4 +1,6 @@
-import type { Logger } from "../../../core/logger.ts";
+import type { ConfigSection } from "../../../../config/spec.ts";
+import type { Logger } from "../../../../core/logger.ts";
+import type { BridgeConfig } from "../../config.ts";
 
 /** Where the bridge connects: a server a provider made, or the user's own host. */
 export interface ServerInfo {
@@ -23,15 +25,34 @@ export interface ListedServer {
   created: string;
 }
 
-/** How servers are found, made and removed. */
+/**
+ * How servers are found, made and removed. A provider does each call as asked and keeps no
+ * order between them: `ServerLifecycle` (server/lifecycle.ts) alone decides when ensure and
+ * destroy run, one at a time.
+ */
 export interface Provider {
-  name: "ssh" | "hetzner";
+  readonly name: string;
   /** Whether servers are created on demand (and destroyed when idle). */
   readonly createsServers: boolean;
   /** The server to connect to, created first when needed (each step logged: the client is waiting). */
   ensure(log: Logger): Promise<ServerInfo>;
   /** Destroys the server the bridge created (idle); its Docker data volume is kept. */
   destroy(log: Logger): Promise<void>;
+  /** `bridge server list`. */
   list(): Promise<ListedServer[]>;
+  /** `bridge server destroy NAME`. */
   destroyNamed(name: string, log: Logger): Promise<void>;
+}
+
+/** A provider class: made from the whole `[bridge]` section (its own block inside). */
+export type ProviderClass = new (config: BridgeConfig) => Provider;
+
+/** A line of the provider registry (registry.ts). */
+export interface ProviderEntry {
+  /** For `--help` and the README. */
+  summary: string;
+  /** Its `[bridge.<name>]` block, when it has settings of its own. */
+  config?: ConfigSection;
+  /** The class, loaded only when a bridge uses the provider. */
+  load(): Promise<ProviderClass>;
 }

@@ -1,6 +1,9 @@
 import type { Duplex } from "node:stream";
-import type { Logger } from "../../core/logger.ts";
-import { SshErrorCode, type SshLink } from "../../ssh/connection.ts";
+import type { Logger } from "../../../core/logger.ts";
+import { SshErrorCode, type SshLink } from "../../../ssh/connection.ts";
+
+/** What the dialer uses of a link: an SshLink, or in tests anything with these two. */
+export type DialableLink = Pick<SshLink, "openUnixSocket" | "dialStdio">;
 
 /**
  * Opens a channel to the remote engine's socket over a link: stream-local, or `docker system
@@ -9,9 +12,9 @@ import { SshErrorCode, type SshLink } from "../../ssh/connection.ts";
  * only that connection's error: OpenSSH answers "open failed" also when the socket itself refuses
  * (a dockerd that restarts), and that must not move a link that works to dial-stdio for good.
  */
-export function engineDialer(options: { remoteSocket: string; log: Logger }): (link: SshLink) => Promise<Duplex> {
+export function engineDialer(options: { remoteSocket: string; log: Logger }): (link: DialableLink) => Promise<Duplex> {
   const { remoteSocket, log } = options;
-  const decided = new WeakMap<SshLink, Promise<"stream-local" | "dial-stdio">>();
+  const decided = new WeakMap<DialableLink, Promise<"stream-local" | "dial-stdio">>();
   let previous: "stream-local" | "dial-stdio" | undefined;
   const note = (how: "stream-local" | "dial-stdio") => {
     if (how === "dial-stdio" && previous !== "dial-stdio") log.warn("the server refuses stream-local forwarding: using `docker system dial-stdio` instead", { socket: remoteSocket });
