@@ -1,4 +1,4 @@
-import { defineCommand, type ArgsDef, type CommandDef } from "citty";
+import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { usageError } from "../core/errors.ts";
 import { createLogger } from "../core/logger.ts";
 import type { AnyMode } from "../modes/types.ts";
@@ -11,7 +11,16 @@ import { serveModes } from "./_serve.ts";
 /** The flags of a mode's command: the global ones, the forms the mode has, and its own. */
 function argsOf(mode: AnyMode): ArgsDef {
   return {
-    ...(mode.status ? { action: { type: "positional", required: false, description: mode.status.help, valueHint: "status" } } : {}),
+    ...(mode.status
+      ? {
+          action: {
+            type: "positional",
+            required: false,
+            description: [mode.status.help, ...Object.entries(mode.actions ?? {}).map(([name, action]) => `${name}: ${action.summary}`)].join("; "),
+            valueHint: ["status", ...Object.keys(mode.actions ?? {})].join("|"),
+          },
+        }
+      : {}),
     ...globalArgs,
     ...(mode.once ? reconcileArgs : {}),
     ...daemonArgs,
@@ -40,6 +49,10 @@ function actionCommand(mode: AnyMode, name: string, action: NonNullable<AnyMode[
         ...(client ? { client } : {}),
         args: own,
         rest: dashes < 0 ? [] : rawArgs.slice(dashes + 1),
+        globals: {
+          ...(resolved.sources["docker.host"] !== "default" ? { dockerHost: resolved.config.docker.host } : {}),
+          ...(resolved.file !== undefined ? { configFile: resolved.file } : {}),
+        },
       });
     },
   });
@@ -90,10 +103,17 @@ export function modeCommand(mode: AnyMode): CommandDef<ArgsDef> {
     meta: { name: mode.name, description: mode.summary },
     args,
     async run({ args: flags, rawArgs }) {
-      rejectUnknownFlags(rawArgs, args);
       const action = flags.action as string | undefined;
+      const own = action === undefined ? undefined : mode.actions?.[action];
+      if (own !== undefined) {
+        // An action beside `status` (`warp runtime install`) has flags of its own: the words go to it unparsed.
+        const at = rawArgs.indexOf(action as string);
+        return await runCommand(actionCommand(mode, action as string, own), { rawArgs: rawArgs.filter((_, index) => index !== at) });
+      }
+      rejectUnknownFlags(rawArgs, args);
       if (action !== undefined && action !== "status") {
-        throw usageError(`unknown ${mode.name} action ${JSON.stringify(action)}`, `the only action is \`status\`; see dockernet ${mode.name} --help`);
+        const known = ["status", ...Object.keys(mode.actions ?? {})].map((name) => `\`${name}\``).join(", ");
+        throw usageError(`unknown ${mode.name} action ${JSON.stringify(action)}`, `the actions are ${known}; see dockernet ${mode.name} --help`);
       }
       const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags, rawArgs));
       const oneShot = action === "status" || flags.once === true || flags["dry-run"] === true;

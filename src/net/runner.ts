@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import { DockernetError } from "../core/errors.ts";
 
 export interface RunOptions {
@@ -61,5 +62,39 @@ export function runCommand(command: string, args: readonly string[], options: Ru
       }
     });
     child.stdin.end(options.input ?? "");
+  });
+}
+
+/** Signals a caller may send the process that runs an attached command, handed on to it. */
+const forwarded: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
+
+/**
+ * Runs one command attached to this process: on its own stdin, stdout and stderr plus the
+ * `extraFds` file descriptors after them (3, 4...), with signals forwarded; resolves with its exit
+ * status (128 + the signal number when a signal ended it, as a shell reports it). For the OCI
+ * runtime's pass-through, where runc must own the caller's streams (a container's stdio, a
+ * terminal) and its status must reach the caller unchanged; {@link runCommand} captures instead.
+ */
+export function runAttached(command: string, args: readonly string[], options: { extraFds?: number } = {}): Promise<number> {
+  const stdio: ("inherit" | number)[] = ["inherit", "inherit", "inherit"];
+  for (let fd = 3; fd < 3 + (options.extraFds ?? 0); fd++) stdio.push(fd);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio, shell: false });
+    const relays = forwarded.map((signal) => {
+      const relay = () => child.kill(signal);
+      process.on(signal, relay);
+      return [signal, relay] as const;
+    });
+    const done = () => {
+      for (const [signal, relay] of relays) process.off(signal, relay);
+    };
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      done();
+      reject(new DockernetError(`cannot run ${command}: ${error.message}`, { code: error.code === "ENOENT" ? "COMMAND_NOT_FOUND" : "COMMAND_FAILED", cause: error }));
+    });
+    child.on("exit", (code, signal) => {
+      done();
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+    });
   });
 }
