@@ -70,6 +70,8 @@ export interface RunOptions {
   ip?: string;
   /** Create the container and connect its networks, but do not start it. */
   detachOnly?: boolean;
+  /** `--runtime NAME` (e.g. `dockernet`, after {@link TestEngine.installRuntime}). */
+  runtime?: string;
 }
 
 /** One route of `ip -j route show`. */
@@ -202,7 +204,7 @@ export class TestEngine implements AsyncDisposable {
     this.runId = randomBytes(6).toString("hex");
     this.#containerdSocket = join(this.dir, "exec/containerd/containerd.sock");
     this.#daemonArgs = [
-      "--config-file", join(this.dir, "daemon.json"),
+      "--config-file", this.daemonJson,
       "--storage-driver=vfs",
       "--data-root", join(this.dir, "data"),
       "--exec-root", join(this.dir, "exec"),
@@ -229,7 +231,7 @@ export class TestEngine implements AsyncDisposable {
     await clearEngine(ip, name, engine.dir);
     try {
       await mkdir(engine.dir, { recursive: true, mode: 0o700 });
-      await writeFile(join(engine.dir, "daemon.json"), "{}\n"); // not the host's /etc/docker/daemon.json
+      await writeFile(engine.daemonJson, "{}\n"); // not the host's /etc/docker/daemon.json
       await exec(ip, ["netns", "add", name]);
       await exec(ip, ["-n", name, "link", "set", "lo", "up"]);
       await engine.#startContainerd();
@@ -276,6 +278,7 @@ export class TestEngine implements AsyncDisposable {
     if (options.restart) args.push("--restart", options.restart);
     if (first) args.push("--network", first);
     if (options.ip) args.push("--ip", options.ip);
+    if (options.runtime) args.push("--runtime", options.runtime);
     const id = (await this.docker([...args, this.image, ...(options.cmd ?? [])])).stdout.trim();
     for (const network of others) await this.docker(["network", "connect", network, id]);
     if (!options.detachOnly) await this.docker(["start", id]);
@@ -371,6 +374,41 @@ export class TestEngine implements AsyncDisposable {
     if (!pid) return;
     this.#daemonPid = 0;
     if (!(await kill(pid, "SIGTERM", 30_000))) await kill(pid, "SIGKILL");
+  }
+
+  /** The engine's own daemon config (`--config-file`), never the host's /etc/docker/daemon.json. */
+  get daemonJson(): string {
+    return join(this.dir, "daemon.json");
+  }
+
+  /** Sends dockerd SIGHUP: it reads `runtimes` and `default-runtime` of its daemon config again. */
+  async reload(): Promise<void> {
+    if (!this.#daemonPid) throw new Error(`test engine ${this.name}: dockerd is not running`);
+    process.kill(this.#daemonPid, "SIGHUP");
+  }
+
+  /**
+   * Registers the compiled dockernet `binary` as this engine's OCI runtime `dockernet` the way an
+   * operator does (`warp runtime install --daemon-json`, then SIGHUP), and waits until dockerd
+   * lists it. `extra` are more words for `runtime install` (`--default`).
+   */
+  async installRuntime(binary: string, extra: string[] = []): Promise<ExecResult> {
+    const installed = await exec(binary, ["warp", "runtime", "install", "--daemon-json", this.daemonJson, "--docker-host", this.host, ...extra], {
+      env: { PATH: daemonPath, HOME: process.env.HOME },
+    });
+    await this.reload();
+    for (const deadline = Date.now() + 10_000; ; await sleep(50)) {
+      const runtimes = (await this.docker(["info", "--format", "{{json .Runtimes}}"])).stdout;
+      if (runtimes.includes('"dockernet"')) return installed;
+      if (Date.now() > deadline) throw new Error(`test engine ${this.name}: dockerd did not list runtime dockernet after SIGHUP (${runtimes.trim()})`);
+    }
+  }
+
+  /** Takes the runtime out again (`warp runtime uninstall`) and reloads dockerd. */
+  async uninstallRuntime(binary: string): Promise<ExecResult> {
+    const removed = await exec(binary, ["warp", "runtime", "uninstall", "--daemon-json", this.daemonJson], { env: { PATH: daemonPath, HOME: process.env.HOME } });
+    await this.reload();
+    return removed;
   }
 
   /** Stops dockerd and starts it again with the same directories and flags. */
