@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Daemon, repoRoot } from "../support/dockernet.ts";
+import { Daemon, dockernet, repoRoot } from "../support/dockernet.ts";
 import { useTestEngine, type TestContainer } from "../support/engine.ts";
 import { startLeakCounter } from "../support/outside.ts";
 import { nextHop } from "../support/routing.ts";
@@ -83,6 +83,37 @@ describe("fail closed", () => {
     expect(started.stderr).toContain("dockernet: container bad: label network.warp.routes");
     expect(started.stderr).toContain("10.0.0.0/33");
     expect((await engine.docker(["inspect", "--format", "{{.State.Running}}", "bad"])).stdout.trim()).toBe("false");
+  });
+});
+
+describe("warp status", () => {
+  test("per target: its runtime and start window, and where its lookups leave (checked on the wire: into the warp container)", async () => {
+    const net = await engine.network("vpn", { subnet: "10.124.6.0/24" });
+    const warp = await engine.run("warp-1", { network: net.name });
+    await engine.run("guarded", { network: net.name, labels: target("warp-1"), runtime: "dockernet" });
+    const late = await engine.run("late", { network: net.name, labels: target("warp-1") });
+    expect((await dockernet(engine, ["warp", "--once"])).code).toBe(0);
+    const rows = JSON.parse((await dockernet(engine, ["warp", "status", "--json"])).stdout) as Record<string, unknown>[];
+    expect(rows).toMatchObject([
+      { target: "guarded", runtime: "dockernet", startWindow: "none", state: "ok" },
+      { target: "late", runtime: "runc", startWindow: "until the daemon routes it", state: "ok" },
+    ]);
+    // A user-defined network: the embedded resolver forwards to the engine's upstream, which is
+    // not on the host's loopback here, so from the target's namespace: through warp.
+    const upstream = (rows[1]?.dns as { servers: { server: string; via: string }[] }).servers;
+    expect(upstream.length).toBeGreaterThan(0);
+    for (const entry of upstream) expect(entry.via).toBe(entry.server.startsWith("127.") ? "host" : "warp");
+    const table = (await dockernet(engine, ["warp", "status"])).stdout;
+    expect(table).toContain("START-WINDOW");
+    expect(table).toMatch(/guarded\s.*\snone\s/);
+
+    // On the wire: a lookup of the routed target reaches the warp container (which answers nothing).
+    const udp53 = ["PREROUTING", "-p", "udp", "--dport", "53", "-j", "ACCEPT"];
+    expect((await warp.nsExec(["iptables", "-w", "-t", "raw", "-A", ...udp53])).code).toBe(0);
+    await late.exec(["ping", "-c", "1", "-W", "1", "dockernet-lookup.example"]);
+    const counted = await warp.nsExec(["iptables", "-w", "-t", "raw", "-L", "PREROUTING", "-n", "-v", "-x"]);
+    const packets = Number(counted.stdout.split("\n").find((line) => line.includes("dpt:53"))?.trim().split(/\s+/)[0]);
+    if (upstream.every((entry) => entry.via === "warp")) expect(packets).toBeGreaterThan(0);
   });
 });
 
