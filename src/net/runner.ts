@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { DockernetError } from "../core/errors.ts";
+import { spawnAttached, type AttachedChild } from "../core/runtime.ts";
 
 export interface RunOptions {
   /** Written to the command's standard input, then closed. */
@@ -75,26 +76,30 @@ const forwarded: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "
  * runtime's pass-through, where runc must own the caller's streams (a container's stdio, a
  * terminal) and its status must reach the caller unchanged; {@link runCommand} captures instead.
  */
-export function runAttached(command: string, args: readonly string[], options: { extraFds?: number } = {}): Promise<number> {
-  const stdio: ("inherit" | number)[] = ["inherit", "inherit", "inherit"];
-  for (let fd = 3; fd < 3 + (options.extraFds ?? 0); fd++) stdio.push(fd);
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio, shell: false });
-    const relays = forwarded.map((signal) => {
-      const relay = () => child.kill(signal);
-      process.on(signal, relay);
-      return [signal, relay] as const;
-    });
-    const done = () => {
-      for (const [signal, relay] of relays) process.off(signal, relay);
-    };
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      done();
-      reject(new DockernetError(`cannot run ${command}: ${error.message}`, { code: error.code === "ENOENT" ? "COMMAND_NOT_FOUND" : "COMMAND_FAILED", cause: error }));
-    });
-    child.on("exit", (code, signal) => {
-      done();
-      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
-    });
+export async function runAttached(command: string, args: readonly string[], options: { extraFds?: number } = {}): Promise<number> {
+  const fds = Array.from({ length: options.extraFds ?? 0 }, (_, index) => 3 + index);
+  let child: AttachedChild;
+  try {
+    child = spawnAttached(command, args, fds);
+  } catch (error) {
+    throw notStarted(command, error);
+  }
+  const relays = forwarded.map((signal) => {
+    const relay = () => child.kill(signal);
+    process.on(signal, relay);
+    return [signal, relay] as const;
   });
+  try {
+    const { code, signal } = await child.exited.catch((error: unknown) => {
+      throw notStarted(command, error);
+    });
+    return code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+  } finally {
+    for (const [signal, relay] of relays) process.off(signal, relay);
+  }
+}
+
+function notStarted(command: string, error: unknown): DockernetError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return new DockernetError(`cannot run ${command}: ${(error as Error)?.message ?? String(error)}`, { code: code === "ENOENT" ? "COMMAND_NOT_FOUND" : "COMMAND_FAILED", cause: error });
 }

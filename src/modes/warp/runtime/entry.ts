@@ -4,8 +4,7 @@
  * goes to the real runc untouched; only the `start` of a warp target routes it first, and fails
  * closed: a target that cannot be routed does not start.
  */
-import { appendFile } from "node:fs/promises";
-import { realpath } from "node:fs/promises";
+import { appendFile, realpath } from "node:fs/promises";
 import { DockernetError, errorMessage, ExitCode } from "../../../core/errors.ts";
 import { runAttached } from "../../../net/runner.ts";
 import { findExecutable } from "../../../net/which.ts";
@@ -64,13 +63,16 @@ export async function runOciRuntime(argv: readonly string[]): Promise<number> {
       // The fast path: no config, no Docker code; runc as `runtime install` resolved it.
       return await runAttached(given ?? (await resolveRunc("runc")), runcArgs, { extraFds: preservedFds(call) });
     }
-    const { loadConfig } = await import("../../config.ts");
-    const { configureLogging, createLogger } = await import("../../../core/logger.ts");
-    const resolved = await loadConfig({ file: flagValue(own, "--config"), flags: { docker: { host: flagValue(own, "--docker-host") } } });
-    configureLogging(resolved.config.log);
-    const runc = given ?? (await resolveRunc(resolved.config.warp.runc));
+    const setup = async () => {
+      const { loadConfig } = await import("../../config.ts");
+      const { configureLogging, createLogger } = await import("../../../core/logger.ts");
+      const resolved = await loadConfig({ file: flagValue(own, "--config"), flags: { docker: { host: flagValue(own, "--docker-host") } } });
+      configureLogging(resolved.config.log);
+      return { config: resolved.config.warp, dockerHost: resolved.config.docker.host, log: createLogger("warp") };
+    };
+    const runc = given ?? (await resolveRunc((await setup()).config.runc));
     const { routeBeforeStart } = await import("./start.ts");
-    await routeBeforeStart({ runc, globals, id: call.id, config: resolved.config.warp, dockerHost: resolved.config.docker.host, log: createLogger("warp") });
+    await routeBeforeStart({ runc, globals, id: call.id, setup });
     return await runAttached(runc, runcArgs);
   } catch (error) {
     const hint = error instanceof DockernetError && error.hint ? ` (${error.hint})` : "";

@@ -12,10 +12,11 @@ export interface StartInput {
   /** runc's global flags as the shim gave them (`--root`, `--log`...), for `runc state`. */
   globals: readonly string[];
   id: string;
-  config: WarpConfig;
-  /** The engine that started the container, for the warp container's inspect. */
-  dockerHost: string;
-  log: Logger;
+  /**
+   * The warp config, the engine that started the container (for the warp container's inspect) and
+   * a logger; asked for only when the container may be a target, so other starts load no config.
+   */
+  setup(): Promise<{ config: WarpConfig; dockerHost: string; log: Logger }>;
 }
 
 /**
@@ -30,15 +31,18 @@ export async function routeBeforeStart(input: StartInput): Promise<TargetPlan | 
   const dir = await containerDir(bundle, input.id);
   if (dir === undefined) return undefined; // not a Docker container: nothing carries labels
   const files = await readContainerFiles(dir, input.id, pid);
-  if (files.labels[labelNames(input.config.label_prefix).target] === undefined) return undefined;
+  // Whatever the configured prefix, a target label ends in `.target`: without one, no config is read.
+  if (!Object.keys(files.labels).some((key) => key.endsWith(".target"))) return undefined;
+  const { config, dockerHost, log } = await input.setup();
+  if (files.labels[labelNames(config.label_prefix).target] === undefined) return undefined;
   const target = await withIpv6(files);
   // Loaded only for targets: a container that is not one starts without Docker API code.
   const { DockerClient } = await import("../../../docker/client.ts");
-  const warp = await inspectWarp({ client: new DockerClient(input.dockerHost), config: input.config, log: input.log }, target);
-  const plan = planTarget(target, warp, input.config);
+  const warp = await inspectWarp({ client: new DockerClient(dockerHost), config, log }, target);
+  const plan = planTarget(target, warp, config);
   if (plan.kind === "error") throw new DockernetError(plan.error, { code: "PLAN_ERROR" });
-  await applyPlan(plan, input.log);
+  await applyPlan(plan, log);
   const how = plan.kind === "route" ? `routed via ${plan.warp} ${plan.via}` : plan.kind === "block" ? `blocked: ${plan.reason}` : `Docker's route: ${plan.reason}`;
-  input.log.info(`target ${how} before its start`, { container: target.name, pid });
+  log.info(`target ${how} before its start`, { container: target.name, pid });
   return plan;
 }
