@@ -105,7 +105,8 @@ describe("warp status", () => {
     for (const entry of upstream) expect(entry.via).toBe(entry.server.startsWith("127.") ? "host" : "warp");
     const table = (await dockernet(engine, ["warp", "status"])).stdout;
     expect(table).toContain("START-WINDOW");
-    expect(table).toMatch(/guarded\s.*\snone\s/);
+    expect(table).toMatch(/^guarded\s.*\sok\s+none\s+\S+:warp$/m);
+    expect(table).toMatch(/^late\s.*\sok\s+until-routed\s+\S+:warp$/m);
 
     // On the wire: a lookup of the routed target reaches the warp container (which answers nothing).
     const udp53 = ["PREROUTING", "-p", "udp", "--dport", "53", "-j", "ACCEPT"];
