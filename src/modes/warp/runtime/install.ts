@@ -1,4 +1,4 @@
-import { copyFile, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { copyFile, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
 import { DockernetError, usageError } from "../../../core/errors.ts";
 import { selfCommand } from "../../../core/runtime.ts";
 import { findExecutable } from "../../../net/which.ts";
@@ -23,7 +23,7 @@ async function runtimeEntry(context: ActionContext<WarpConfig>): Promise<Runtime
   const runc = await findExecutable(context.config.runc);
   if (runc === undefined) throw usageError(`warp.runc ${JSON.stringify(context.config.runc)} is not an executable on the PATH`, "install runc, or set warp.runc to its path");
   const path = await dockernetBinary();
-  if (runc === path) throw usageError(`warp.runc ${JSON.stringify(context.config.runc)} is dockernet itself`, "set warp.runc to the real runc (e.g. /usr/sbin/runc)");
+  if (runc === (await realpath(path).catch(() => path))) throw usageError(`warp.runc ${JSON.stringify(context.config.runc)} is dockernet itself`, "set warp.runc to the real runc (e.g. /usr/sbin/runc)");
   const runtimeArgs = [...ociWords, "--runc", runc];
   // dockerd's shim runs the runtime without the caller's environment: what chose the engine and the config goes in the entry.
   if (context.globals.configFile !== undefined) runtimeArgs.push("--config", context.globals.configFile);
