@@ -39,14 +39,18 @@ describe("not one packet outside warp", () => {
     await using leaks = await startLeakCounter(engine);
     const net = await engine.network("vpn", { subnet: "10.124.1.0/24" });
     await engine.run("warp-1", { network: net.name });
-    await using _daemon = await Daemon.start(engine, ["warp"]);
+    await using daemon = await Daemon.start(engine, ["warp"]);
 
     await pingBurst(20, { runtime: "dockernet", network: net.name, address: leaks.address });
     expect(await leaks.count()).toBe(0);
+    // The daemon found the runtime's targets already as planned: it changed nothing in them.
+    const changedByDaemon = (prefix: string) => daemon.find((line) => line.msg === "route changed" && String(line.container).startsWith(prefix));
+    expect(changedByDaemon("t-dockernet-")).toEqual([]);
 
     // The same burst under runc, the daemon alone routing each target after its start event.
     await pingBurst(20, { runtime: "runc", network: net.name, address: leaks.address });
     const leaked = await leaks.count();
+    expect(changedByDaemon("t-runc-").length).toBeGreaterThan(0); // control: the daemon's own lines are seen
     console.log(`packets out by Docker's route: 0 of 400 under the runtime, ${leaked} of 400 under runc with the daemon`);
     expect(leaked).toBeGreaterThan(0);
   });
