@@ -135,7 +135,7 @@ async function lifecycle(runtime: string, net: string): Promise<Record<string, u
   // `-it` needs a terminal on the client's side too: `script` gives it one.
   const docker = `docker -H ${engine.host} run --rm -it --runtime ${runtime} ${engine.image} sh -c 'test -t 0 && echo it'`;
   const it = await Bun.$`script -qec ${docker} /dev/null`.env({ ...process.env, DOCKER_CONFIG: join(engine.dir, "cli") }).nothrow().quiet();
-  // `script` echoes the terminal's own bytes (a ^@) before the container's output.
+  // `script` echoes the terminal's own bytes (a ^@) around the container's output.
   seen.it = [it.exitCode, /(^|\W)it\r?\n?$/.test(it.stdout.toString())];
 
   const trap = "trap 'echo got TERM; exit 7' TERM; trap 'echo got USR1' USR1; echo ready; while true; do sleep 0.1; done";
@@ -143,6 +143,8 @@ async function lifecycle(runtime: string, net: string): Promise<Record<string, u
   await run(["-d", "--name", name, engine.image, "sh", "-c", trap]);
   const container = { exec: (args: string[]) => engine.docker(["exec", name, ...args], { allowFail: true }) } as Pick<TestContainer, "exec">;
   seen.exec = (await container.exec(["sh", "-c", "echo in exec; exit 4"])).code;
+  const execIt = await Bun.$`script -qec ${`docker -H ${engine.host} exec -it ${name} sh -c 'test -t 0 && echo it'`} /dev/null`.env({ ...process.env, DOCKER_CONFIG: join(engine.dir, "cli") }).nothrow().quiet();
+  seen.execIt = [execIt.exitCode, /(^|\W)it\r?\n/.test(execIt.stdout.toString())];
   await engine.docker(["kill", "-s", "USR1", name]);
   await engine.docker(["pause", name]);
   seen.paused = (await engine.docker(["inspect", "--format", "{{.State.Status}}", name])).stdout.trim();
@@ -166,7 +168,7 @@ describe("pass-through", () => {
     const net = await engine.network("plain", { subnet: "10.124.5.0/24" });
     const underRunc = await lifecycle("runc", net.name);
     const underDockernet = await lifecycle("dockernet", net.name);
-    expect(underRunc).toMatchObject({ exit: [3, "out\n", "err\n"], stdin: [0, "through stdin\n"], tty: [0, "tty"], it: [0, true], exec: 4, paused: "paused", update: 0, stopFast: true, stopped: "7", restarted: "true 0", removed: "" });
+    expect(underRunc).toMatchObject({ exit: [3, "out\n", "err\n"], stdin: [0, "through stdin\n"], tty: [0, "tty"], it: [0, true], exec: 4, execIt: [0, true], paused: "paused", update: 0, stopFast: true, stopped: "7", restarted: "true 0", removed: "" });
     expect(underDockernet).toEqual(underRunc);
   });
 
