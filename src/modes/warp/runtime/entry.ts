@@ -28,7 +28,7 @@ function splitArgs(argv: readonly string[]): { own: string[]; runc: string[] } {
   return { own, runc: dashes < 0 ? [] : argv.slice(dashes + 1) };
 }
 
-/** The real runc: `--runc` as `runtime install` resolved it, else `warp.runc` on the PATH; never this program. */
+/** `warp.runc` resolved on the PATH (or as a path); never this program. */
 async function resolveRunc(name: string): Promise<string> {
   const found = await findExecutable(name);
   if (found === undefined) throw new DockernetError(`runc not found: ${JSON.stringify(name)}`, { code: "RUNC_NOT_FOUND", hint: "install runc, or set warp.runc to its path" });
@@ -51,6 +51,15 @@ async function reportToShim(globals: readonly string[], message: string): Promis
   await appendFile(file, `${line}\n`).catch(() => {});
 }
 
+/** The config (from `--config` and `--docker-host` as the entry says, else the usual places), logging set up by it. */
+async function loadSetup(own: readonly string[]) {
+  const { loadConfig } = await import("../../config.ts");
+  const { configureLogging, createLogger } = await import("../../../core/logger.ts");
+  const resolved = await loadConfig({ file: flagValue(own, "--config"), flags: { docker: { host: flagValue(own, "--docker-host") } } });
+  configureLogging(resolved.config.log);
+  return { config: resolved.config.warp, dockerHost: resolved.config.docker.host, log: createLogger("warp") };
+}
+
 /** Runs one call of the OCI runtime; resolves with the exit code for the shim. */
 export async function runOciRuntime(argv: readonly string[]): Promise<number> {
   let globals: readonly string[] = [];
@@ -58,19 +67,16 @@ export async function runOciRuntime(argv: readonly string[]): Promise<number> {
     const { own, runc: runcArgs } = splitArgs(argv);
     const call = parseOciCall(runcArgs);
     globals = call.globals;
+    let loaded: ReturnType<typeof loadSetup> | undefined;
+    const setup = () => (loaded ??= loadSetup(own));
+    // `runtime install` writes the resolved runc, so no call reads the config for it; an entry
+    // written by hand without `--runc` gets warp.runc, the same for every call.
     const given = flagValue(own, "--runc");
-    if (call.command !== "start" || call.id === undefined) {
-      // The fast path: no config, no Docker code; runc as `runtime install` resolved it.
-      return await runAttached(given ?? (await resolveRunc("runc")), runcArgs, { extraFds: preservedFds(call) });
-    }
-    const setup = async () => {
-      const { loadConfig } = await import("../../config.ts");
-      const { configureLogging, createLogger } = await import("../../../core/logger.ts");
-      const resolved = await loadConfig({ file: flagValue(own, "--config"), flags: { docker: { host: flagValue(own, "--docker-host") } } });
-      configureLogging(resolved.config.log);
-      return { config: resolved.config.warp, dockerHost: resolved.config.docker.host, log: createLogger("warp") };
-    };
     const runc = given ?? (await resolveRunc((await setup()).config.runc));
+    if (call.command !== "start" || call.id === undefined) {
+      // The fast path: no config, no Docker code.
+      return await runAttached(runc, runcArgs, { extraFds: preservedFds(call) });
+    }
     const { routeBeforeStart } = await import("./start.ts");
     await routeBeforeStart({ runc, globals, id: call.id, setup });
     return await runAttached(runc, runcArgs);
