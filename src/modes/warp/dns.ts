@@ -14,8 +14,10 @@ import { parseCidr } from "../../config/cidr.ts";
 import type { NetnsDesired } from "./desired.ts";
 import { warpTables } from "./netns-spec.ts";
 
+/** The address of Docker's embedded resolver in a container on a user-defined network. */
 export const embeddedResolver = "127.0.0.11";
 
+/** The servers a target's lookups may go to, as Docker and the files say. */
 export interface DnsInput {
   /** The nameservers of the container's own resolv.conf. */
   container: string[];
@@ -32,6 +34,7 @@ export interface DnsServer {
   via: "warp" | "host" | "docker" | "local";
 }
 
+/** Where a target's lookups leave (`warp status`). */
 export interface DnsReport {
   servers: DnsServer[];
   /** Set when some lookups leave outside warp: what to do about it. */

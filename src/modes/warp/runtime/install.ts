@@ -7,6 +7,7 @@ import type { WarpConfig } from "../config.ts";
 import { describeChange, parseDaemonJson, renderDaemonJson, runtimeName, withoutRuntime, withRuntime, type RuntimeEntry } from "./daemon-json.ts";
 import { ociWords } from "./entry.ts";
 
+/** Where Docker reads its daemon config unless `--daemon-json` says otherwise. */
 export const defaultDaemonJson = "/etc/docker/daemon.json";
 
 /** The dockernet executable Docker will run: this one when compiled, else `dockernet` on the PATH. */

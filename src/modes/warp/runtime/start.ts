@@ -7,6 +7,7 @@ import { inspectWarp } from "../observe.ts";
 import { planTarget, type TargetPlan } from "../plan.ts";
 import { containerDir, readContainerFiles, runcState, withIpv6 } from "./bundle.ts";
 
+/** What the runtime knows when `start ID` comes in. */
 export interface StartInput {
   runc: string;
   /** runc's global flags as the shim gave them (`--root`, `--log`...), for `runc state`. */
