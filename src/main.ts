@@ -64,6 +64,13 @@ function report(error: unknown): number {
 }
 
 async function main(rawArgs: string[]): Promise<void> {
+  // The OCI runtime Docker calls for every create, start, state, kill and delete of a container
+  // under it: straight to its entry, past the command tree, loading as little as it can.
+  if (rawArgs[0] === "warp" && rawArgs[1] === "runtime" && rawArgs[2] === "oci") {
+    const { runOciRuntime } = await import("./modes/warp/runtime/entry.ts");
+    process.exitCode = await runOciRuntime(rawArgs.slice(3));
+    return;
+  }
   // The root's help straight away: citty would load every command looking for aliases.
   if (rawArgs.length === 0 || rawArgs.every((arg) => arg === "--help" || arg === "-h")) {
     await help(root);

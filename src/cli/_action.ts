@@ -23,6 +23,10 @@ export function actionCommand(mode: AnyMode, name: string, action: ModeAction<un
         ...(client ? { client } : {}),
         args: own,
         rest: dashes < 0 ? [] : rawArgs.slice(dashes + 1),
+        globals: {
+          ...(resolved.sources["docker.host"] !== "default" ? { dockerHost: resolved.config.docker.host } : {}),
+          ...(resolved.file !== undefined ? { configFile: resolved.file } : {}),
+        },
       });
     },
   });

@@ -9,7 +9,8 @@ export interface RawInspect {
   Created?: string;
   State?: { Status?: string; Running?: boolean; Pid?: number; StartedAt?: string; Health?: { Status?: string } };
   Config?: { Image?: string; Labels?: Record<string, string> | null; Env?: string[] | null };
-  HostConfig?: { NetworkMode?: string };
+  HostConfig?: { NetworkMode?: string; Runtime?: string; Dns?: string[] | null };
+  ResolvConfPath?: string;
   NetworkSettings?: { Networks?: Record<string, RawEndpoint> | null; Ports?: Record<string, unknown[] | null> | null };
 }
 
@@ -49,6 +50,9 @@ export function toObserved(raw: RawInspect): ObservedContainer {
     networks: toNetworks(raw.NetworkSettings?.Networks),
     networkMode: raw.HostConfig?.NetworkMode ?? "default",
     published: toPublished(raw.NetworkSettings?.Ports),
+    ...(raw.HostConfig?.Runtime ? { runtime: raw.HostConfig.Runtime } : {}),
+    ...(raw.HostConfig?.Dns ? { dns: raw.HostConfig.Dns } : {}),
+    ...(raw.ResolvConfPath ? { resolvConfPath: raw.ResolvConfPath } : {}),
   };
 }
 

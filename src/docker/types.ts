@@ -30,6 +30,12 @@ export interface ObservedContainer {
   networkMode: string;
   /** Container ports published on the host. */
   published: PublishedPort[];
+  /** The OCI runtime it runs under (`runc`, `dockernet`...), when inspect says. */
+  runtime?: string;
+  /** Its `--dns` servers (HostConfig.Dns), when inspect says. */
+  dns?: string[];
+  /** The host path of its /etc/resolv.conf, when inspect says. */
+  resolvConfPath?: string;
 }
 
 /** A Docker event, typed at the edge. */

@@ -69,6 +69,8 @@ export interface ActionContext<C> {
   args: Record<string, string | boolean | undefined>;
   /** The words after `--` (`flow agent -- CMD ARGS...`). */
   rest: string[];
+  /** What chose the engine and the config, when the user did (a flag, env or a file), for actions that write it down. */
+  globals: { dockerHost?: string; configFile?: string };
 }
 
 /** A subcommand of a mode beside its daemon: `dockernet flow call`, `dockernet flow agent`. */

@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import { DockernetError } from "../core/errors.ts";
+import { spawnAttached, type AttachedChild } from "../core/runtime.ts";
 
 export interface RunOptions {
   /** Written to the command's standard input, then closed. */
@@ -62,4 +64,42 @@ export function runCommand(command: string, args: readonly string[], options: Ru
     });
     child.stdin.end(options.input ?? "");
   });
+}
+
+/** Signals a caller may send the process that runs an attached command, handed on to it. */
+const forwarded: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
+
+/**
+ * Runs one command attached to this process: on its own stdin, stdout and stderr plus the
+ * `extraFds` file descriptors after them (3, 4...), with signals forwarded; resolves with its exit
+ * status (128 + the signal number when a signal ended it, as a shell reports it). For the OCI
+ * runtime's pass-through, where runc must own the caller's streams (a container's stdio, a
+ * terminal) and its status must reach the caller unchanged; {@link runCommand} captures instead.
+ */
+export async function runAttached(command: string, args: readonly string[], options: { extraFds?: number } = {}): Promise<number> {
+  const fds = Array.from({ length: options.extraFds ?? 0 }, (_, index) => 3 + index);
+  let child: AttachedChild;
+  try {
+    child = spawnAttached(command, args, fds);
+  } catch (error) {
+    throw notStarted(command, error);
+  }
+  const relays = forwarded.map((signal) => {
+    const relay = () => child.kill(signal);
+    process.on(signal, relay);
+    return [signal, relay] as const;
+  });
+  try {
+    const { code, signal } = await child.exited.catch((error: unknown) => {
+      throw notStarted(command, error);
+    });
+    return code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+  } finally {
+    for (const [signal, relay] of relays) process.off(signal, relay);
+  }
+}
+
+function notStarted(command: string, error: unknown): DockernetError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return new DockernetError(`cannot run ${command}: ${(error as Error)?.message ?? String(error)}`, { code: code === "ENOENT" ? "COMMAND_NOT_FOUND" : "COMMAND_FAILED", cause: error });
 }

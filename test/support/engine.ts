@@ -33,6 +33,12 @@ export interface EngineOptions {
   liveRestore?: boolean;
   /** More dockerd arguments, e.g. `-H tcp://127.0.0.1:2375` (reachable inside the engine's namespace). */
   extraArgs?: string[];
+  /**
+   * The text dockerd reads as the host's /etc/resolv.conf (e.g. `nameserver 127.0.0.1\n`): dockerd
+   * then runs in a mount namespace of its own with this file bound over /etc/resolv.conf, so the
+   * host's stays untouched. Default: the host's own.
+   */
+  resolvConf?: string;
 }
 
 /** A network created by {@link TestEngine.network}. */
@@ -70,6 +76,10 @@ export interface RunOptions {
   ip?: string;
   /** Create the container and connect its networks, but do not start it. */
   detachOnly?: boolean;
+  /** `--runtime NAME` (e.g. `dockernet`, after {@link TestEngine.installRuntime}). */
+  runtime?: string;
+  /** `--dns` servers. */
+  dns?: string[];
 }
 
 /** One route of `ip -j route show`. */
@@ -191,6 +201,8 @@ export class TestEngine implements AsyncDisposable {
   readonly #tools: Tools;
   readonly #daemonArgs: string[];
   readonly #containerdSocket: string;
+  /** The persistent mount namespace dockerd runs in when it has a resolv.conf of its own. */
+  #mountNs?: string;
   #daemonPid = 0;
 
   private constructor(tools: Tools, name: string, subnet: number, liveRestore: boolean, extraArgs: string[]) {
@@ -202,7 +214,7 @@ export class TestEngine implements AsyncDisposable {
     this.runId = randomBytes(6).toString("hex");
     this.#containerdSocket = join(this.dir, "exec/containerd/containerd.sock");
     this.#daemonArgs = [
-      "--config-file", join(this.dir, "daemon.json"),
+      "--config-file", this.daemonJson,
       "--storage-driver=vfs",
       "--data-root", join(this.dir, "data"),
       "--exec-root", join(this.dir, "exec"),
@@ -221,7 +233,7 @@ export class TestEngine implements AsyncDisposable {
    * dockerd and imports the test image. Throws (never skips) when something is missing.
    */
   static async start(options: EngineOptions = {}): Promise<TestEngine> {
-    const { name = "dntest", subnet = 90, liveRestore = false, extraArgs = [] } = options;
+    const { name = "dntest", subnet = 90, liveRestore = false, extraArgs = [], resolvConf } = options;
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/.test(name)) throw new Error(`bad test engine name: ${name}`);
     if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new Error(`bad test engine subnet: ${subnet}`);
     const engine = new TestEngine(await findTools(), name, subnet, liveRestore, extraArgs);
@@ -229,9 +241,10 @@ export class TestEngine implements AsyncDisposable {
     await clearEngine(ip, name, engine.dir);
     try {
       await mkdir(engine.dir, { recursive: true, mode: 0o700 });
-      await writeFile(join(engine.dir, "daemon.json"), "{}\n"); // not the host's /etc/docker/daemon.json
+      await writeFile(engine.daemonJson, "{}\n"); // not the host's /etc/docker/daemon.json
       await exec(ip, ["netns", "add", name]);
       await exec(ip, ["-n", name, "link", "set", "lo", "up"]);
+      if (resolvConf !== undefined) await engine.#ownResolvConf(resolvConf);
       await engine.#startContainerd();
       await engine.startDaemon();
       const found = await engine.docker(["image", "inspect", engine.image], { allowFail: true });
@@ -276,6 +289,8 @@ export class TestEngine implements AsyncDisposable {
     if (options.restart) args.push("--restart", options.restart);
     if (first) args.push("--network", first);
     if (options.ip) args.push("--ip", options.ip);
+    if (options.runtime) args.push("--runtime", options.runtime);
+    for (const server of options.dns ?? []) args.push("--dns", server);
     const id = (await this.docker([...args, this.image, ...(options.cmd ?? [])])).stdout.trim();
     for (const network of others) await this.docker(["network", "connect", network, id]);
     if (!options.detachOnly) await this.docker(["start", id]);
@@ -288,12 +303,13 @@ export class TestEngine implements AsyncDisposable {
    * out, which would take a shared engine down with it; `setsid --wait` is the child it sees, and
    * exits with the program's status. Returns a function telling whether the program has exited.
    */
-  async #spawnInNetns(program: string, args: string[], log: string): Promise<() => boolean> {
+  async #spawnInNetns(program: string, args: string[], log: string, mountNs?: string): Promise<() => boolean> {
     const file = await open(join(this.dir, log), "a");
     let child: ChildProcess;
     try {
       const { setsid, nsenter } = this.#tools;
-      child = spawn(setsid, ["--fork", "--wait", nsenter, `--net=/run/netns/${this.name}`, program, ...args], {
+      const mount = mountNs === undefined ? [] : [`--mount=${mountNs}`];
+      child = spawn(setsid, ["--fork", "--wait", nsenter, `--net=/run/netns/${this.name}`, ...mount, program, ...args], {
         detached: true,
         stdio: ["ignore", file.fd, file.fd],
         env: { ...process.env, PATH: daemonPath },
@@ -313,6 +329,25 @@ export class TestEngine implements AsyncDisposable {
     const path = join(this.dir, log);
     const tail = (await readFile(path, "utf8").catch(() => "")).split("\n").slice(-25).join("\n");
     throw new Error(`test engine ${this.name}: ${what}; tail of ${path}:\n${tail}`);
+  }
+
+  /**
+   * A persistent mount namespace (a slave of the host's: nothing mounted in it shows on the host)
+   * whose /etc/resolv.conf is `text`, for dockerd alone. It lives under the work dir, so
+   * clearEngine unmounts it with everything else.
+   */
+  async #ownResolvConf(text: string): Promise<void> {
+    const holder = join(this.dir, "mnt");
+    await mkdir(holder);
+    // unshare binds the namespace to a file only on a mount that is not shared.
+    await exec("mount", ["--bind", holder, holder]);
+    await exec("mount", ["--make-private", holder]);
+    const namespace = join(holder, "ns");
+    await writeFile(namespace, "");
+    await writeFile(join(this.dir, "resolv.conf"), text);
+    await exec("unshare", [`--mount=${namespace}`, "--propagation", "slave", "true"]);
+    await exec(this.#tools.nsenter, [`--mount=${namespace}`, "mount", "--bind", join(this.dir, "resolv.conf"), "/etc/resolv.conf"]);
+    this.#mountNs = namespace;
   }
 
   /**
@@ -351,7 +386,7 @@ export class TestEngine implements AsyncDisposable {
     const pidfile = join(this.dir, "docker.pid");
     await rm(this.socketPath, { force: true });
     await rm(pidfile, { force: true });
-    const dead = await this.#spawnInNetns(this.#tools.dockerd, this.#daemonArgs, "dockerd.log");
+    const dead = await this.#spawnInNetns(this.#tools.dockerd, this.#daemonArgs, "dockerd.log", this.#mountNs);
     for (const deadline = Date.now() + 30_000; ; await sleep(100)) {
       if ((await ping(this.socketPath)) === 200) {
         this.#daemonPid = Number(await readFile(pidfile, "utf8"));
@@ -371,6 +406,51 @@ export class TestEngine implements AsyncDisposable {
     if (!pid) return;
     this.#daemonPid = 0;
     if (!(await kill(pid, "SIGTERM", 30_000))) await kill(pid, "SIGKILL");
+  }
+
+  /** The mount namespace dockerd runs in when the engine has a resolv.conf of its own (`nsenter --mount=` it to see what dockerd sees). */
+  get mountNamespace(): string | undefined {
+    return this.#mountNs;
+  }
+
+  /** Runs `args` in the engine's network namespace (where dockerd is the "host"); a non-zero exit is returned, not thrown. */
+  hostExec(args: string[]): Promise<ExecResult> {
+    return exec(this.#tools.nsenter, [`--net=/run/netns/${this.name}`, ...args], { allowFail: true, timeoutMs: 20_000 });
+  }
+
+  /** The engine's own daemon config (`--config-file`), never the host's /etc/docker/daemon.json. */
+  get daemonJson(): string {
+    return join(this.dir, "daemon.json");
+  }
+
+  /** Sends dockerd SIGHUP: it reads `runtimes` and `default-runtime` of its daemon config again. */
+  async reload(): Promise<void> {
+    if (!this.#daemonPid) throw new Error(`test engine ${this.name}: dockerd is not running`);
+    process.kill(this.#daemonPid, "SIGHUP");
+  }
+
+  /**
+   * Registers the compiled dockernet `binary` as this engine's OCI runtime `dockernet` the way an
+   * operator does (`warp runtime install --daemon-json`, then SIGHUP), and waits until dockerd
+   * lists it. `extra` are more words for `runtime install` (`--default`).
+   */
+  async installRuntime(binary: string, extra: string[] = []): Promise<ExecResult> {
+    const installed = await exec(binary, ["warp", "runtime", "install", "--daemon-json", this.daemonJson, "--docker-host", this.host, ...extra], {
+      env: { PATH: daemonPath, HOME: process.env.HOME },
+    });
+    await this.reload();
+    for (const deadline = Date.now() + 10_000; ; await sleep(50)) {
+      const runtimes = (await this.docker(["info", "--format", "{{json .Runtimes}}"])).stdout;
+      if (runtimes.includes('"dockernet"')) return installed;
+      if (Date.now() > deadline) throw new Error(`test engine ${this.name}: dockerd did not list runtime dockernet after SIGHUP (${runtimes.trim()})`);
+    }
+  }
+
+  /** Takes the runtime out again (`warp runtime uninstall`) and reloads dockerd. */
+  async uninstallRuntime(binary: string): Promise<ExecResult> {
+    const removed = await exec(binary, ["warp", "runtime", "uninstall", "--daemon-json", this.daemonJson], { env: { PATH: daemonPath, HOME: process.env.HOME } });
+    await this.reload();
+    return removed;
   }
 
   /** Stops dockerd and starts it again with the same directories and flags. */

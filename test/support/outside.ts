@@ -88,3 +88,47 @@ export async function startWan(engine: TestEngine): Promise<Outside> {
     },
   };
 }
+
+/** Packets counted on their way out of the engine by Docker's route. */
+export interface LeakCounter extends AsyncDisposable {
+  /** The outside address to send to (TEST-NET-1, on no container network). */
+  address: string;
+  /** Packets that left the engine's namespace towards `address` so far. */
+  count(): Promise<number>;
+}
+
+/**
+ * A way out of the engine's namespace of its own: a link `dnleak0` with a route to
+ * `address` (192.0.2.77), and an iptables counter on packets that leave by it (mangle
+ * POSTROUTING, after Docker's FORWARD rules let them through). A container's packet to `address`
+ * gets there only by Docker's route (its default route to the engine); routed through warp it goes
+ * to the warp container, blocked it goes nowhere.
+ */
+export async function startLeakCounter(engine: TestEngine, address = "192.0.2.77"): Promise<LeakCounter> {
+  const ip = (await which("ip")) ?? "ip";
+  const iptables = (await which("iptables")) ?? "iptables";
+  const link = "dnleak0";
+  const inEngine = (program: string, args: string[]) => exec("nsenter", [`--net=/run/netns/${engine.name}`, program, ...args], { timeoutMs: 20_000 });
+  const rule = ["POSTROUTING", "-o", link, "-d", `${address}/32`, "-j", "ACCEPT"];
+  await exec(ip, ["-n", engine.name, "link", "del", link], { allowFail: true });
+  // A veth pair whose far end stays in the engine too (the kernel here has no dummy links), with a
+  // fixed neighbour so a packet leaves at once instead of waiting on ARP.
+  await exec(ip, ["-n", engine.name, "link", "add", link, "type", "veth", "peer", "name", `${link}p`]);
+  for (const name of [link, `${link}p`]) await exec(ip, ["-n", engine.name, "link", "set", name, "up"]);
+  await exec(ip, ["-n", engine.name, "route", "replace", `${address}/32`, "dev", link]);
+  await exec(ip, ["-n", engine.name, "neigh", "replace", address, "lladdr", "02:00:00:00:00:77", "dev", link]);
+  await inEngine(iptables, ["-w", "-t", "mangle", "-A", ...rule]);
+  return {
+    address,
+    async count() {
+      const listed = await inEngine(iptables, ["-w", "-t", "mangle", "-L", "POSTROUTING", "-n", "-v", "-x"]);
+      const line = listed.stdout.split("\n").find((entry) => entry.includes(link) && entry.includes(address));
+      if (line === undefined) throw new Error(`the leak counter rule is gone:\n${listed.stdout}`);
+      return Number(line.trim().split(/\s+/)[0]);
+    },
+    async [Symbol.asyncDispose]() {
+      await inEngine(iptables, ["-w", "-t", "mangle", "-D", ...rule]).catch(() => {});
+      await exec(ip, ["-n", engine.name, "link", "del", link], { allowFail: true });
+    },
+  };
+}

@@ -44,6 +44,7 @@ describe("renderResolved", () => {
       mtu: 0,
       resync_interval: "5m",
       verify_interval: "1m",
+      runc: "runc",
     });
     expect(json.sources["warp.routes"]).toBe("env");
     expect(json.sources["docker.host"]).toBe("env DOCKER_HOST");

@@ -92,3 +92,21 @@ describe("formatDryRun", () => {
     expect(formatDryRun([])).toBe("no target containers: nothing to do");
   });
 });
+
+describe("formatStatusTable with what a real engine says", () => {
+  test("the start window (none under dockernet's runtime) and where lookups leave, with the DNS remedy under the table", () => {
+    const underRuntime = statusRow({ ...inspect(routed, stateOf(routed.desired)), runtime: "dockernet", dns: { servers: [{ server: "10.255.255.53", via: "warp" }] } });
+    const underRunc = statusRow({
+      ...inspect(blocked, stateOf(blocked.desired)),
+      runtime: "runc",
+      dns: { servers: [{ server: "127.0.0.1", via: "host" }], remedy: "lookups leave from the host, past warp" },
+    });
+    expect(underRuntime).toMatchObject({ runtime: "dockernet", startWindow: "none" });
+    expect(underRunc).toMatchObject({ runtime: "runc", startWindow: "until the daemon routes it" });
+    const lines = formatStatusTable([underRuntime, underRunc]).split("\n");
+    expect(lines[0]?.split(/\s+/)).toEqual(["TARGET", "WARP", "NETWORK", "VIA", "ROUTES", "KILL-SWITCH", "STATE", "START-WINDOW", "DNS"]);
+    expect(lines[1]?.split(/\s+/)).toEqual(["app", "warp-1", "edge", "172.20.0.3", "default,10.0.0.0/8", "armed", "ok", "none", "10.255.255.53:warp"]);
+    expect(lines[2]?.split(/\s+/)).toEqual(["db", "warp-1", "-", "blocked", "default", "engaged", "ok", "until-routed", "127.0.0.1:host"]);
+    expect(lines).toContain("db: dns: lookups leave from the host, past warp");
+  });
+});

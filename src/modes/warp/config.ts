@@ -27,6 +27,8 @@ export const warpSection = section(
     mtu: mtuSchema,
     resync_interval: durationSchema,
     verify_interval: durationSchema,
+    /** The real runc the OCI runtime hands every call to (a name on the PATH, or a path). */
+    runc: matching(/^[^\s\u0000-\u001f\u007f]+$/, "a program name or path (no spaces)"),
   }),
   {
     container_pattern: "warp-*",
@@ -36,6 +38,7 @@ export const warpSection = section(
     mtu: 0,
     resync_interval: 300_000,
     verify_interval: 60_000,
+    runc: "runc",
   },
 );
 

@@ -19,6 +19,8 @@ export const warpMode = defineMode({
     "dockernet warp status               # what is routed where",
     "dockernet warp status --json",
     "dockernet warp --metrics-listen 127.0.0.1:9477   # daemon with /healthz and /metrics",
+    "sudo dockernet warp runtime install  # register the OCI runtime: targets under it are routed before their first instruction",
+    "docker run --runtime dockernet --network vpn --label network.warp.target=warp-1 alpine wget example.com",
   ],
   config: warpSection,
   flags: {
@@ -36,6 +38,31 @@ export const warpMode = defineMode({
   capabilities: {
     names: ["CAP_NET_ADMIN", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE"],
     why: "nsenter opens /proc/PID/ns/net (CAP_SYS_PTRACE) and enters it (CAP_SYS_ADMIN); ip changes routes (CAP_NET_ADMIN).",
+  },
+  actions: {
+    runtime: {
+      summary: "install or uninstall dockernet as Docker's OCI runtime `dockernet` (routes a target before its first instruction)",
+      details: [
+        "install adds the runtime to daemon.json (every other key kept, written atomically, the old file kept as .dockernet-backup);",
+        "uninstall takes it out again. dockerd reads it on SIGHUP (systemctl reload docker). Under the runtime, every",
+        "runc call goes to the real runc (warp.runc) untouched; the start of a target first puts its routes in place, and",
+        "fails when it cannot (a bad label, routes that cannot be applied): such a container does not start.",
+      ],
+      examples: [
+        "sudo dockernet warp runtime install --dry-run     # print the change to /etc/docker/daemon.json",
+        "sudo dockernet warp runtime install && sudo systemctl reload docker",
+        "sudo dockernet warp runtime install --default     # every new container starts under it",
+        "sudo dockernet warp runtime uninstall",
+      ],
+      docker: false,
+      args: {
+        operation: { type: "positional", description: "install | uninstall", valueHint: "install|uninstall", required: true },
+        default: { type: "boolean", description: "Also make it Docker's default-runtime (every new container)" },
+        "daemon-json": { type: "string", description: "Docker's daemon config (default: /etc/docker/daemon.json)", valueHint: "PATH" },
+        "dry-run": { type: "boolean", description: "Print the change, write nothing" },
+      },
+      run: async (context) => (await import("./runtime/install.ts")).runtimeCommand(context),
+    },
   },
   daemon: async (context) => (await import("./index.ts")).startWarp(context),
   once: async (context) => (await import("./index.ts")).runWarpOnce(context),

@@ -1,10 +1,13 @@
 import { errorMessage } from "../../core/errors.ts";
 import { mapLimit } from "../../core/map-limit.ts";
+import { containerNameservers, hostNameservers } from "./_resolv.ts";
 import { readNetns } from "./apply.ts";
 import { actionText, diffNetns, type NetnsState } from "./diff.ts";
+import { dnsReport, routesDns, type DnsReport } from "./dns.ts";
 import { familyFlag, routeKey, ruleKey, type Family } from "./netns-spec.ts";
 import type { TargetPlan } from "./plan.ts";
 import { listTargetIds, planById, type WarpContext } from "./observe.ts";
+import { runtimeName } from "./runtime/daemon-json.ts";
 
 /** One row of `warp status`: what is really in the target's namespace, beside the plan. */
 export interface TargetStatus {
@@ -25,6 +28,12 @@ export interface TargetStatus {
   state: "ok" | "missing" | "stale" | "error";
   /** What differs from the plan: the commands that would repair it. */
   drift: string[];
+  /** The OCI runtime it runs under (`dockernet`: routed before its first instruction); absent when inspect did not say. */
+  runtime?: string;
+  /** How long it may leak when it starts: `none` under dockernet's runtime, else until the daemon routes it. */
+  startWindow?: "none" | "until the daemon routes it";
+  /** Where its DNS lookups leave (absent when it cannot be planned). */
+  dns?: DnsReport;
   detail?: string;
 }
 
@@ -34,22 +43,28 @@ export interface Inspection {
   state?: NetnsState;
   actions: ReturnType<typeof diffNetns>;
   error?: string;
+  /** The OCI runtime of the target. */
+  runtime?: string;
+  dns?: DnsReport;
 }
 
 /** Plans every running target and reads its namespace, changing nothing. */
 export async function inspectTargets(context: WarpContext): Promise<Inspection[]> {
-  const ids = await listTargetIds(context);
+  const [ids, host] = await Promise.all([listTargetIds(context), hostNameservers()]);
   // A few targets at a time: each costs two inspects and one or two nsenter processes.
   const rows = await mapLimit(ids, 8, async (id): Promise<Inspection | undefined> => {
     const planned = await planById(context, id);
     if (planned === undefined) return undefined;
-    const { plan } = planned;
-    if (plan.kind === "error") return { plan, actions: [], error: plan.error };
+    const { plan, target } = planned;
+    const runtime = target.runtime === undefined ? {} : { runtime: target.runtime };
+    if (plan.kind === "error") return { plan, actions: [], error: plan.error, ...runtime };
+    const servers = { container: await containerNameservers(target.resolvConfPath), configured: target.dns ?? [], host };
+    const dns = dnsReport(servers, (server) => routesDns(plan.desired, server), plan.kind === "route" ? plan.via : undefined);
     try {
       const state = await readNetns(plan.target, plan.desired.families);
-      return { plan, state, actions: diffNetns(plan.desired, state) };
+      return { plan, state, actions: diffNetns(plan.desired, state), ...runtime, dns };
     } catch (error) {
-      return { plan, actions: [], error: errorMessage(error) };
+      return { plan, actions: [], error: errorMessage(error), ...runtime, dns };
     }
   });
   return rows.filter((row): row is Inspection => row !== undefined).sort((a, b) => a.plan.target.name.localeCompare(b.plan.target.name));
@@ -87,6 +102,11 @@ export function statusRow(inspection: Inspection): TargetStatus {
     state: "ok",
     drift: actions.map(actionText),
   };
+  if (inspection.runtime !== undefined) {
+    row.runtime = inspection.runtime;
+    row.startWindow = inspection.runtime === runtimeName ? "none" : "until the daemon routes it";
+  }
+  if (inspection.dns !== undefined) row.dns = inspection.dns;
   if (inspection.error !== undefined) return { ...row, state: "error", detail: inspection.error };
   if (plan.kind === "block") row.detail = `${plan.reason}; kill switch engaged: routed destinations are unreachable`;
   if (plan.kind === "restore") row.detail = `${plan.reason}; Docker's own route in use`;

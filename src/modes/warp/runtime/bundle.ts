@@ -1,0 +1,91 @@
+/**
+ * What the runtime knows of a container at `start`, when the Docker API cannot tell: dockerd
+ * holds the container's lock while it waits for the runtime, so inspecting it waits on itself
+ * (measured on Docker 20.10: `GET /containers/ID/json` still waiting after 3 s, while
+ * `GET /containers/json` answers in 15 ms, though with the container's networks not attached yet).
+ * So: runc's `state` gives the parked init's pid and the OCI bundle; the bundle's `/etc/hostname`
+ * mount is a file of the container's own directory in Docker's data root, which holds its
+ * `config.v2.json` (name, labels, networks) and `hostconfig.json` (network mode, published ports),
+ * both written at create. The namespace itself says whether the container has IPv6.
+ */
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { DockernetError } from "../../../core/errors.ts";
+import type { ObservedContainer, PublishedPort } from "../../../docker/types.ts";
+import { ipBatch } from "../../../net/ip-batch.ts";
+import { runCommand } from "../../../net/runner.ts";
+
+/** `runc state ID`: the pid of the container's init (parked until `start`) and its bundle. */
+export async function runcState(runc: string, globals: readonly string[], id: string): Promise<{ pid: number; bundle: string }> {
+  const { stdout } = await runCommand(runc, [...globals, "state", id]);
+  const state = JSON.parse(stdout) as { pid?: unknown; bundle?: unknown };
+  if (typeof state.pid !== "number" || typeof state.bundle !== "string") {
+    throw new DockernetError(`runc state ${id} has no pid or bundle`, { code: "RUNTIME_STATE" });
+  }
+  return { pid: state.pid, bundle: state.bundle };
+}
+
+interface OciConfig {
+  mounts?: { destination?: string; source?: string }[];
+}
+
+interface DockerConfigV2 {
+  Name?: string;
+  Config?: { Labels?: Record<string, string> | null };
+  NetworkSettings?: { Networks?: Record<string, unknown> | null };
+}
+
+interface DockerHostConfig {
+  NetworkMode?: string;
+  PortBindings?: Record<string, unknown[] | null> | null;
+}
+
+/** The directory Docker keeps a container's own files in, found through the bundle; undefined for a container Docker did not make. */
+export async function containerDir(bundle: string, id: string): Promise<string | undefined> {
+  const config = JSON.parse(await readFile(join(bundle, "config.json"), "utf8")) as OciConfig;
+  const hostname = config.mounts?.find((mount) => mount.destination === "/etc/hostname")?.source;
+  if (hostname === undefined) return undefined;
+  const dir = dirname(hostname);
+  return basename(dir) === id ? dir : undefined;
+}
+
+/** `{"80/tcp": [{HostIp, HostPort}]}` (the ports asked for) -> the ports to publish. */
+export function portBindings(raw: Record<string, unknown[] | null> | null | undefined): PublishedPort[] {
+  return Object.entries(raw ?? {}).flatMap(([key, bindings]) => {
+    const match = /^(\d+)\/(tcp|udp)$/.exec(key);
+    return match && Array.isArray(bindings) && bindings.length > 0 ? [{ port: Number(match[1]), proto: match[2] as "tcp" | "udp" }] : [];
+  });
+}
+
+/** Name, labels and networks from a container's own files (no addresses: Docker's records get them after the start). */
+export async function readContainerFiles(dir: string, id: string, pid: number): Promise<ObservedContainer> {
+  const read = async <T>(file: string): Promise<T> => {
+    try {
+      return JSON.parse(await readFile(join(dir, file), "utf8")) as T;
+    } catch (error) {
+      throw new DockernetError(`container ${id.slice(0, 12)}: cannot read ${join(dir, file)}: ${(error as Error).message}`, { code: "RUNTIME_CONTAINER", cause: error });
+    }
+  };
+  const [config, host] = await Promise.all([read<DockerConfigV2>("config.v2.json"), read<DockerHostConfig>("hostconfig.json")]);
+  return {
+    id,
+    name: (config.Name ?? id).replace(/^\//, ""),
+    running: true,
+    pid,
+    labels: config.Config?.Labels ?? {},
+    env: [],
+    networks: Object.keys(config.NetworkSettings?.Networks ?? {}).map((name) => ({ name, networkId: "" })),
+    networkMode: host.NetworkMode ?? "default",
+    published: portBindings(host.PortBindings),
+  };
+}
+
+/** Marks the container as having IPv6 when its namespace holds a global IPv6 address (the plan then covers `::/0` too). */
+export async function withIpv6(container: ObservedContainer): Promise<ObservedContainer> {
+  const [shown] = await ipBatch(container.pid, [["address", "show", "scope", "global"]], { family: 6, containerId: container.id });
+  const addresses = (Array.isArray(shown?.output) ? shown.output : []) as { addr_info?: { local?: string }[] }[];
+  const ipv6 = addresses.flatMap((link) => link.addr_info ?? []).find((info) => info.local !== undefined)?.local;
+  if (ipv6 === undefined || container.networks.length === 0) return container;
+  const [first, ...others] = container.networks;
+  return { ...container, networks: [{ ...(first as ObservedContainer["networks"][number]), ipv6 }, ...others] };
+}

@@ -1,0 +1,49 @@
+import { DockernetError } from "../../../core/errors.ts";
+import type { Logger } from "../../../core/logger.ts";
+import { applyPlan } from "../apply.ts";
+import type { WarpConfig } from "../config.ts";
+import { labelNames } from "../labels.ts";
+import { inspectWarp } from "../observe.ts";
+import { planTarget, type TargetPlan } from "../plan.ts";
+import { containerDir, readContainerFiles, runcState, withIpv6 } from "./bundle.ts";
+
+/** What the runtime knows when `start ID` comes in. */
+export interface StartInput {
+  runc: string;
+  /** runc's global flags as the shim gave them (`--root`, `--log`...), for `runc state`. */
+  globals: readonly string[];
+  id: string;
+  /**
+   * The warp config, the engine that started the container (for the warp container's inspect) and
+   * a logger; asked for only when the container may be a target, so other starts load no config.
+   */
+  setup(): Promise<{ config: WarpConfig; dockerHost: string; log: Logger }>;
+}
+
+/**
+ * Before `runc start` of a container: when it is a warp target, puts its routes and rules in place
+ * in its namespace with the daemon's own plan and apply code, while its process is still parked,
+ * so its first instruction already runs routed (or blocked, when its warp container is down).
+ * Resolves with the plan applied, or undefined for a container that is not a target. Throws,
+ * so the start fails, when the target cannot be planned or its routes cannot be applied.
+ */
+export async function routeBeforeStart(input: StartInput): Promise<TargetPlan | undefined> {
+  const { pid, bundle } = await runcState(input.runc, input.globals, input.id);
+  const dir = await containerDir(bundle, input.id);
+  if (dir === undefined) return undefined; // not a Docker container: nothing carries labels
+  const files = await readContainerFiles(dir, input.id, pid);
+  // Whatever the configured prefix, a target label ends in `.target`: without one, no config is read.
+  if (!Object.keys(files.labels).some((key) => key.endsWith(".target"))) return undefined;
+  const { config, dockerHost, log } = await input.setup();
+  if (files.labels[labelNames(config.label_prefix).target] === undefined) return undefined;
+  const target = await withIpv6(files);
+  // Loaded only for targets: a container that is not one starts without Docker API code.
+  const { DockerClient } = await import("../../../docker/client.ts");
+  const warp = await inspectWarp({ client: new DockerClient(dockerHost), config, log }, target);
+  const plan = planTarget(target, warp, config);
+  if (plan.kind === "error") throw new DockernetError(plan.error, { code: "PLAN_ERROR" });
+  await applyPlan(plan, log);
+  const how = plan.kind === "route" ? `routed via ${plan.warp} ${plan.via}` : plan.kind === "block" ? `blocked: ${plan.reason}` : `Docker's route: ${plan.reason}`;
+  log.info(`target ${how} before its start`, { container: target.name, pid });
+  return plan;
+}
