@@ -48,7 +48,7 @@ export async function readConfigFile(spec: ConfigSpec, file: { path: string; nam
   }
   for (const [section, table] of Object.entries(document)) {
     if (!spec.isSection(section)) {
-      unknownKey(problems, section, "section", file.path);
+      unknownKey(problems, section, "section", file.path, spec.names);
       continue;
     }
     if (table === null || typeof table !== "object" || Array.isArray(table) || table instanceof Date) {
@@ -57,7 +57,7 @@ export async function readConfigFile(spec: ConfigSpec, file: { path: string; nam
     }
     for (const [key, value] of Object.entries(table)) {
       if (spec.isKey(section, key)) layer.set(`${section}.${key}`, { value, origin: file.path });
-      else unknownKey(problems, `${section}.${key}`, "key", file.path);
+      else unknownKey(problems, `${section}.${key}`, "key", file.path, spec.keysOf(section));
     }
   }
   return layer;
