@@ -37,6 +37,7 @@ export const flowMode = defineMode({
   // The defaults of flow.socket_dir and flow.token_file; a unit for other paths needs them added.
   writes: { paths: ["/run/dockernet", "/etc/dockernet"], why: "the containers' sockets under /run/dockernet/flow, the token created in /etc/dockernet." },
   daemonAction: "serve",
+  check: async (config) => (await import("./manager/startup-checks.ts")).checkFlowStart(config),
   daemon: async (context) => (await import("./manager/index.ts")).startFlow(context),
   actions: {
     call: {

@@ -8,7 +8,6 @@ import { ChannelHub } from "./channel.ts";
 import { FlowClients } from "./clients.ts";
 import { OwnedContainers } from "./containers.ts";
 import { ContainerFollower } from "./follow.ts";
-import { checkRoots } from "./paths.ts";
 import { startFlowServer } from "./server.ts";
 import { containerMessage } from "./told.ts";
 
@@ -20,10 +19,8 @@ import { containerMessage } from "./told.ts";
  */
 export async function startFlow(context: DaemonContext<FlowConfig>): Promise<RunningMode> {
   const { config, log, metrics } = context;
-  checkRoots(config.volume_roots, config.code_roots);
+  // Paths, roots and the address were checked before the engine was asked (checkFlowStart).
   const listen = parseListen(config.listen, "--listen");
-  // Refused before anything is made: a socket dir too long for the kernel.
-  ChannelHub.checkSocketDir(config.socket_dir);
   await using parts = new AsyncDisposableStack();
   const token = await readToken(config.token_file, { create: true, log });
   // Nobody is connected until the server serves them; what is told before goes to no one.

@@ -50,5 +50,9 @@ export function errorReply(error: unknown): ErrorReply {
     const message = error.message.replace(/\b[0-9a-f]{64}\b/g, "(another container)");
     return { error: true, error_type: dockerTypes[error.code] ?? "docker_api_error", message, details: { code: error.code }, timestamp };
   }
+  // The server's own files (a container's socket directory) are not Docker's fault: say whose they are, and the fix.
+  if (error instanceof DockernetError && error.code === "FLOW_SOCKET_DIR") {
+    return { error: true, error_type: "socket_error", message: error.message, details: { code: error.code, ...(error.hint ? { hint: error.hint } : {}) }, timestamp };
+  }
   return { error: true, error_type: "docker_api_error", message: errorMessage(error), details: {}, timestamp };
 }
