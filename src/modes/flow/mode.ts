@@ -26,12 +26,12 @@ export const flowMode = defineMode({
   // Set in every flow container (the agent reads it); not a key of [flow].
   otherVariables: ["DOCKERNET_FLOW_SOCKET"],
   flags: {
-    listen: { key: "listen", type: "string", description: "HOST:PORT the API and the page listen on (default: 127.0.0.1:7780)", valueHint: "ADDR" },
-    url: { key: "url", type: "string", description: "For call and watch: the server (default: http:// the --listen address)", valueHint: "URL" },
-    "socket-dir": { key: "socket_dir", type: "string", description: "Directory of the containers' sockets (default: /run/dockernet/flow)", valueHint: "DIR" },
-    "token-file": { key: "token_file", type: "string", description: "The API token; created at first start (default: /etc/dockernet/flow.token)", valueHint: "FILE" },
-    "volume-root": { key: "volume_roots", type: "string", description: "Host directories volumes may come from, comma-separated (default: none: volumes refused)", valueHint: "DIRS" },
-    "code-root": { key: "code_roots", type: "string", description: "Host directories update_container may read, comma-separated (default: none)", valueHint: "DIRS" },
+    listen: { key: "listen", type: "string", description: "HOST:PORT the API and the page listen on; call and watch connect there unless --url (default: 127.0.0.1:7780)", valueHint: "ADDR", for: ["serve", "call", "watch"] },
+    url: { key: "url", type: "string", description: "The server call and watch connect to (default: http:// the --listen address)", valueHint: "URL", for: ["call", "watch"] },
+    "socket-dir": { key: "socket_dir", type: "string", description: "Directory of the containers' sockets (default: /run/dockernet/flow)", valueHint: "DIR", for: ["serve"] },
+    "token-file": { key: "token_file", type: "string", description: "The API token: serve creates it at first start, call and watch read it (default: /etc/dockernet/flow.token)", valueHint: "FILE", for: ["serve", "call", "watch"] },
+    "volume-root": { key: "volume_roots", type: "string", description: "A host directory volumes may come from; repeat the flag or separate with commas (default: none: volumes refused)", valueHint: "DIR", for: ["serve"] },
+    "code-root": { key: "code_roots", type: "string", description: "A host directory update_container may read; repeat the flag or separate with commas (default: none)", valueHint: "DIR", for: ["serve"] },
   },
   capabilities: { names: [], why: "only the Docker API and its own sockets and listener; root owns the socket, so it needs no capability." },
   // The defaults of flow.socket_dir and flow.token_file; a unit for other paths needs them added.
