@@ -1,5 +1,6 @@
 import { usageError } from "../../core/errors.ts";
 import { shutdownSignal } from "../../core/lifecycle.ts";
+import { omitTimestamps } from "../../core/logger.ts";
 import { defineMode } from "../types.ts";
 import { flowSection } from "./config.ts";
 
@@ -88,6 +89,8 @@ export const flowMode = defineMode({
       run: async ({ log, args, rest }) => {
         const socketPath = (args.socket as string | undefined) ?? process.env.DOCKERNET_FLOW_SOCKET;
         if (!socketPath) throw usageError("no socket: DOCKERNET_FLOW_SOCKET is not set", "run the agent in a container flow serve created, or give --socket PATH");
+        // Docker stamps each line of the container's log (flow's `logs` passes the stamps on).
+        if (process.env.DOCKERNET_FLOW_SOCKET !== undefined) omitTimestamps();
         const shutdown = shutdownSignal();
         try {
           const { runAgent } = await import("./agent/agent.ts");

@@ -31,7 +31,8 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     log,
     requestTimeoutMs: config.request_timeout,
     onEvent: (id, command, data) => clients.subscribers(id, "container_message", containerMessage({ id, name: owned.nameOf(id) }, command, data, new Date())),
-    onConnectionChange: (id, connected) => log.info(connected ? "container connected" : "container disconnected", { container: owned.nameOf(id) }),
+    // One line per connection, naming the container both ways (the hub knows only its id).
+    onConnectionChange: (id, connected) => log.info(connected ? "a container's agent connected" : "a container's agent disconnected", { container: id.slice(0, 12), name: owned.nameOf(id) }),
   }));
   const follower = parts.use(new ContainerFollower(context, { owned, channels, clients }));
   const adopted = await follower.start(context.watch);
