@@ -49,6 +49,7 @@ export const flowMode = defineMode({
         `dockernet flow call start_container '{"container_id":"web-1"}'`,
         "dockernet flow call create_container --file spec.json",
         "echo '{\"container_id\":\"web-1\"}' | dockernet flow call get_status --file -",
+        `dockernet flow call logs '{"container_id":"web-1","follow":true}'   # then one JSON line per log line, until Ctrl-C`,
       ],
       docker: false,
       args: {
@@ -62,7 +63,12 @@ export const flowMode = defineMode({
         const timeout = args.timeout === undefined ? 60 : Number(args.timeout);
         if (!Number.isFinite(timeout) || timeout <= 0) throw usageError(`--timeout ${JSON.stringify(args.timeout)} is not a number of seconds`);
         const payload = await flow.readPayload(args.payload as string | undefined, args.file as string | undefined);
-        return flow.runCall({ config, log, request: String(args.request), payload, timeoutMs: timeout * 1000 });
+        const shutdown = shutdownSignal();
+        try {
+          return await flow.runCall({ config, log, request: String(args.request), payload, timeoutMs: timeout * 1000, signal: shutdown.signal });
+        } finally {
+          shutdown.dispose();
+        }
       },
     },
     watch: {
@@ -74,7 +80,7 @@ export const flowMode = defineMode({
         const shutdown = shutdownSignal();
         try {
           const container = args.container as string | undefined;
-          return await (await import("./client.ts")).runWatch({ config, log, signal: shutdown.signal, ...(container ? { container } : {}) });
+          return await (await import("./watch.ts")).runWatch({ config, log, signal: shutdown.signal, ...(container ? { container } : {}) });
         } finally {
           shutdown.dispose();
         }

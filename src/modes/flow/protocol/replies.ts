@@ -1,7 +1,7 @@
 import { DockernetError, errorMessage } from "../../../core/errors.ts";
 
 /** The kinds of failure an API reply names (`error_type`). */
-export const errorTypes = ["validation_error", "not_found", "conflict", "docker_api_error", "socket_error", "timeout", "unauthorized", "forbidden"] as const;
+export const errorTypes = ["validation_error", "not_found", "conflict", "docker_api_error", "socket_error", "container_error", "timeout", "unauthorized", "forbidden"] as const;
 export type ErrorType = (typeof errorTypes)[number];
 
 /** A failure of one API request, answered in the one failure shape. */
