@@ -50,9 +50,13 @@ function uptimeSeconds(startedAt: string | undefined): number {
   return Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
 }
 
-/** The host ports a container is bound to, Docker's choice included (`"80/tcp": null` asked for any). */
-function hostPorts(bound: readonly BoundPort[] | undefined): { port: string; host_ip: string; host_port: number }[] {
-  return (bound ?? []).map(({ port, hostIp, hostPort }) => ({ port, host_ip: hostIp, host_port: hostPort }));
+/**
+ * `ports`: the host ports a container is bound to, Docker's choice included (`"80/tcp": null`
+ * asked for any); left out while it has none, so a reply without ports keeps its old shape.
+ */
+function hostPorts(bound: readonly BoundPort[] | undefined): { ports?: { port: string; host_ip: string; host_port: number }[] } {
+  if (bound === undefined || bound.length === 0) return {};
+  return { ports: bound.map(({ port, hostIp, hostPort }) => ({ port, host_ip: hostIp, host_port: hostPort })) };
 }
 
 /** A channel failure as the API names it. */
@@ -200,7 +204,7 @@ export class FlowApi implements AsyncDisposable {
       state: state.state,
       health: state.health,
       uptime_s: uptimeSeconds(state.startedAt),
-      ports: hostPorts(state.bound),
+      ...hostPorts(state.bound),
       ...hub.status(container.id),
       ...usage,
     };
@@ -216,7 +220,7 @@ export class FlowApi implements AsyncDisposable {
       state: container.state,
       status: container.status,
       created: container.created,
-      ports: hostPorts(container.bound),
+      ...hostPorts(container.bound),
       ...hub.status(container.id),
     }));
   }
