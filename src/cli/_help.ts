@@ -65,22 +65,30 @@ export async function commandPath(root: CommandDef<ArgsDef>, rawArgs: readonly s
   }
 }
 
-/** Descriptions start with a capital wherever help shows them; summaries are written for lists too. */
+/**
+ * One rule for the case of descriptions: a command's own title line and its flags are sentences
+ * (capitalised); the one-line summaries in a list of commands are not, as the root's list always
+ * was. A word in capitals (`HTTP`, `JSON`) is left as it is.
+ */
 function capitalised(text: string | undefined): string | undefined {
   return text === undefined || text === "" ? text : `${text[0]?.toUpperCase()}${text.slice(1)}`;
 }
 
-/** What citty renders for `command`: its subcommands listed by name and description only, capitalised. */
+function listed(text: string): string {
+  return /^[A-Z][a-z]/.test(text) ? `${text[0]?.toLowerCase()}${text.slice(1)}` : text;
+}
+
+/** What citty renders for `command`: its subcommands listed by name and summary only, in the case help uses. */
 async function shownCommand(command: CommandDef<ArgsDef>, summaries: readonly CommandSummary[] | undefined): Promise<CommandDef<ArgsDef>> {
   const meta = (await resolved(command.meta)) ?? {};
-  const listed = summaries ?? (await Promise.all(Object.entries((await resolved(command.subCommands)) ?? {}).map(async ([name, sub]) => ({
+  const summariesOf = summaries ?? (await Promise.all(Object.entries((await resolved(command.subCommands)) ?? {}).map(async ([name, sub]) => ({
     name,
     summary: (await resolved((await resolved(sub))?.meta))?.description ?? "",
   }))));
   return {
     ...command,
     meta: { ...meta, description: capitalised(meta.description) },
-    ...(listed.length > 0 ? { subCommands: Object.fromEntries(listed.map(({ name, summary }) => [name, { meta: { name, description: capitalised(summary) } }])) } : {}),
+    ...(summariesOf.length > 0 ? { subCommands: Object.fromEntries(summariesOf.map(({ name, summary }) => [name, { meta: { name, description: listed(summary) } }])) } : {}),
   };
 }
 

@@ -87,7 +87,7 @@ const cases: Case[] = [
     item: "11: the root help has an example per mode, flow and bridge included",
     args: ["--help"],
     exit: 0,
-    stdout: ["dockernet warp ", "dockernet join ", "dockernet flow serve", "dockernet flow call", "dockernet bridge start", "dockernet run warp join", "Run several modes"],
+    stdout: ["dockernet warp ", "dockernet join ", "dockernet flow serve", "dockernet flow call", "dockernet bridge start", "dockernet run warp join", "run several modes"],
   },
   {
     item: "11: flow call --help: only the flags call reads, and the program name in the usage line",
