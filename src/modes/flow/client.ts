@@ -99,13 +99,21 @@ export async function runCall(options: { config: FlowConfig; log: Logger; reques
   try {
     const following = follows(options.request, options.payload);
     if (following) socket.on("log", (data: unknown) => process.stdout.write(`${JSON.stringify({ event: "log", data })}\n`));
-    const reply = (await socket.timeout(options.timeoutMs).emitWithAck(options.request, options.payload).catch((error: unknown) => {
+    // Ctrl-C while waiting for the answer ends the call at once (the signal handler would otherwise keep it waiting).
+    const interrupted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(new DockernetError(`${options.request}: interrupted before the server answered`, { code: "FLOW_INTERRUPTED" }));
+      if (options.signal.aborted) onAbort();
+      else options.signal.addEventListener("abort", onAbort, { once: true });
+    });
+    interrupted.catch(() => {});
+    const answer = socket.timeout(options.timeoutMs).emitWithAck(options.request, options.payload).catch((error: unknown) => {
       const gone = !socket.connected;
       throw new DockernetError(gone ? `${options.request}: the server closed the connection before answering` : `${options.request}: no answer from the server within ${options.timeoutMs} ms`, {
         code: gone ? "FLOW_DISCONNECTED" : "FLOW_TIMEOUT",
         cause: error,
       });
-    })) as { ok?: boolean; data?: { following?: boolean } };
+    });
+    const reply = (await Promise.race([answer, interrupted])) as { ok?: boolean; data?: { following?: boolean } };
     process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`);
     if (reply?.ok !== true) return ExitCode.runtime;
     if (!following || reply.data?.following !== true) return ExitCode.ok;
