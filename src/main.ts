@@ -36,7 +36,7 @@ const root = withHelp(
       "dockernet join status                   # per network: routable containers, joined or not, why",
       "dockernet flow serve                    # the flow API and page on 127.0.0.1:7780 (other paths: --help)",
       "dockernet flow call list_containers     # one request; give it serve's --token-file, --listen",
-      "dockernet bridge start --host ssh://dev@box# a local Docker socket for the engine on box",
+      "dockernet bridge start --host ssh://box # a local Docker socket for the remote engine on box",
       "dockernet run warp join                 # both, in one process on one events stream",
       "dockernet config validate --config /etc/dockernet/config.toml",
       "sudo dockernet service install warp     # a systemd unit for the daemon (--timer 5m: a oneshot and a timer)",
