@@ -1,6 +1,6 @@
 #!/usr/bin/env -S deno run -A
-import { defineCommand, runCommand, runMain, type ArgsDef, type CommandDef } from "citty";
-import { showHelp, withHelp, type CommandSummary } from "./cli/_help.ts";
+import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { commandPath, showHelp, withHelp, type CommandSummary } from "./cli/_help.ts";
 import { DockernetError, ExitCode } from "./core/errors.ts";
 import { createLogger, currentLogLevel } from "./core/logger.ts";
 import { version } from "./core/version.ts";
@@ -34,6 +34,9 @@ const root = withHelp(
       "dockernet warp status --json            # what is routed where",
       "dockernet join                          # keep the HTTP proxy on exactly the networks that need it",
       "dockernet join status                   # per network: routable containers, joined or not, why",
+      "dockernet flow serve                    # the flow API and page on 127.0.0.1:7780 (other paths: --help)",
+      "dockernet flow call list_containers     # one request; give it serve's --token-file, --listen",
+      "dockernet bridge start --host ssh://box # a local Docker socket for the remote engine on box",
       "dockernet run warp join                 # both, in one process on one events stream",
       "dockernet config validate --config /etc/dockernet/config.toml",
       "sudo dockernet service install warp     # a systemd unit for the daemon (--timer 5m: a oneshot and a timer)",
@@ -41,11 +44,19 @@ const root = withHelp(
   },
 );
 
-/** `--help` of any command; the root's lists the commands from their summaries, loading none. */
-const help = async <T extends ArgsDef>(command: CommandDef<T>, parent?: CommandDef<T>) =>
-  showHelp(command as CommandDef<ArgsDef>, parent as CommandDef<ArgsDef> | undefined, await commands());
+/** `--help` of the command the words of `rawArgs` name; the root's lists the commands from their summaries, loading none. */
+async function help(rawArgs: readonly string[]): Promise<void> {
+  const path = rawArgs.length === 0 ? [{ name: "dockernet", command: root as CommandDef<ArgsDef> }] : await commandPath(root as CommandDef<ArgsDef>, rawArgs);
+  await showHelp(path, await commands());
+}
 
-function report(error: unknown): number {
+/** `dockernet flow` for a usage error of `dockernet flow ...`: the help to point to is that command's own. */
+async function commandWords(rawArgs: readonly string[]): Promise<string> {
+  const path = await commandPath(root as CommandDef<ArgsDef>, rawArgs).catch(() => []);
+  return path.length > 0 ? path.map((step) => step.name).join(" ") : "dockernet";
+}
+
+async function report(error: unknown, rawArgs: readonly string[]): Promise<number> {
   const log = createLogger("dockernet");
   if (error instanceof DockernetError) {
     log.error(error.message, { code: error.code });
@@ -55,7 +66,7 @@ function report(error: unknown): number {
   }
   if ((error as Error)?.name === "CLIError") {
     log.error((error as Error).message);
-    log.info("hint: see dockernet --help");
+    log.info(`hint: see ${await commandWords(rawArgs)} --help`);
     return ExitCode.usage;
   }
   log.error(error instanceof Error ? error.message : String(error));
@@ -71,23 +82,26 @@ async function main(rawArgs: string[]): Promise<void> {
     process.exitCode = await runOciRuntime(rawArgs.slice(3));
     return;
   }
+  const isHelp = (arg: string) => arg === "--help" || arg === "-h";
   // The root's help straight away: citty would load every command looking for aliases.
-  if (rawArgs.length === 0 || rawArgs.every((arg) => arg === "--help" || arg === "-h")) {
-    await help(root);
-    if (rawArgs.length > 0) return;
-    process.exitCode = ExitCode.usage;
+  if (rawArgs.length === 0 || rawArgs.every(isHelp)) {
+    await help([]);
+    if (rawArgs.length === 0) process.exitCode = ExitCode.usage;
     return;
   }
+  if (rawArgs.length === 1 && ["--version", "-v"].includes(rawArgs[0] ?? "")) {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+  // `dockernet help [COMMAND...]` is `dockernet [COMMAND...] --help`.
+  if (rawArgs[0] === "help") return await help(rawArgs.slice(1));
   // Words after `--` are another program's (`flow agent -- redis-cli -h redis`), not ours.
   const ours = rawArgs.includes("--") ? rawArgs.slice(0, rawArgs.indexOf("--")) : rawArgs;
-  if (ours.some((arg) => arg === "--help" || arg === "-h") || (rawArgs.length === 1 && ["--version", "-v"].includes(rawArgs[0] ?? ""))) {
-    await runMain(root, { rawArgs, showUsage: help });
-    return;
-  }
+  if (ours.some(isHelp)) return await help(ours.filter((arg) => !isHelp(arg)));
   try {
     await runCommand(root, { rawArgs });
   } catch (error) {
-    process.exitCode = report(error);
+    process.exitCode = await report(error, ours);
   }
 }
 

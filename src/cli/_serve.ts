@@ -9,6 +9,7 @@ import { connectDocker } from "./_context.ts";
  * local engine must answer first only when a mode works on it: the bridge alone needs none.
  */
 export async function serveModes(modes: readonly AnyMode[], resolved: ResolvedConfig<Config>): Promise<void> {
+  for (const mode of modes) await mode.check?.(resolved.config[mode.name as keyof Config]);
   const client = await connectDocker(resolved, { check: modes.some((mode) => mode.localDocker !== false) });
   const { runDaemon } = await import("../modes/daemon.ts");
   const shutdown = shutdownSignal();

@@ -1,7 +1,8 @@
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
+import { usageError } from "../core/errors.ts";
 import type { ServiceDefinition } from "../modes/types.ts";
 import { actionCommands } from "./_action.ts";
-import { daemonArgs, globalArgs, modeArgs, modeFlagValues, rejectUnknownFlags } from "./_args.ts";
+import { daemonArgs, globalArgsFor, modeArgs, modeFlagValues, rejectUnknownFlags } from "./_args.ts";
 import { loadCommandConfig } from "./_context.ts";
 import { detach } from "./_detach.ts";
 import { withHelp } from "./_help.ts";
@@ -10,9 +11,9 @@ import { serveModes } from "./_serve.ts";
 /** The daemon action of a service (`flow serve`, `bridge start`), with `--detach` when the mode has it. */
 function daemonCommand(mode: ServiceDefinition<string, any>): CommandDef<ArgsDef> {
   const detachArg: ArgsDef = mode.detach ? { detach: { type: "boolean", description: "Start in the background and return once it serves (its output goes to a log file)" } } : {};
-  const args: ArgsDef = { ...globalArgs, ...daemonArgs, ...modeArgs(mode), ...detachArg };
+  const args: ArgsDef = { ...globalArgsFor({ docker: mode.localDocker !== false }), ...daemonArgs, ...modeArgs(mode, mode.daemonAction), ...detachArg };
   const command = defineCommand({
-    meta: { name: mode.daemonAction, description: `run the ${mode.name} daemon` },
+    meta: { name: mode.daemonAction, description: `Run the ${mode.name} daemon` },
     args,
     async run({ args: flags, rawArgs }) {
       rejectUnknownFlags(rawArgs, args);
@@ -33,9 +34,18 @@ function daemonCommand(mode: ServiceDefinition<string, any>): CommandDef<ArgsDef
 
 /** The command of a service (`dockernet flow serve|call|watch|agent`): a subcommand per action, the daemon one of them. */
 export function serviceCommand(mode: ServiceDefinition<string, any>): CommandDef<ArgsDef> {
+  const subCommands = { [mode.daemonAction]: daemonCommand(mode), ...actionCommands(mode) };
+  const names = Object.keys(subCommands);
+  const needs = () => `see dockernet ${mode.name} --help, or e.g. dockernet ${mode.name} ${mode.daemonAction}`;
   const command = defineCommand({
     meta: { name: mode.name, description: mode.summary },
-    subCommands: { [mode.daemonAction]: daemonCommand(mode), ...actionCommands(mode) },
+    subCommands,
+    // Before citty looks for a subcommand, so a missing or unknown one is our usage error, with this command's help.
+    setup({ args: flags }) {
+      const word = flags._[0];
+      if (word === undefined) throw usageError(`${mode.name} needs a subcommand: ${names.join(", ")}`, needs());
+      if (!names.includes(word)) throw usageError(`unknown ${mode.name} subcommand ${JSON.stringify(word)}: the subcommands are ${names.join(", ")}`, needs());
+    },
   });
   return withHelp(command, { details: mode.details, examples: mode.examples });
 }

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { globalFlagValues } from "../config/globals.ts";
+import { DockernetError } from "../core/errors.ts";
 import { renderResolved, renderResolvedJson } from "../config/render.ts";
 import { configSpec, loadConfig } from "../modes/config.ts";
 import { globalArgs } from "./_args.ts";
@@ -15,7 +16,13 @@ const validate = defineCommand({
     json: { type: "boolean", description: "Print the resolved config as one JSON object" },
   },
   async run({ args }) {
-    const resolved = await loadConfig({ file: args.config, flags: globalFlagValues(args) });
+    const resolved = await loadConfig({ file: args.config, flags: globalFlagValues(args) }).catch((error: unknown) => {
+      // A script reading --json gets the problems on stdout too; the error still goes to stderr, exit 2.
+      if (args.json && error instanceof DockernetError) {
+        process.stdout.write(`${JSON.stringify({ ok: false, code: error.code, problems: error.details.length > 0 ? error.details : [error.message], ...(error.hint ? { hint: error.hint } : {}) }, null, 2)}\n`);
+      }
+      throw error;
+    });
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ ok: true, ...renderResolvedJson(configSpec, resolved) }, null, 2)}\n`);
       return;

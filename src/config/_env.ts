@@ -20,9 +20,9 @@ export function envLayer(spec: ConfigSpec, env: Record<string, string | undefine
       problems.lines.push(`${name}: unknown variable, write it in upper case (from ${origin})`);
       problems.unknown = true;
     } else if (!spec.isSection(section)) {
-      unknownKey(problems, path, "section", origin);
+      unknownKey(problems, path, "section", origin, spec.names);
     } else if (!spec.isKey(section, key)) {
-      unknownKey(problems, path, "key", origin);
+      unknownKey(problems, path, "key", origin, spec.keysOf(section), spec.blockKeyOf(section, key));
     } else {
       const raw = fromText(spec, { section, key }, { value, origin }, problems);
       if (raw) layer.set(path, raw);

@@ -47,7 +47,7 @@ export async function readConfigFile(spec: ConfigSpec, file: { path: string; nam
     return layer;
   }
   for (const [section, table] of Object.entries(document)) {
-    if (!spec.isSection(section)) unknownKey(problems, section, "section", file.path);
+    if (!spec.isSection(section)) unknownKey(problems, section, "section", file.path, spec.names);
     else readSection(spec, { section, table, origin: file.path }, layer, problems);
   }
   return layer;
@@ -63,7 +63,7 @@ function readSection(spec: ConfigSpec, given: { section: string; table: unknown;
   for (const [key, value] of Object.entries(table)) {
     if (spec.isKey(section, key)) layer.set(`${section}.${key}`, { value, origin });
     else if (spec.isSection(`${section}.${key}`)) readSection(spec, { section: `${section}.${key}`, table: value, origin }, layer, problems);
-    else unknownKey(problems, `${section}.${key}`, "key", origin);
+    else unknownKey(problems, `${section}.${key}`, "key", origin, spec.keysOf(section), spec.blockKeyOf(section, key));
   }
 }
 

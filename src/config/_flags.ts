@@ -16,8 +16,8 @@ export function flagLayer(spec: ConfigSpec, flags: FlagValues, problems: Problem
     for (const [key, value] of Object.entries(values ?? {})) {
       if (value === undefined) continue;
       const origin = `flag ${flagName(section, key)}`;
-      if (!spec.isSection(section)) unknownKey(problems, `${section}.${key}`, "section", origin);
-      else if (!spec.isKey(section, key)) unknownKey(problems, `${section}.${key}`, "key", origin);
+      if (!spec.isSection(section)) unknownKey(problems, `${section}.${key}`, "section", origin, spec.names);
+      else if (!spec.isKey(section, key)) unknownKey(problems, `${section}.${key}`, "key", origin, spec.keysOf(section), spec.blockKeyOf(section, key));
       else {
         const raw = fromText(spec, { section, key }, { value, origin }, problems);
         if (raw) layer.set(`${section}.${key}`, raw);

@@ -1,5 +1,6 @@
 import { parse } from "smol-toml";
 import { quote } from "./_quote.ts";
+import { closest } from "./_suggest.ts";
 import type { ConfigSpec } from "./spec.ts";
 
 /** A raw value from one source, before validation. `origin` ends up in messages: `(from ORIGIN)`. */
@@ -16,11 +17,23 @@ export interface Problems {
   lines: string[];
   /** Some key or section was unknown: the error then lists the known ones. */
   unknown: boolean;
+  /** The known sections that had an unknown key: the hint lists only their keys. */
+  unknownIn?: Set<string>;
 }
 
-export function unknownKey(problems: Problems, path: string, what: "key" | "section", origin: string): void {
-  problems.lines.push(`${path}: unknown ${what} (from ${origin})`);
+/**
+ * Records an unknown key (of a known section) or section, with "did you mean" when one of `known`
+ * (the section's keys, or the section names) is a likely typo of it, or `movedTo` when the key
+ * belongs to a block of the section (`bridge.token` is `bridge.hetzner.token`).
+ */
+export function unknownKey(problems: Problems, path: string, what: "key" | "section", origin: string, known: readonly string[] = [], movedTo?: string): void {
+  // A key's section is all before its last dot (`bridge.hetzner.token`); a section is its first word.
+  const dot = what === "key" ? path.lastIndexOf(".") : path.indexOf(".");
+  const name = what === "key" ? path.slice(dot + 1) : dot < 0 ? path : path.slice(0, dot);
+  const guess = movedTo ?? (name === "" ? undefined : closest(name, known));
+  problems.lines.push(`${path}: unknown ${what}${guess === undefined ? "" : `, did you mean ${guess}?`} (from ${origin})`);
   problems.unknown = true;
+  if (what === "key") (problems.unknownIn ??= new Set()).add(path.slice(0, dot < 0 ? path.length : dot));
 }
 
 /**

@@ -74,12 +74,15 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
 }
 
 function invalid(spec: ConfigSpec, problems: Problems): DockernetError {
-  const known = spec.names.map((section) => `[${section}] ${spec.keysOf(section).join(", ")}`).join("; ");
+  // Only the sections that had an unknown key, one line each; an unknown section lists the sections.
+  const sections = [...(problems.unknownIn ?? [])];
+  const known = sections.length > 0 ? sections.map((section) => `  [${section}] ${spec.keysOf(section).join(", ")}`) : [`  sections: ${spec.names.join(", ")}`];
   return new DockernetError(`invalid configuration:\n${problems.lines.map((line) => `  ${line}`).join("\n")}`, {
     code: "CONFIG_INVALID",
     exitCode: ExitCode.usage,
+    details: problems.lines,
     hint: problems.unknown
-      ? `Known keys: ${known}. In env they are DOCKERNET_<SECTION>_<KEY>, e.g. DOCKERNET_WARP_ROUTES.`
+      ? `Known keys:\n${known.join("\n")}\nIn env they are DOCKERNET_<SECTION>_<KEY>, e.g. DOCKERNET_WARP_ROUTES.`
       : "Each line names the key, what is wrong, and where the value came from.",
   });
 }

@@ -4,7 +4,7 @@
  * Messages are written for the loader, which prefixes `section.key: ` and suffixes `(from SOURCE)`.
  */
 import * as v from "valibot";
-import { parseListen } from "../core/listen.ts";
+import { readListen } from "../core/listen.ts";
 import { logFormats, logLevels } from "../core/logger.ts";
 import { show } from "./_quote.ts";
 import { section, writeValue, writtenAs } from "./spec.ts";
@@ -50,15 +50,13 @@ export const booleanSchema = v.union(
 /** `HOST:PORT`, `[V6]:PORT` or `PORT` for a listener, or "" for off. */
 export const listenSchema = v.pipe(
   string(),
-  v.check((value) => {
-    if (value === "") return true;
-    try {
-      parseListen(value);
-      return true;
-    } catch {
-      return false;
-    }
-  }, (issue) => `${show(issue.input)} is not HOST:PORT, [IPv6]:PORT or PORT (or "" for off)`),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.value === "") return;
+    const parsed = readListen(dataset.value);
+    if (typeof parsed !== "string") return;
+    const shape = parsed.startsWith("expected");
+    addIssue({ message: shape ? `${show(dataset.value)} is not HOST:PORT, [IPv6]:PORT or PORT (or "" for off)` : `${show(dataset.value)}: ${parsed}` });
+  }),
 );
 
 /** The sections of every command, before the modes' own. */

@@ -81,6 +81,12 @@ export class ConfigSpec<T extends ConfigSections = ConfigSections> {
     return this.names.flatMap((name) => Object.keys(this.#entries(name)).map((key): [string, string] => [name, key]));
   }
 
+  /** Where a key unknown in `section` is known in one of its blocks (`bridge.hetzner.token`), for messages. */
+  blockKeyOf(section: string, key: string): string | undefined {
+    const block = this.names.find((name) => name.startsWith(`${section}.`) && this.isKey(name, key));
+    return block === undefined ? undefined : `${block}.${key}`;
+  }
+
   /** The keys of one section, for messages. */
   keysOf(section: string): string[] {
     return Object.keys(this.#entries(section));

@@ -8,6 +8,8 @@ export interface DockernetErrorOptions {
   exitCode?: ExitCode;
   /** What the user can do about it, printed under the message. */
   hint?: string;
+  /** One line per problem when the error gathers several (`config validate --json` lists them). */
+  details?: readonly string[];
   cause?: unknown;
 }
 
@@ -16,6 +18,7 @@ export class DockernetError extends Error {
   readonly code: string;
   readonly exitCode: ExitCode;
   readonly hint?: string;
+  readonly details: readonly string[];
 
   constructor(message: string, options: DockernetErrorOptions) {
     super(message, { cause: options.cause });
@@ -23,6 +26,7 @@ export class DockernetError extends Error {
     this.code = options.code;
     this.exitCode = options.exitCode ?? ExitCode.runtime;
     this.hint = options.hint;
+    this.details = options.details ?? [];
   }
 }
 

@@ -56,12 +56,13 @@ const prettyReporter: ConsolaReporter = {
       .join("");
     const label = level.toUpperCase().padEnd(5);
     const shown = process.stderr.isTTY ? `${colors[level] ?? ""}${label}\x1b[0m` : label;
-    process.stderr.write(`${entry.date.toISOString()} ${shown} [${entry.tag}] ${message}${suffix}\n`);
+    process.stderr.write(`${state.timestamps ? `${entry.date.toISOString()} ` : ""}${shown} [${entry.tag}] ${message}${suffix}\n`);
   },
 };
 
-const state: { level: LogLevel; consola: ConsolaInstance } = {
+const state: { level: LogLevel; consola: ConsolaInstance; timestamps: boolean } = {
   level: "info",
+  timestamps: true,
   consola: createConsola({ level: consolaLevel.info, reporters: [prettyReporter] }),
 };
 
@@ -70,6 +71,15 @@ export function configureLogging(options: { level: LogLevel; format: LogFormat }
   state.level = options.level;
   state.consola.level = consolaLevel[options.level];
   state.consola.setReporters([options.format === "json" ? jsonReporter : prettyReporter]);
+}
+
+/**
+ * Pretty lines without a timestamp of their own: for a process whose output the supervisor
+ * stamps line by line (the flow agent, whose lines Docker's log driver stamps), where a second
+ * timestamp is noise. JSON lines keep their `time` field.
+ */
+export function omitTimestamps(): void {
+  state.timestamps = false;
 }
 
 export function currentLogLevel(): LogLevel {

@@ -1,6 +1,6 @@
 /** `docker inspect` output, read into what the modes plan with (ObservedContainer) and what flow shows (ContainerState). */
 import { containerName } from "./_names.ts";
-import type { ContainerNetwork, ContainerState, ObservedContainer, PublishedPort } from "./types.ts";
+import type { BoundPort, ContainerNetwork, ContainerState, ObservedContainer, PublishedPort } from "./types.ts";
 
 /** The parts of `docker inspect` dockernet reads. */
 export interface RawInspect {
@@ -78,5 +78,16 @@ export function toState(raw: RawInspect): ContainerState {
     ...(raw.State?.Running && raw.State.StartedAt ? { startedAt: raw.State.StartedAt } : {}),
     created: raw.Created ?? "",
     labels: raw.Config?.Labels ?? {},
+    bound: toBound(raw.NetworkSettings?.Ports),
   };
+}
+
+/** `{"80/tcp": [{HostIp, HostPort}]}` -> each binding with the host port Docker chose. */
+function toBound(raw: Record<string, unknown[] | null> | null | undefined): BoundPort[] {
+  return Object.entries(raw ?? {}).flatMap(([port, bindings]) =>
+    (bindings ?? []).flatMap((binding) => {
+      const { HostIp, HostPort } = (binding ?? {}) as { HostIp?: string; HostPort?: string };
+      return HostPort ? [{ port, hostIp: HostIp ?? "", hostPort: Number(HostPort) }] : [];
+    }),
+  );
 }

@@ -18,6 +18,7 @@ export function toSummary(entry: Docker.ContainerInfo): ContainerSummary {
     networkMode: entry.HostConfig?.NetworkMode ?? "default",
     // A half-failed connect leaves an entry without a network id: it is no attachment.
     networks: toNetworks(entry.NetworkSettings?.Networks).filter((network) => network.networkId !== ""),
+    bound: (entry.Ports ?? []).flatMap((port) => (port.PublicPort ? [{ port: `${port.PrivatePort}/${port.Type}`, hostIp: port.IP ?? "", hostPort: port.PublicPort }] : [])),
   };
 }
 

@@ -69,6 +69,16 @@ export interface ContainerSummary {
   networkMode: string;
   /** Attached networks; an entry Docker lists without a network id (a half-failed connect) is left out. */
   networks: ContainerNetwork[];
+  /** Ports bound on the host now (a running container's), with the host port Docker chose. */
+  bound?: BoundPort[];
+}
+
+/** A container port bound on the host: `hostPort` is the one Docker chose when none was asked for. */
+export interface BoundPort {
+  /** `80/tcp`, as the port was asked for. */
+  port: string;
+  hostIp: string;
+  hostPort: number;
 }
 
 /** One entry of the network list. */
@@ -107,6 +117,8 @@ export interface ContainerState {
   startedAt?: string;
   created: string;
   labels: Record<string, string>;
+  /** Ports bound on the host now, with the host port Docker chose. */
+  bound?: BoundPort[];
 }
 
 /** CPU and memory of a container, from one stats sample. */

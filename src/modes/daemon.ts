@@ -99,6 +99,8 @@ export async function runDaemon(modes: readonly AnyMode[], options: DaemonOption
   options.signal.addEventListener("abort", onSignal, { once: true });
   if (options.signal.aborted) done.abort();
   let fatal: { error: unknown } | undefined;
+  // "stopped" only follows "started": a mode that fails to start is reported by its error alone.
+  let started = false;
   try {
     for (const mode of modes) {
       const fail = (error: unknown) => {
@@ -121,6 +123,7 @@ export async function runDaemon(modes: readonly AnyMode[], options: DaemonOption
       running.push({ name: mode.name, mode: started });
       if (done.signal.aborted) break;
     }
+    started = true;
     await whenAborted(done.signal);
   } finally {
     options.signal.removeEventListener("abort", onSignal);
@@ -130,7 +133,7 @@ export async function runDaemon(modes: readonly AnyMode[], options: DaemonOption
     }
     server?.closeAllConnections?.();
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-    log.info("stopped");
+    if (started) log.info("stopped");
   }
   if (fatal !== undefined) throw fatal.error;
 }

@@ -98,6 +98,11 @@ export interface OnceResult {
 
 /** What both kinds run: the daemon, and actions beside it. `C` is the mode's config type. */
 interface Runs<C> {
+  /**
+   * What the daemon refuses at start from its config alone (unwritable paths, a bad address),
+   * checked before the engine is asked and before anything is made or logged as started.
+   */
+  check?(config: C): Promise<void>;
   /** Starts the long-running form; resolves once the mode serves. */
   daemon(context: DaemonContext<C>): Promise<RunningMode>;
   /** Subcommands beside the daemon (and a reconciler's `status`). */

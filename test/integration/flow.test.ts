@@ -172,7 +172,7 @@ describe("the requests", () => {
     expect(await failure(client, "update_container", { container_id: "flow-1", code_path: "/tmp" })).toMatchObject({ error_type: "forbidden", details: { field: "code_path" } });
 
     // What the container answers, or does not.
-    expect(await failure(client, "send_message", { container_id: "flow-1", message: { command: "fail" } })).toMatchObject({ error_type: "socket_error", message: expect.stringContaining("the relay refuses"), details: { remote: true } });
+    expect(await failure(client, "send_message", { container_id: "flow-1", message: { command: "fail" } })).toMatchObject({ error_type: "container_error", message: expect.stringContaining("the relay refuses"), details: { remote: true } });
     const started = Date.now();
     expect(await failure(client, "send_message", { container_id: "flow-1", message: { command: "silent" }, timeout_ms: 300 })).toMatchObject({ error_type: "timeout" });
     expect(Date.now() - started).toBeLessThan(5000);

@@ -50,7 +50,7 @@ describe("join daemon", () => {
     expect(daemon.find((line) => line.level === "error")).toEqual([]);
 
     // Only the drivers in join.drivers count: with none of them present, nothing is joined or left.
-    const status = JSON.parse((await dockernet(engine, ["join", "status", "--json"], { env: { DOCKERNET_JOIN_DRIVERS: "macvlan" } })).stdout) as { network: string; state: string; why: string }[];
+    const status = (JSON.parse((await dockernet(engine, ["join", "status", "--json"], { env: { DOCKERNET_JOIN_DRIVERS: "macvlan" } })).stdout) as { networks: { network: string; state: string; why: string }[] }).networks;
     expect(status.find((row) => row.network === "web")).toMatchObject({ state: "ignored", why: "driver bridge is not in join.drivers" });
     expect(status.find((row) => row.network === "host")).toMatchObject({ state: "ignored", why: "driver host is not in join.drivers" });
   });
@@ -193,7 +193,7 @@ describe("one-shot commands", () => {
     expect(dry.stdout).toMatch(/docker network connect web http-proxy\s+# routable: web-1/);
     expect(await networksOf("http-proxy")).toEqual(["bridge", "old"]);
 
-    const before = JSON.parse((await dockernet(engine, ["join", "status", "--json"])).stdout) as { network: string }[];
+    const before = (JSON.parse((await dockernet(engine, ["join", "status", "--json"])).stdout) as { networks: { network: string }[] }).networks;
     const row = (rows: { network: string }[], name: string) => rows.find((entry) => entry.network === name);
     expect(row(before, "web")).toMatchObject({ driver: "bridge", routable: ["web-1"], joined: false, state: "missing", why: "routable: web-1" });
     expect(row(before, "old")).toMatchObject({ routable: [], joined: true, state: "extra", why: "no running routable container" });

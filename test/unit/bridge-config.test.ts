@@ -27,9 +27,9 @@ describe("[bridge.hetzner]", () => {
 
   test("the keys that moved are unknown in [bridge], and an unknown key of the block is named with its path", async () => {
     const error = await load('[bridge]\nserver_type = "cx22"\n\n[bridge.hetzner]\nsize = 1\n', { DOCKERNET_BRIDGE_SERVER_NAME: "x", DOCKERNET_BRIDGE_HETZNER_NOPE: "y" }).then(() => undefined, (thrown: Error & { hint?: string }) => thrown);
-    expect(error?.message).toContain("bridge.server_type: unknown key");
+    expect(error?.message).toContain("bridge.server_type: unknown key, did you mean bridge.hetzner.server_type?");
     expect(error?.message).toContain("bridge.hetzner.size: unknown key");
-    expect(error?.message).toContain("bridge.server_name: unknown key (from env DOCKERNET_BRIDGE_SERVER_NAME)");
+    expect(error?.message).toContain("bridge.server_name: unknown key, did you mean bridge.hetzner.server_name? (from env DOCKERNET_BRIDGE_SERVER_NAME)");
     expect(error?.message).toContain("bridge.hetzner.nope: unknown key (from env DOCKERNET_BRIDGE_HETZNER_NOPE)");
     expect(error?.hint).toContain("[bridge.hetzner] token, endpoint, server_name, server_type, location, image, volume_size");
   });

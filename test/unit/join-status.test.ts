@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { planJoin } from "../../src/modes/join/plan.ts";
 import { formatDryRun, formatStatusTable } from "../../src/modes/join/render.ts";
-import { statusRows } from "../../src/modes/join/status.ts";
+import { proxyStatus, statusRows } from "../../src/modes/join/status.ts";
 import { app, joinConfig, network, observed, proxy, traefikLabels } from "./_join-fixtures.ts";
 
 const scan = observed(proxy(["bridge", "old"]), [app("web-1", ["web"], { env: ["VIRTUAL_HOST"] }), app("api-1", ["web"], { labels: traefikLabels })], [network("web"), network("old"), network("vlan", "macvlan")]);
@@ -43,5 +43,22 @@ describe("join --dry-run", () => {
     expect(formatDryRun(done)).toBe("proxy http-proxy: running (proxy-id): up to date (joined: bridge, web)");
     const stopped = planJoin({ ...scan, proxy: { state: "stopped", name: "http-proxy", id: "x" } }, joinConfig());
     expect(formatDryRun(stopped)).toBe("proxy http-proxy: proxy container http-proxy is not running: nothing to do");
+  });
+});
+
+describe("join status: the proxy", () => {
+  test("absent: its state in the JSON and a hint naming --container-name in the table", () => {
+    const absent = planJoin({ ...scan, proxy: { state: "absent", name: "traefik" } }, joinConfig());
+    expect(proxyStatus(absent)).toEqual({
+      name: "traefik",
+      state: "absent",
+      problem: "proxy container traefik does not exist",
+      hint: "no container is named traefik: name the proxy with --container-name NAME (join.container_name), or create it",
+    });
+    expect(formatStatusTable(absent, statusRows(absent)).split("\n")[1]).toBe(`hint: ${proxyStatus(absent).hint}`);
+  });
+
+  test("running: its id and no problem", () => {
+    expect(proxyStatus(plan)).toEqual({ name: "http-proxy", state: "running", id: "proxy-id" });
   });
 });

@@ -1,5 +1,6 @@
 import { usageError } from "../../core/errors.ts";
 import { shutdownSignal } from "../../core/lifecycle.ts";
+import { omitTimestamps } from "../../core/logger.ts";
 import { defineMode } from "../types.ts";
 import { flowSection } from "./config.ts";
 
@@ -26,17 +27,18 @@ export const flowMode = defineMode({
   // Set in every flow container (the agent reads it); not a key of [flow].
   otherVariables: ["DOCKERNET_FLOW_SOCKET"],
   flags: {
-    listen: { key: "listen", type: "string", description: "HOST:PORT the API and the page listen on (default: 127.0.0.1:7780)", valueHint: "ADDR" },
-    url: { key: "url", type: "string", description: "For call and watch: the server (default: http:// the --listen address)", valueHint: "URL" },
-    "socket-dir": { key: "socket_dir", type: "string", description: "Directory of the containers' sockets (default: /run/dockernet/flow)", valueHint: "DIR" },
-    "token-file": { key: "token_file", type: "string", description: "The API token; created at first start (default: /etc/dockernet/flow.token)", valueHint: "FILE" },
-    "volume-root": { key: "volume_roots", type: "string", description: "Host directories volumes may come from, comma-separated (default: none: volumes refused)", valueHint: "DIRS" },
-    "code-root": { key: "code_roots", type: "string", description: "Host directories update_container may read, comma-separated (default: none)", valueHint: "DIRS" },
+    listen: { key: "listen", type: "string", description: "HOST:PORT the API and the page listen on; call and watch connect there unless --url (default: 127.0.0.1:7780)", valueHint: "ADDR", for: ["serve", "call", "watch"] },
+    url: { key: "url", type: "string", description: "The server call and watch connect to (default: http:// the --listen address)", valueHint: "URL", for: ["call", "watch"] },
+    "socket-dir": { key: "socket_dir", type: "string", description: "Directory of the containers' sockets (default: /run/dockernet/flow)", valueHint: "DIR", for: ["serve"] },
+    "token-file": { key: "token_file", type: "string", description: "The API token: serve creates it at first start, call and watch read it (default: /etc/dockernet/flow.token)", valueHint: "FILE", for: ["serve", "call", "watch"] },
+    "volume-root": { key: "volume_roots", type: "string", description: "A host directory volumes may come from; repeat the flag or separate with commas (default: none: volumes refused)", valueHint: "DIR", for: ["serve"] },
+    "code-root": { key: "code_roots", type: "string", description: "A host directory update_container may read; repeat the flag or separate with commas (default: none)", valueHint: "DIR", for: ["serve"] },
   },
   capabilities: { names: [], why: "only the Docker API and its own sockets and listener; root owns the socket, so it needs no capability." },
   // The defaults of flow.socket_dir and flow.token_file; a unit for other paths needs them added.
   writes: { paths: ["/run/dockernet", "/etc/dockernet"], why: "the containers' sockets under /run/dockernet/flow, the token created in /etc/dockernet." },
   daemonAction: "serve",
+  check: async (config) => (await import("./manager/startup-checks.ts")).checkFlowStart(config),
   daemon: async (context) => (await import("./manager/index.ts")).startFlow(context),
   actions: {
     call: {
@@ -47,6 +49,7 @@ export const flowMode = defineMode({
         `dockernet flow call start_container '{"container_id":"web-1"}'`,
         "dockernet flow call create_container --file spec.json",
         "echo '{\"container_id\":\"web-1\"}' | dockernet flow call get_status --file -",
+        `dockernet flow call logs '{"container_id":"web-1","follow":true}'   # then one JSON line per log line, until Ctrl-C`,
       ],
       docker: false,
       args: {
@@ -60,7 +63,12 @@ export const flowMode = defineMode({
         const timeout = args.timeout === undefined ? 60 : Number(args.timeout);
         if (!Number.isFinite(timeout) || timeout <= 0) throw usageError(`--timeout ${JSON.stringify(args.timeout)} is not a number of seconds`);
         const payload = await flow.readPayload(args.payload as string | undefined, args.file as string | undefined);
-        return flow.runCall({ config, log, request: String(args.request), payload, timeoutMs: timeout * 1000 });
+        const shutdown = shutdownSignal();
+        try {
+          return await flow.runCall({ config, log, request: String(args.request), payload, timeoutMs: timeout * 1000, signal: shutdown.signal });
+        } finally {
+          shutdown.dispose();
+        }
       },
     },
     watch: {
@@ -72,7 +80,7 @@ export const flowMode = defineMode({
         const shutdown = shutdownSignal();
         try {
           const container = args.container as string | undefined;
-          return await (await import("./client.ts")).runWatch({ config, log, signal: shutdown.signal, ...(container ? { container } : {}) });
+          return await (await import("./watch.ts")).runWatch({ config, log, signal: shutdown.signal, ...(container ? { container } : {}) });
         } finally {
           shutdown.dispose();
         }
@@ -87,6 +95,8 @@ export const flowMode = defineMode({
       run: async ({ log, args, rest }) => {
         const socketPath = (args.socket as string | undefined) ?? process.env.DOCKERNET_FLOW_SOCKET;
         if (!socketPath) throw usageError("no socket: DOCKERNET_FLOW_SOCKET is not set", "run the agent in a container flow serve created, or give --socket PATH");
+        // Docker stamps each line of the container's log (flow's `logs` passes the stamps on).
+        if (process.env.DOCKERNET_FLOW_SOCKET !== undefined) omitTimestamps();
         const shutdown = shutdownSignal();
         try {
           const { runAgent } = await import("./agent/agent.ts");

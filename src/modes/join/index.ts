@@ -9,7 +9,7 @@ import { planJoin, type JoinPlan } from "./plan.ts";
 import { JoinReconciler, proxyKey } from "./reconciler.ts";
 import { formatDryRun, formatStatusTable } from "./render.ts";
 import type { JoinConfig } from "./routable.ts";
-import { statusRows, type NetworkStatus } from "./status.ts";
+import { proxyStatus, statusRows, type NetworkStatus } from "./status.ts";
 
 
 /** What every join entry point takes. */
@@ -85,5 +85,5 @@ export async function joinStatus(options: JoinOptions): Promise<{ plan: JoinPlan
 /** `join status`: a table, or a JSON array with one object per network. */
 export async function showJoinStatus(options: JoinOptions, { json }: { json: boolean }): Promise<string> {
   const { plan, rows } = await joinStatus(options);
-  return json ? JSON.stringify(rows, null, 2) : formatStatusTable(plan, rows);
+  return json ? JSON.stringify({ proxy: proxyStatus(plan), networks: rows }, null, 2) : formatStatusTable(plan, rows);
 }

@@ -1,6 +1,6 @@
 import { textTable } from "../../core/text-table.ts";
 import type { JoinPlan } from "./plan.ts";
-import type { NetworkStatus } from "./status.ts";
+import { proxyHint, type NetworkStatus } from "./status.ts";
 
 /** The proxy in one line: where it is, or why nothing can change. */
 export function describeProxy(plan: JoinPlan): string {
@@ -12,7 +12,8 @@ export function describeProxy(plan: JoinPlan): string {
 /** `join status`: one row per network, under a line about the proxy. */
 export function formatStatusTable(plan: JoinPlan, rows: NetworkStatus[]): string {
   const body = rows.map((row) => [row.network, row.driver, row.routable.join(",") || "-", row.joined ? "yes" : "no", row.state, row.why]);
-  return [describeProxy(plan), "", textTable([["NETWORK", "DRIVER", "ROUTABLE", "JOINED", "STATE", "WHY"], ...body])].join("\n");
+  const hint = proxyHint(plan);
+  return [describeProxy(plan), ...(hint === undefined ? [] : [`hint: ${hint}`]), "", textTable([["NETWORK", "DRIVER", "ROUTABLE", "JOINED", "STATE", "WHY"], ...body])].join("\n");
 }
 
 /** `--dry-run`: the changes as the docker commands that would make them, or why there are none. */

@@ -30,3 +30,34 @@ export function statusRows(plan: JoinPlan): NetworkStatus[] {
     };
   });
 }
+
+/** The proxy in `join status --json`: its state, and while nothing can change, why and what to do. */
+export interface ProxyStatus {
+  name: string;
+  state: "absent" | "stopped" | "running";
+  id?: string;
+  /** Why nothing can change (absent, stopped, no networks of its own). */
+  problem?: string;
+  hint?: string;
+}
+
+/** What the user can do about a proxy that blocks the plan. */
+export function proxyHint(plan: JoinPlan): string | undefined {
+  const { proxy } = plan;
+  if (proxy.state === "absent") return `no container is named ${proxy.name}: name the proxy with --container-name NAME (join.container_name), or create it`;
+  if (proxy.state === "stopped") return `start it (docker start ${proxy.name})`;
+  return plan.blocked === undefined ? undefined : "run the proxy on a bridge network of its own";
+}
+
+/** The proxy's part of `join status`. */
+export function proxyStatus(plan: JoinPlan): ProxyStatus {
+  const { proxy } = plan;
+  const hint = proxyHint(plan);
+  return {
+    name: proxy.name,
+    state: proxy.state,
+    ...(proxy.state === "absent" ? {} : { id: proxy.id.slice(0, 12) }),
+    ...(plan.blocked === undefined ? {} : { problem: plan.blocked }),
+    ...(hint === undefined ? {} : { hint }),
+  };
+}

@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { errorMessage } from "../../../core/errors.ts";
 import type { Logger } from "../../../core/logger.ts";
 import type { DockerClient } from "../../../docker/client.ts";
+import type { BoundPort } from "../../../docker/types.ts";
 import { demuxLines } from "../../../docker/log-lines.ts";
 import { activity, redactEnvironment, type Activity } from "../protocol/activity.ts";
 import { MessageDigest } from "./_message-digest.ts";
@@ -49,13 +50,23 @@ function uptimeSeconds(startedAt: string | undefined): number {
   return Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
 }
 
+/**
+ * `ports`: the host ports a container is bound to, Docker's choice included (`"80/tcp": null`
+ * asked for any); left out while it has none, so a reply without ports keeps its old shape.
+ */
+function hostPorts(bound: readonly BoundPort[] | undefined): { ports?: { port: string; host_ip: string; host_port: number }[] } {
+  if (bound === undefined || bound.length === 0) return {};
+  return { ports: bound.map(({ port, hostIp, hostPort }) => ({ port, host_ip: hostIp, host_port: hostPort })) };
+}
+
 /** A channel failure as the API names it. */
 function channelFailure(error: unknown, container: { id: string; name: string }): unknown {
   // The one failure a request itself causes: framed, it is over the 1 MiB a frame may hold.
   if (!(error instanceof ChannelError)) return new FlowError("validation_error", `message: ${errorMessage(error)}`, { field: "message" });
   const details = { container_id: container.id, name: container.name };
   if (error.kind === "timeout") return new FlowError("timeout", `container ${container.name} did not answer in time`, details);
-  if (error.kind === "remote_error") return new FlowError("socket_error", `container ${container.name} answered with an error: ${error.message}`, { ...details, remote: true });
+  // The socket worked: the container itself said no, which is its own kind of failure.
+  if (error.kind === "remote_error") return new FlowError("container_error", `container ${container.name} answered with an error: ${error.message}`, { ...details, remote: true });
   if (error.kind === "not_connected") return new FlowError("socket_error", `container ${container.name} has no agent connected to its socket`, details);
   return new FlowError("socket_error", `container ${container.name}: the connection to its agent was lost (${error.message})`, details);
 }
@@ -193,6 +204,7 @@ export class FlowApi implements AsyncDisposable {
       state: state.state,
       health: state.health,
       uptime_s: uptimeSeconds(state.startedAt),
+      ...hostPorts(state.bound),
       ...hub.status(container.id),
       ...usage,
     };
@@ -208,6 +220,7 @@ export class FlowApi implements AsyncDisposable {
       state: container.state,
       status: container.status,
       created: container.created,
+      ...hostPorts(container.bound),
       ...hub.status(container.id),
     }));
   }

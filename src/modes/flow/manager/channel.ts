@@ -181,14 +181,16 @@ export class ChannelHub implements AsyncDisposable {
       onClose: () => {
         if (listener.connection !== connection) return;
         listener.connection = undefined;
-        log.info("a container's agent disconnected", { container: shortId });
+        if (onConnectionChange === undefined) log.info("a container's agent disconnected", { container: shortId });
         onConnectionChange?.(containerId, false);
       },
     });
     // One agent a container: the newest wins (the old one is likely a dead process's leftover).
     listener.connection = connection;
     previous?.close("a newer connection replaced it");
-    log.info(previous ? "a container's agent reconnected (replacing its older connection)" : "a container's agent connected", { container: shortId });
+    // A first connection is logged by whoever is told of it (with the container's name), else here.
+    if (previous) log.info("a container's agent reconnected (replacing its older connection)", { container: shortId });
+    else if (onConnectionChange === undefined) log.info("a container's agent connected", { container: shortId });
     if (!previous) onConnectionChange?.(containerId, true);
   }
 

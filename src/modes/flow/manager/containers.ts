@@ -1,6 +1,6 @@
 import type { Logger } from "../../../core/logger.ts";
 import type { DockerClient } from "../../../docker/client.ts";
-import type { CreateSpec } from "../../../docker/types.ts";
+import type { BoundPort, CreateSpec } from "../../../docker/types.ts";
 import { ownerLabel, socketDirLabel, socketInside, socketMount, type FlowConfig } from "../config.ts";
 import { FlowError } from "../protocol/replies.ts";
 import { underRoots } from "./paths.ts";
@@ -16,6 +16,8 @@ export interface Owned {
   created: string;
   /** Its directory under `flow.socket_dir`. */
   dirName?: string;
+  /** Host ports it is bound to now (list_containers shows Docker's choice). */
+  bound?: BoundPort[];
 }
 
 /**

@@ -8,7 +8,6 @@ import { ChannelHub } from "./channel.ts";
 import { FlowClients } from "./clients.ts";
 import { OwnedContainers } from "./containers.ts";
 import { ContainerFollower } from "./follow.ts";
-import { checkRoots } from "./paths.ts";
 import { startFlowServer } from "./server.ts";
 import { containerMessage } from "./told.ts";
 
@@ -20,10 +19,8 @@ import { containerMessage } from "./told.ts";
  */
 export async function startFlow(context: DaemonContext<FlowConfig>): Promise<RunningMode> {
   const { config, log, metrics } = context;
-  checkRoots(config.volume_roots, config.code_roots);
+  // Paths, roots and the address were checked before the engine was asked (checkFlowStart).
   const listen = parseListen(config.listen, "--listen");
-  // Refused before anything is made: a socket dir too long for the kernel.
-  ChannelHub.checkSocketDir(config.socket_dir);
   await using parts = new AsyncDisposableStack();
   const token = await readToken(config.token_file, { create: true, log });
   // Nobody is connected until the server serves them; what is told before goes to no one.
@@ -34,7 +31,8 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     log,
     requestTimeoutMs: config.request_timeout,
     onEvent: (id, command, data) => clients.subscribers(id, "container_message", containerMessage({ id, name: owned.nameOf(id) }, command, data, new Date())),
-    onConnectionChange: (id, connected) => log.info(connected ? "container connected" : "container disconnected", { container: owned.nameOf(id) }),
+    // One line per connection, naming the container both ways (the hub knows only its id).
+    onConnectionChange: (id, connected) => log.info(connected ? "a container's agent connected" : "a container's agent disconnected", { container: id.slice(0, 12), name: owned.nameOf(id) }),
   }));
   const follower = parts.use(new ContainerFollower(context, { owned, channels, clients }));
   const adopted = await follower.start(context.watch);

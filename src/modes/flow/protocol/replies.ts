@@ -1,7 +1,7 @@
 import { DockernetError, errorMessage } from "../../../core/errors.ts";
 
 /** The kinds of failure an API reply names (`error_type`). */
-export const errorTypes = ["validation_error", "not_found", "conflict", "docker_api_error", "socket_error", "timeout", "unauthorized", "forbidden"] as const;
+export const errorTypes = ["validation_error", "not_found", "conflict", "docker_api_error", "socket_error", "container_error", "timeout", "unauthorized", "forbidden"] as const;
 export type ErrorType = (typeof errorTypes)[number];
 
 /** A failure of one API request, answered in the one failure shape. */
@@ -49,6 +49,10 @@ export function errorReply(error: unknown): ErrorReply {
     // sees only the manager's own containers, so ids in Docker's words are not passed on.
     const message = error.message.replace(/\b[0-9a-f]{64}\b/g, "(another container)");
     return { error: true, error_type: dockerTypes[error.code] ?? "docker_api_error", message, details: { code: error.code }, timestamp };
+  }
+  // The server's own files (a container's socket directory) are not Docker's fault: say whose they are, and the fix.
+  if (error instanceof DockernetError && error.code === "FLOW_SOCKET_DIR") {
+    return { error: true, error_type: "socket_error", message: error.message, details: { code: error.code, ...(error.hint ? { hint: error.hint } : {}) }, timestamp };
   }
   return { error: true, error_type: "docker_api_error", message: errorMessage(error), details: {}, timestamp };
 }

@@ -1,0 +1,193 @@
+/**
+ * Issue 19, "the first hour": each stumble a new user met, as a row of a table run against the
+ * compiled binary the way that user runs it (as `nobody` where being root would hide the
+ * problem), checking what is printed and the exit code. A regression is a failing row.
+ * The rows that need a running engine or flow server are in first-hour-flow.test.ts.
+ */
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { chmod, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exec } from "../support/_exec.ts";
+import { repoRoot } from "../support/dockernet.ts";
+import { freePort } from "../support/ports.ts";
+
+setDefaultTimeout(60_000);
+
+const binary = join(repoRoot, "dist/dockernet");
+const bun = join(repoRoot, "node_modules/.bin/bun");
+/** Runs a command as `nobody`: root would pass every permission check these rows are about. */
+const asNobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+
+/** One row: a command line, who runs it, and what the user must see. */
+interface Case {
+  /** The issue's item number and what it is about. */
+  item: string;
+  /** `{dir}` is a scratch directory readable by nobody, `{port}` a port nothing listens on. */
+  args: string[];
+  nobody?: boolean;
+  exit: number;
+  /** Fragments each stream must hold (`{dir}` and `{port}` filled in). */
+  stdout?: string[];
+  stderr?: string[];
+  /** Fragments that must not appear, on either stream. */
+  never?: string[];
+  /** stdout must be one JSON document. */
+  json?: boolean;
+}
+
+const badConfig = '[flow]\ntoken_flie = "/tmp/x"\n[metrics]\nlisten = "127.0.0.1:99999"\n';
+
+const cases: Case[] = [
+  {
+    item: "2: flow serve as non-root, default paths: refused at start, every path with its reason and flag, no 'stopped'",
+    args: ["flow", "serve"],
+    nobody: true,
+    exit: 2,
+    stderr: ["the socket directory /run/dockernet/flow: /run is not writable by uid 65534 (permission denied)", "the token file /etc/dockernet/flow.token: /etc is not writable by uid 65534", "--socket-dir", "--token-file"],
+    never: ["stopped", "EACCES", "flow started"],
+  },
+  {
+    item: "1: flow serve with an unwritable socket dir: refused at start, not at the first create_container",
+    args: ["flow", "serve", "--socket-dir", "{dir}/root-only/flow", "--token-file", "{dir}/writable/flow.token"],
+    nobody: true,
+    exit: 2,
+    stderr: ["flow cannot use the socket directory", "root-only is not writable by uid 65534 (permission denied)", "--socket-dir"],
+    never: ["stopped", "flow started", "token file"],
+  },
+  {
+    item: "1, 2: writable paths pass the checks; the engine is asked only then (and no 'stopped' before its error)",
+    args: ["flow", "serve", "--socket-dir", "{dir}/writable/s", "--token-file", "{dir}/writable/flow.token", "--docker-host", "unix:///nonexistent/docker.sock"],
+    nobody: true,
+    exit: 1,
+    stderr: ["cannot reach the Docker engine at unix:///nonexistent/docker.sock"],
+    never: ["stopped", "flow cannot use"],
+  },
+  {
+    item: "8: flow call without serve's token file says they share serve's settings",
+    args: ["flow", "call", "list_containers"],
+    nobody: true,
+    exit: 2,
+    stderr: ["no token file /etc/dockernet/flow.token", "the --token-file and --listen (or --url) that flow serve was started with"],
+  },
+  {
+    item: "8: flow call to no server names the URL and the same settings",
+    args: ["flow", "call", "list_containers", "--token-file", "{dir}/token", "--listen", "127.0.0.1:{port}"],
+    exit: 1,
+    stderr: ["cannot reach the flow server at http://127.0.0.1:{port}", "that flow serve was started with"],
+  },
+  {
+    item: "9: flow watch with no server exits 1 with the reason",
+    args: ["flow", "watch", "--token-file", "{dir}/token", "--url", "http://127.0.0.1:{port}"],
+    exit: 1,
+    stderr: ["cannot reach the flow server"],
+  },
+  {
+    item: "11: the root help has an example per mode, flow and bridge included",
+    args: ["--help"],
+    exit: 0,
+    stdout: ["dockernet warp ", "dockernet join ", "dockernet flow serve", "dockernet flow call", "dockernet bridge start", "dockernet run warp join", "run several modes"],
+  },
+  {
+    item: "11: flow call --help: only the flags call reads, and the program name in the usage line",
+    args: ["flow", "call", "--help"],
+    exit: 0,
+    stdout: ["USAGE dockernet flow call [OPTIONS] <REQUEST> [PAYLOAD]", "--token-file", "--url", "--listen", "Send one request"],
+    never: ["--socket-dir", "--volume-root", "--code-root", "--docker-host"],
+  },
+  {
+    item: "11: flow agent --help: none of the server's flags",
+    args: ["flow", "agent", "--help"],
+    exit: 0,
+    stdout: ["USAGE dockernet flow agent", "--socket"],
+    never: ["--listen", "--url", "--token-file", "--socket-dir", "--docker-host"],
+  },
+  {
+    item: "11: flow serve --help: its own flags; --volume-root repeatable, as the README says",
+    args: ["flow", "serve", "--help"],
+    exit: 0,
+    stdout: ["USAGE dockernet flow serve [OPTIONS]", "--socket-dir", "--volume-root", "repeat the flag or separate with commas", "--docker-host"],
+    never: ["--url=", "comma-separated"],
+  },
+  {
+    item: "12: dockernet help is the root help",
+    args: ["help"],
+    exit: 0,
+    stdout: ["USAGE dockernet", "Examples:"],
+  },
+  {
+    item: "12: dockernet help flow serve is that command's help",
+    args: ["help", "flow", "serve"],
+    exit: 0,
+    stdout: ["USAGE dockernet flow serve"],
+  },
+  {
+    item: "12: dockernet flow with no subcommand points to flow's own help",
+    args: ["flow"],
+    exit: 2,
+    stderr: ["flow needs a subcommand: serve, call, watch, agent", "see dockernet flow --help"],
+    never: ["No command specified", "see dockernet --help"],
+  },
+  {
+    item: "12: dockernet bridge with no subcommand points to bridge's own help",
+    args: ["bridge"],
+    exit: 2,
+    stderr: ["bridge needs a subcommand", "see dockernet bridge --help"],
+    never: ["No command specified"],
+  },
+  {
+    item: "12: flow call with no request points to flow call's help",
+    args: ["flow", "call"],
+    exit: 2,
+    stderr: ["REQUEST", "see dockernet flow call --help"],
+  },
+  {
+    item: "13: config validate: did you mean, only the section concerned, an out-of-range port named so",
+    args: ["config", "validate", "--config", "{dir}/bad.toml"],
+    exit: 2,
+    stderr: ["flow.token_flie: unknown key, did you mean token_file?", 'metrics.listen: "127.0.0.1:99999": port 99999 is out of range (1-65535)', "[flow] listen, url, socket_dir"],
+    never: ["[warp]", "is not HOST:PORT"],
+  },
+  {
+    item: "13: config validate --json of an invalid config: the problems on stdout too",
+    args: ["config", "validate", "--config", "{dir}/bad.toml", "--json"],
+    exit: 2,
+    json: true,
+    stdout: ['"ok": false', "did you mean token_file?"],
+  },
+];
+
+let dir = "";
+let closedPort = 0;
+
+beforeAll(async () => {
+  if (!existsSync(binary)) await exec(bun, [join(repoRoot, "test/support/build-binary.ts")], { timeoutMs: 300_000 });
+  // Readable by nobody; `root-only` is not writable by it, `writable` is.
+  dir = await mkdtemp(join(tmpdir(), "dn-first-hour-"));
+  await chmod(dir, 0o755);
+  await exec("mkdir", ["-m", "0755", join(dir, "root-only")]);
+  await exec("mkdir", ["-m", "0777", join(dir, "writable")]);
+  await writeFile(join(dir, "bad.toml"), badConfig, { mode: 0o644 });
+  await writeFile(join(dir, "token"), "a-token-that-is-long-enough\n", { mode: 0o600 });
+  closedPort = await freePort();
+});
+
+describe("the first hour, as a table (issue 19)", () => {
+  for (const row of cases) {
+    test(row.item, async () => {
+      const fill = (text: string) => text.replaceAll("{dir}", dir).replaceAll("{port}", String(closedPort));
+      const words = row.args.map(fill);
+      const [file, args] = row.nobody ? [asNobody[0] as string, [...asNobody.slice(1), binary, ...words]] : [binary, words];
+      // A clean environment: no config of this machine leaks in, no terminal colours.
+      const result = await exec(file, args, { env: { PATH: process.env.PATH, HOME: "/tmp" }, allowFail: true, timeoutMs: 30_000 });
+      const plain = { stdout: result.stdout.replace(/\x1b\[[0-9;]*m/g, ""), stderr: result.stderr.replace(/\x1b\[[0-9;]*m/g, "") };
+      const seen = { item: row.item, exit: result.code, ...plain };
+      expect(seen.exit, JSON.stringify(seen, null, 2)).toBe(row.exit);
+      for (const fragment of row.stdout ?? []) expect(plain.stdout).toContain(fill(fragment));
+      for (const fragment of row.stderr ?? []) expect(plain.stderr).toContain(fill(fragment));
+      for (const fragment of row.never ?? []) expect(`${plain.stdout}\n${plain.stderr}`).not.toContain(fragment);
+      if (row.json) expect(() => JSON.parse(plain.stdout)).not.toThrow();
+    });
+  }
+});
