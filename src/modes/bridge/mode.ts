@@ -1,7 +1,13 @@
 import { DockernetError, ExitCode, usageError } from "../../core/errors.ts";
 import { defineMode } from "../types.ts";
 import { bridgeSection, socketPath } from "./config.ts";
-import { makeProvider, providerNames, providers } from "./server/providers/registry.ts";
+import { creatingProviders, makeProvider, providerNames, providers } from "./server/providers/registry.ts";
+
+/** `bridge server list|destroy` with a provider that has no servers of its own (the default, ssh). */
+function noServers(provider: string, op: string): DockernetError {
+  const which = creatingProviders.map((name) => `--provider ${name}`).join(" or ");
+  return usageError(`bridge server ${op} needs a provider that creates servers (${which}); the ${provider} provider connects to an existing host and has none`, `e.g. dockernet bridge server ${op} --provider ${creatingProviders[0]}`);
+}
 
 /** bridge, described once: the registry, `run`, `service`, `config` and `--help` read this. */
 export const bridgeMode = defineMode({
@@ -90,15 +96,17 @@ export const bridgeMode = defineMode({
         name: { type: "positional", required: false, description: "With destroy: the server's name", valueHint: "NAME" },
       },
       run: async ({ config, log, args }) => {
+        if (args.op !== "list" && (args.op !== "destroy" || typeof args.name !== "string")) {
+          throw usageError(`bridge server ${String(args.op)}: expected \`list\` or \`destroy NAME\``);
+        }
+        // Said before the provider is made: the default one (ssh) would first ask for --host, which is no help here.
+        if (!providers[config.provider].createsServers) throw noServers(config.provider, String(args.op));
         const provider = await makeProvider(config);
         if (args.op === "list") {
           process.stdout.write(`${JSON.stringify(await provider.list(), null, 2)}\n`);
           return ExitCode.ok;
         }
-        if (args.op !== "destroy" || typeof args.name !== "string") {
-          throw usageError(`bridge server ${String(args.op)}: expected \`list\` or \`destroy NAME\``);
-        }
-        await provider.destroyNamed(args.name, log);
+        await provider.destroyNamed(String(args.name), log);
         return ExitCode.ok;
       },
     },
