@@ -1,13 +1,13 @@
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import { createLogger } from "../core/logger.ts";
 import type { AnyMode, ModeAction } from "../modes/types.ts";
-import { globalArgs, modeArgs, modeFlagValues, rejectUnknownFlags } from "./_args.ts";
+import { globalArgsFor, modeArgs, modeFlagValues, rejectUnknownFlags } from "./_args.ts";
 import { connectDocker, loadCommandConfig } from "./_context.ts";
 import { withHelp } from "./_help.ts";
 
 /** One action of a mode as a subcommand (`flow call`, `warp runtime`): the global flags, the mode's flags, its own args. */
 export function actionCommand(mode: AnyMode, name: string, action: ModeAction<unknown>): CommandDef<ArgsDef> {
-  const args: ArgsDef = { ...action.args, ...globalArgs, ...modeArgs(mode) };
+  const args: ArgsDef = { ...action.args, ...globalArgsFor({ docker: action.docker }), ...modeArgs(mode, name) };
   const command = defineCommand({
     meta: { name, description: action.summary },
     args,

@@ -36,10 +36,19 @@ export const daemonArgs = {
   },
 } as const satisfies ArgsDef;
 
-/** A mode's own flags as citty flags. */
-export function modeArgs(mode: AnyMode): ArgsDef {
+/** The global flags without `--docker-host`, for a command that talks to no engine (`flow call`). */
+export function globalArgsFor(options: { docker: boolean }): ArgsDef {
+  if (options.docker) return globalArgs;
+  const { "docker-host": _unused, ...rest } = globalArgs;
+  return rest;
+}
+
+/** A mode's own flags as citty flags; with `action`, only those that subcommand reads (ModeFlag.for). */
+export function modeArgs(mode: AnyMode, action?: string): ArgsDef {
   return Object.fromEntries(
-    Object.entries(mode.flags).map(([flag, def]) => [flag, { type: def.type, description: def.description, ...(def.valueHint ? { valueHint: def.valueHint } : {}) }]),
+    Object.entries(mode.flags)
+      .filter(([, def]) => action === undefined || def.for === undefined || def.for.includes(action))
+      .map(([flag, def]) => [flag, { type: def.type, description: def.description, ...(def.valueHint ? { valueHint: def.valueHint } : {}) }]),
   );
 }
 

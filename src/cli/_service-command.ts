@@ -1,7 +1,7 @@
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import type { ServiceDefinition } from "../modes/types.ts";
 import { actionCommands } from "./_action.ts";
-import { daemonArgs, globalArgs, modeArgs, modeFlagValues, rejectUnknownFlags } from "./_args.ts";
+import { daemonArgs, globalArgsFor, modeArgs, modeFlagValues, rejectUnknownFlags } from "./_args.ts";
 import { loadCommandConfig } from "./_context.ts";
 import { detach } from "./_detach.ts";
 import { withHelp } from "./_help.ts";
@@ -10,9 +10,9 @@ import { serveModes } from "./_serve.ts";
 /** The daemon action of a service (`flow serve`, `bridge start`), with `--detach` when the mode has it. */
 function daemonCommand(mode: ServiceDefinition<string, any>): CommandDef<ArgsDef> {
   const detachArg: ArgsDef = mode.detach ? { detach: { type: "boolean", description: "Start in the background and return once it serves (its output goes to a log file)" } } : {};
-  const args: ArgsDef = { ...globalArgs, ...daemonArgs, ...modeArgs(mode), ...detachArg };
+  const args: ArgsDef = { ...globalArgsFor({ docker: mode.localDocker !== false }), ...daemonArgs, ...modeArgs(mode, mode.daemonAction), ...detachArg };
   const command = defineCommand({
-    meta: { name: mode.daemonAction, description: `run the ${mode.name} daemon` },
+    meta: { name: mode.daemonAction, description: `Run the ${mode.name} daemon` },
     args,
     async run({ args: flags, rawArgs }) {
       rejectUnknownFlags(rawArgs, args);

@@ -12,6 +12,8 @@ export interface ModeFlag {
   type: "string" | "boolean";
   description: string;
   valueHint?: string;
+  /** The subcommands that read it (`["serve"]` for flow's `--socket-dir`); absent: every one. Help shows a flag only where it is used. */
+  for?: readonly string[];
 }
 
 /** What every kind of mode declares. */

@@ -31,13 +31,15 @@ export const bridgeMode = defineMode({
   ],
   config: bridgeSection,
   flags: {
-    host: { key: "host", type: "string", description: "The server: ssh://user@host[:port]", valueHint: "URL" },
-    identity: { key: "identity", type: "string", description: "Private key file (default: the SSH agent, else ~/.ssh/id_ed25519, id_rsa)", valueHint: "FILE" },
-    "remote-socket": { key: "remote_socket", type: "string", description: "The Docker socket on the server (default: /var/run/docker.sock)", valueHint: "PATH" },
-    socket: { key: "socket", type: "string", description: "The local socket (default: ~/.dockernet/bridge.sock)", valueHint: "PATH" },
-    "accept-new-host-key": { key: "accept_new_host_key", type: "boolean", description: "Record a host key seen for the first time instead of refusing it (a changed key is always refused)" },
-    provider: { key: "provider", type: "string", description: providerNames.map((name) => `${name} (${providers[name].summary})`).join(" or "), valueHint: "NAME" },
-    "idle-timeout": { key: "idle_timeout", type: "string", description: "With a provider: destroy the server after this long without activity (default: 5m)", valueHint: "DURATION" },
+    // `for`: status and stop only find the running bridge by its socket; server only asks the provider
+    // (it takes --host to say at once that an existing host has no servers to list).
+    host: { key: "host", type: "string", description: "The server: ssh://user@host[:port]", valueHint: "URL", for: ["start", "server"] },
+    identity: { key: "identity", type: "string", description: "Private key file (default: the SSH agent, else ~/.ssh/id_ed25519, id_rsa)", valueHint: "FILE", for: ["start"] },
+    "remote-socket": { key: "remote_socket", type: "string", description: "The Docker socket on the server (default: /var/run/docker.sock)", valueHint: "PATH", for: ["start"] },
+    socket: { key: "socket", type: "string", description: "The local socket (default: ~/.dockernet/bridge.sock)", valueHint: "PATH", for: ["start", "status", "stop"] },
+    "accept-new-host-key": { key: "accept_new_host_key", type: "boolean", description: "Record a host key seen for the first time instead of refusing it (a changed key is always refused)", for: ["start"] },
+    provider: { key: "provider", type: "string", description: providerNames.map((name) => `${name} (${providers[name].summary})`).join(" or "), valueHint: "NAME", for: ["start", "server"] },
+    "idle-timeout": { key: "idle_timeout", type: "string", description: "With a provider: destroy the server after this long without activity (default: 5m)", valueHint: "DURATION", for: ["start"] },
   },
   localDocker: false,
   notAService: "it is a per-user process (its socket is in your home); start it with `dockernet bridge start --detach`",
