@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec } from "../support/_exec.ts";
 import { serveBridgeControl, type BridgeControl } from "../support/bridge-control.ts";
+import { repoRoot } from "../support/dockernet.ts";
 import { ensureBinary } from "../support/flow-image.ts";
 import { freePort } from "../support/ports.ts";
 import { waitFor } from "../support/wait.ts";
@@ -38,6 +39,8 @@ interface Row {
   never?: string[];
   /** stdout is one JSON document holding this. */
   json?: Record<string, unknown>;
+  /** A file the command wrote, and fragments it must hold. */
+  file?: { path: string; holds: string[] };
 }
 
 const host = ["bridge", "start", "--socket", "{dir}/bridge.sock", "--host"];
@@ -102,6 +105,8 @@ const rows: Row[] = [
     exit: 1,
     stderr: ["connecting to 127.0.0.1:{sshd}", "the SSH host key of 127.0.0.1:{sshd} is not known", "{fingerprint}", "--accept-new-host-key", "the background process exited (code 1) before it was ready: its output is above, and in {dir}/bridge.sock.log"],
     never: ["running in the background"],
+    // What the terminal showed stays in the log.
+    file: { path: "{dir}/bridge.sock.log", holds: ["the SSH host key of 127.0.0.1:{sshd} is not known", "--accept-new-host-key"] },
   },
   {
     item: "3: bridge status lists the warnings with their container",
@@ -227,10 +232,23 @@ describe("the bridge's first hour, as a table (issue 19)", () => {
       }
       for (const fragment of row.never ?? []) expect(`${stdout}\n${stderr}`).not.toContain(fill(fragment));
       if (row.json) expect(JSON.parse(stdout)).toMatchObject(row.json);
+      if (row.file) for (const fragment of row.file.holds) expect(await readFile(fill(row.file.path), "utf8")).toContain(fill(fragment));
     });
   }
 
-  test("4: the log keeps what the terminal showed", async () => {
-    expect(await readFile(join(scene.dir as string, "bridge.sock.log"), "utf8")).toContain("--accept-new-host-key");
+  test("README: the bridge's flag table lists exactly the flags each subcommand's --help prints", async () => {
+    const readme = await readFile(join(repoRoot, "README.md"), "utf8");
+    const table = readme.split("\n").filter((line) => /^\| `bridge (start|status|stop|server list)`( \||,)/.test(line));
+    expect(table).toHaveLength(4);
+    const common = ["--config", "--log-level", "--log-format"];
+    const flagsIn = (text: string) => [...new Set(text.match(/--[a-z][a-z-]*/g) ?? [])].filter((flag) => !common.includes(flag)).sort();
+    for (const line of table) {
+      const [command = "", flags = ""] = line.split(/(?<!\\)\|/).slice(1, 3);
+      const action = (/`bridge (\w+)/.exec(command)?.[1]) as string;
+      const help = await exec(binary, ["bridge", action, "--help"], { env: { PATH: process.env.PATH, HOME: join(scene.dir as string, "home") } });
+      const options = help.stdout.replace(/\x1b\[[0-9;]*m/g, "").split("\nOPTIONS\n")[1] ?? "";
+      expect({ action, flags: flagsIn(flags) }).toEqual({ action, flags: flagsIn(options) });
+    }
   });
+
 });
