@@ -37,7 +37,8 @@ export function loginPlan(options: LoginOptions): LoginPlan {
       const why = key instanceof Error ? key.message : "not a private key";
       throw sshError(SshErrorCode.identity, `cannot use the SSH private key ${where}: ${why}`, {
         usage: true,
-        hint: "pass an unencrypted OpenSSH/PEM private key (or its passphrase), or leave --identity out to use the SSH agent",
+        // No flag takes a passphrase (it would sit in the shell history): the agent holds an encrypted key.
+        hint: "pass an unencrypted OpenSSH/PEM private key, or load an encrypted one into the SSH agent (ssh-add FILE asks for its passphrase once) and leave --identity out",
       });
     }
     method = { type: "publickey", username, key };

@@ -193,14 +193,19 @@ describe("docker through one bridge", () => {
     await bridge.docker(bridge.runArgs("-d", "--name", "udp-only", "-p", `${port}:53/udp`, image));
     const warning = await waitFor("the UDP warning", () => bridge.daemon.find((line) => line.msg === "UDP port not forwarded: SSH carries only TCP" && line.container === "udp-only")[0]);
     expect(warning).toMatchObject({ level: "warn", port });
-    expect((await bridge.status()).forwards.some((forward) => forward.container === "udp-only")).toBe(false);
+    const status = await bridge.status();
+    expect(status.forwards.some((forward) => forward.container === "udp-only")).toBe(false);
+    // Where the user looks: status lists it with its container, not only the log.
+    expect(status.warnings).toContainEqual({ container: "udp-only", message: `UDP port ${port} not forwarded: SSH carries only TCP`, since: expect.any(String) });
   });
 
-  test("a bind mount of a local path is relayed with a warning in the log", async () => {
-    const run = await bridge.docker(bridge.runArgs("--rm", "-v", "/tmp:/x", image, "true"));
+  test("a bind mount of a local path is relayed with a warning in the log and in status, naming the container", async () => {
+    const run = await bridge.docker(bridge.runArgs("--rm", "--name", "bind-local", "-v", "/tmp:/x", image, "true"));
     expect(run.code).toBe(0);
     const warning = await waitFor("the bind-mount warning", () => bridge.daemon.find((line) => line.level === "warn" && line.msg.startsWith("bind mount of a local path"))[0]);
     expect(warning.paths).toEqual(["/tmp"]);
+    expect(warning.container).toBe("bind-local");
+    expect((await bridge.status()).warnings).toContainEqual({ container: "bind-local", message: "bind mount of /tmp: mounted from the remote host, not from this machine", since: expect.any(String) });
   });
 
   test("a busy local port: the forward binds requested+1000, shown in status and the log", async () => {
@@ -211,6 +216,8 @@ describe("docker through one bridge", () => {
     expect(forward.actual).toBe(port + 1000);
     expect(await httpBody(port + 1000)).toBe("moved\n");
     expect(bridge.daemon.find((line) => line.level === "warn" && line.container === "conflicted")[0]).toMatchObject({ requested: port, actual: port + 1000 });
+    // `docker ps` still shows the requested port: status says where it is.
+    expect((await bridge.status()).warnings.find((warning) => warning.container === "conflicted")?.message).toStartWith(`port ${port} is on local port ${port + 1000}`);
   });
 
   test("a remote-only bind is honoured: 127.0.0.1:PORT is forwarded to the remote's 127.0.0.1, a specific address to that address", async () => {
@@ -596,7 +603,8 @@ describe("a server created on demand (local Hetzner API)", () => {
     await bridge.forward("kept", port);
     expect(await httpBody(port)).toBe("kept-on-the-volume\n");
 
-    const list = await bridge.cli(["bridge", "server", "list", "--provider", "hetzner"], { HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint });
+    // Not bridge.cli: `bridge server` finds no bridge by its socket, and takes no --socket.
+    const list = await dockernet(remote.engine, ["bridge", "server", "list", "--provider", "hetzner"], { env: { ...bridge.env, HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint } });
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: "dockernet-bridge", address: host.address, status: expect.any(String) })]);
     await host.engine.cleanup();

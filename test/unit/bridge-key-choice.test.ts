@@ -26,7 +26,7 @@ describe("choosing the SSH key", () => {
     writeFileSync(join(dir, "mine"), "mine");
     expect(await chooseKey({ identity: join(dir, "mine"), filesFirst: false, env: agent, home: dir })).toEqual({ privateKey: Buffer.from("mine") });
     const missing = join(dir, "nope");
-    await expect(chooseKey({ identity: missing, filesFirst: false, env: agent, home: dir })).rejects.toMatchObject({ code: "USAGE", exitCode: 2, message: `cannot read the identity file ${missing}` });
+    await expect(chooseKey({ identity: missing, filesFirst: false, env: agent, home: dir })).rejects.toMatchObject({ code: "USAGE", exitCode: 2, message: `cannot read the identity file ${missing}: no such file` });
   });
 
   test("an existing host: the agent first, as ssh does; then id_ed25519, then id_rsa", async () => {

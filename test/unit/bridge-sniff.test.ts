@@ -31,3 +31,14 @@ describe("the containers/create sniffer", () => {
     expect(seen).toEqual([]);
   });
 });
+
+describe("what the sniffer names of the container", () => {
+  test("the ?name= of docker run --name, and the image (an unnamed container's only name before Docker answers)", () => {
+    const seen: unknown[] = [];
+    const feed = createSniffer((found) => seen.push(found));
+    feed(request("/v1.45/containers/create?name=web-1", JSON.stringify({ Image: "nginx:1", HostConfig: { Binds: ["/srv:/srv"] } })));
+    feed(request("/v1.45/containers/create", JSON.stringify({ Image: "busybox" })));
+    feed(request("/v1.45/containers/create?name=empty-body", ""));
+    expect(seen).toEqual([{ binds: ["/srv"], name: "web-1", image: "nginx:1" }, { binds: [], image: "busybox" }, { binds: [], name: "empty-body" }]);
+  });
+});

@@ -6,6 +6,7 @@ import { durationSchema } from "../../config/duration.ts";
 import { booleanSchema, matching, oneOf, string } from "../../config/schema.ts";
 import { block, section } from "../../config/spec.ts";
 import { providerNames, providers } from "./server/providers/registry.ts";
+import { sshUrlProblem } from "./server/providers/ssh-url.ts";
 
 /** A path, absolute or relative to the working directory, or "" for the default. */
 const pathOrDefault = matching(/^[^\u0000-\u001f\u007f]*$/, "a path");
@@ -16,7 +17,7 @@ export const bridgeSection = section(
     /** The server: `ssh://user@host[:port]` (the ssh provider), or where a provider's server is reached. */
     host: v.pipe(
       string(),
-      v.check((value) => value === "" || /^ssh:\/\/([^@\s/]+@)?[^\s/@]+(:\d{1,5})?\/?$/.test(value), (issue) => `${show(issue.input)} is not ssh://[user@]host[:port]`),
+      v.check((value) => value === "" || sshUrlProblem(value) === undefined, (issue) => `${show(issue.input)} ${sshUrlProblem(String(issue.input))}`),
     ),
     /** The private key; "": the SSH agent, else ~/.ssh/id_ed25519, else ~/.ssh/id_rsa. */
     identity: pathOrDefault,

@@ -12,6 +12,7 @@ import { clearStaleSocket, takeLock } from "./local/lock.ts";
 import { PortSync } from "./local/port-sync.ts";
 import { PortForwards } from "./local/ports.ts";
 import { startRelay } from "./local/relay.ts";
+import { BridgeWarnings } from "./local/warnings.ts";
 import { startIdleWatch } from "./server/idle.ts";
 import { ServerLifecycle } from "./server/lifecycle.ts";
 import { makeProvider } from "./server/providers/registry.ts";
@@ -64,7 +65,9 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
   const toEngine = engineDialer({ remoteSocket: config.remote_socket, log });
   await checkEngine(await supervisor.acquire(), toEngine, config.remote_socket);
 
-  const relay = await startRelay({ path: socket, open: async (signal) => toEngine(await supervisor.acquire(signal)), activity, log });
+  // What the user must see lands in `bridge status` as well as in the log.
+  const warnings = new BridgeWarnings();
+  const relay = await startRelay({ path: socket, open: async (signal) => toEngine(await supervisor.acquire(signal)), activity, log, warnings });
   undo(() => relay.close());
   // The bridge's own Docker connections (ports, events) do not count as use, and never wake a
   // parked link: they wait for it, so the events stream is open again as soon as the link is.
@@ -72,7 +75,7 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
   undo(() => internal.close());
   const remote = new DockerClient(`unix://${internalPath(socket)}`);
 
-  const forwards = new PortForwards({ log, conflict: config.port_conflict, activity, dial: async (host, port, signal) => (await supervisor.acquire(signal)).forwardTcp(host, port) });
+  const forwards = new PortForwards({ log, conflict: config.port_conflict, activity, warnings, dial: async (host, port, signal) => (await supervisor.acquire(signal)).forwardTcp(host, port) });
   undo(() => forwards.closeAll({ final: true }));
   const ports = new PortSync({ list: () => remote.listHostPorts(), forwards });
   undo(() => ports.stop());
@@ -93,7 +96,7 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
     : undefined;
   if (idle) undo(() => idle.stop());
 
-  const status = () => readStatus(config, { socket, servers, supervisor, docker: ports.docker, forwards, relay, activity, idleWatch: idle !== undefined });
+  const status = () => readStatus(config, { socket, servers, supervisor, docker: ports.docker, forwards, relay, activity, warnings, idleWatch: idle !== undefined });
   const control = await startControl(socket, { status, stop: () => context.shutdown() });
   undo(() => control.close());
   const server = servers.current;

@@ -1,7 +1,13 @@
 import { DockernetError, ExitCode, usageError } from "../../core/errors.ts";
 import { defineMode } from "../types.ts";
 import { bridgeSection, socketPath } from "./config.ts";
-import { makeProvider, providerNames, providers } from "./server/providers/registry.ts";
+import { creatingProviders, makeProvider, providerNames, providers } from "./server/providers/registry.ts";
+
+/** `bridge server list|destroy` with a provider that has no servers of its own (the default, ssh). */
+function noServers(provider: string, op: string): DockernetError {
+  const which = creatingProviders.map((name) => `--provider ${name}`).join(" or ");
+  return usageError(`bridge server ${op} needs a provider that creates servers (${which}); the ${provider} provider connects to an existing host and has none`, `e.g. dockernet bridge server ${op} --provider ${creatingProviders[0]}`);
+}
 
 /** bridge, described once: the registry, `run`, `service`, `config` and `--help` read this. */
 export const bridgeMode = defineMode({
@@ -25,13 +31,15 @@ export const bridgeMode = defineMode({
   ],
   config: bridgeSection,
   flags: {
-    host: { key: "host", type: "string", description: "The server: ssh://user@host[:port]", valueHint: "URL" },
-    identity: { key: "identity", type: "string", description: "Private key file (default: the SSH agent, else ~/.ssh/id_ed25519, id_rsa)", valueHint: "FILE" },
-    "remote-socket": { key: "remote_socket", type: "string", description: "The Docker socket on the server (default: /var/run/docker.sock)", valueHint: "PATH" },
-    socket: { key: "socket", type: "string", description: "The local socket (default: ~/.dockernet/bridge.sock)", valueHint: "PATH" },
-    "accept-new-host-key": { key: "accept_new_host_key", type: "boolean", description: "Record a host key seen for the first time instead of refusing it (a changed key is always refused)" },
-    provider: { key: "provider", type: "string", description: providerNames.map((name) => `${name} (${providers[name].summary})`).join(" or "), valueHint: "NAME" },
-    "idle-timeout": { key: "idle_timeout", type: "string", description: "With a provider: destroy the server after this long without activity (default: 5m)", valueHint: "DURATION" },
+    // `for`: status and stop only find the running bridge by its socket; server only asks the provider
+    // (it takes --host to say at once that an existing host has no servers to list).
+    host: { key: "host", type: "string", description: "The server: ssh://user@host[:port]", valueHint: "URL", for: ["start", "server"] },
+    identity: { key: "identity", type: "string", description: "Private key file (default: the SSH agent, else ~/.ssh/id_ed25519, id_rsa)", valueHint: "FILE", for: ["start"] },
+    "remote-socket": { key: "remote_socket", type: "string", description: "The Docker socket on the server (default: /var/run/docker.sock)", valueHint: "PATH", for: ["start"] },
+    socket: { key: "socket", type: "string", description: "The local socket (default: ~/.dockernet/bridge.sock)", valueHint: "PATH", for: ["start", "status", "stop"] },
+    "accept-new-host-key": { key: "accept_new_host_key", type: "boolean", description: "Record a host key seen for the first time instead of refusing it (a changed key is always refused)", for: ["start"] },
+    provider: { key: "provider", type: "string", description: providerNames.map((name) => `${name} (${providers[name].summary})`).join(" or "), valueHint: "NAME", for: ["start", "server"] },
+    "idle-timeout": { key: "idle_timeout", type: "string", description: "With a provider: destroy the server after this long without activity (default: 5m)", valueHint: "DURATION", for: ["start"] },
   },
   localDocker: false,
   notAService: "it is a per-user process (its socket is in your home); start it with `dockernet bridge start --detach`",
@@ -90,15 +98,17 @@ export const bridgeMode = defineMode({
         name: { type: "positional", required: false, description: "With destroy: the server's name", valueHint: "NAME" },
       },
       run: async ({ config, log, args }) => {
+        if (args.op !== "list" && (args.op !== "destroy" || typeof args.name !== "string")) {
+          throw usageError(`bridge server ${String(args.op)}: expected \`list\` or \`destroy NAME\``);
+        }
+        // Said before the provider is made: the default one (ssh) would first ask for --host, which is no help here.
+        if (!providers[config.provider].createsServers) throw noServers(config.provider, String(args.op));
         const provider = await makeProvider(config);
         if (args.op === "list") {
           process.stdout.write(`${JSON.stringify(await provider.list(), null, 2)}\n`);
           return ExitCode.ok;
         }
-        if (args.op !== "destroy" || typeof args.name !== "string") {
-          throw usageError(`bridge server ${String(args.op)}: expected \`list\` or \`destroy NAME\``);
-        }
-        await provider.destroyNamed(args.name, log);
+        await provider.destroyNamed(String(args.name), log);
         return ExitCode.ok;
       },
     },

@@ -1,7 +1,15 @@
 import { textTable } from "../../core/text-table.ts";
 import type { BridgeStatus } from "./local/control.ts";
 
-/** `bridge status` as text: the link, the engine, activity, then a row per forward. */
+/** The warnings block: one line each, the container first (what `docker ps` names). */
+function warningLines(status: BridgeStatus): string[] {
+  // `?? []`: a bridge started before warnings were reported answers without the field.
+  const warnings = status.warnings ?? [];
+  if (warnings.length === 0) return [];
+  return [`warnings: ${warnings.length}`, ...warnings.map((warning) => `  ${warning.container}: ${warning.message} (since ${warning.since})`), ""];
+}
+
+/** `bridge status` as text: the link, the engine, activity, the warnings, then a row per forward. */
 export function formatStatus(status: BridgeStatus): string {
   const { ssh, docker, activity } = status;
   const lines = [
@@ -11,6 +19,7 @@ export function formatStatus(status: BridgeStatus): string {
     `docker:   ${docker.reachable ? "reachable" : "not reachable"}${docker.last_check ? `, last check ${docker.last_check}` : ""}${docker.last_error ? `; last error: ${docker.last_error}` : ""}`,
     `activity: ${activity.connections} connections, ${activity.bytes} bytes relayed, idle ${activity.idle_s} s${activity.idle_time_left_s === null ? "" : `, ${activity.idle_time_left_s} s left before the server is destroyed`}`,
     "",
+    ...warningLines(status),
   ];
   if (status.forwards.length === 0) return [...lines, "no forwarded ports"].join("\n");
   const rows = status.forwards.map((forward) => [forward.container, String(forward.requested), String(forward.actual), forward.remote, String(forward.bytes), String(forward.connections)]);

@@ -5,6 +5,7 @@ import type { BridgeStatus } from "./local/control.ts";
 import type { DockerReach } from "./local/port-sync.ts";
 import type { PortForwards } from "./local/ports.ts";
 import type { Relay } from "./local/relay.ts";
+import type { BridgeWarnings } from "./local/warnings.ts";
 import type { ServerLifecycle } from "./server/lifecycle.ts";
 
 /** The running bridge's parts that `status` reads. */
@@ -16,6 +17,7 @@ export interface StatusParts {
   forwards: PortForwards;
   relay: Relay;
   activity: ActivityClock;
+  warnings: BridgeWarnings;
   /** Whether an idle watch runs (a provider that creates servers). */
   idleWatch: boolean;
 }
@@ -32,6 +34,7 @@ export function readStatus(config: BridgeConfig, parts: StatusParts): BridgeStat
     ssh: parts.supervisor.status(),
     docker: parts.docker,
     forwards: parts.forwards.list(),
+    warnings: parts.warnings.list(),
     activity: {
       connections: activity.connections,
       bytes: parts.relay.bytes(),

@@ -21,7 +21,9 @@ export async function sshConnector(config: BridgeConfig, parts: { servers: Serve
     servers.connect(
       async (server) => {
         if (server.hostKey) await recordHostKey(ownKnownHosts, server.host, server.port, Buffer.from(server.hostKey.key, "base64"), server.hostKey.type);
-        const target = { host: server.host, port: server.port, username: server.user, ...keys, knownHostsFiles: [...defaultKnownHostsFiles(), ownKnownHosts], ownKnownHosts, acceptNewHostKey: config.accept_new_host_key };
+        const target = { host: server.host, port: server.port, username: server.user, ...keys, ...(config.identity ? { identityFile: config.identity } : {}), knownHostsFiles: [...defaultKnownHostsFiles(), ownKnownHosts], ownKnownHosts, acceptNewHostKey: config.accept_new_host_key };
+        // Before the wait: a server that never answers is silent for up to 20 s, and the user must know where it waits.
+        log.info(`connecting to ${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`, { user: server.user });
         return await SshLink.connect(target, log);
       },
       {

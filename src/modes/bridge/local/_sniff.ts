@@ -10,23 +10,36 @@ const maxBody = 1024 * 1024;
 export interface CreateRequest {
   /** Bind sources named in HostConfig.Binds and HostConfig.Mounts (Type bind). */
   binds: string[];
+  /** The container's name (`?name=`, as `docker run --name` sends it); absent: Docker picks one. */
+  name?: string;
+  /** The image asked for, which names a container that has no name yet. */
+  image?: string;
 }
 
-function bindsOf(body: string): string[] {
-  let parsed: { HostConfig?: { Binds?: unknown; Mounts?: unknown } } | null;
+/** The request's `?name=`, if any. */
+function nameOf(path: string): string | undefined {
+  const query = path.indexOf("?");
+  return (query < 0 ? undefined : new URLSearchParams(path.slice(query + 1)).get("name")) || undefined;
+}
+
+function bindsOf(body: string): Omit<CreateRequest, "name"> {
+  let parsed: { Image?: unknown; HostConfig?: { Binds?: unknown; Mounts?: unknown } } | null;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return [];
+    return { binds: [] };
   }
   // The body is the client's: `null`, a number or an array must not throw here.
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return [];
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { binds: [] };
   const binds = Array.isArray(parsed.HostConfig?.Binds) ? parsed.HostConfig.Binds : [];
   const mounts = Array.isArray(parsed.HostConfig?.Mounts) ? parsed.HostConfig.Mounts : [];
-  return [
-    ...binds.flatMap((bind) => (typeof bind === "string" && bind.startsWith("/") ? [bind.split(":")[0] as string] : [])),
-    ...mounts.flatMap((mount: { Type?: unknown; Source?: unknown }) => (mount?.Type === "bind" && typeof mount.Source === "string" ? [mount.Source] : [])),
-  ];
+  return {
+    binds: [
+      ...binds.flatMap((bind) => (typeof bind === "string" && bind.startsWith("/") ? [bind.split(":")[0] as string] : [])),
+      ...mounts.flatMap((mount: { Type?: unknown; Source?: unknown }) => (mount?.Type === "bind" && typeof mount.Source === "string" ? [mount.Source] : [])),
+    ],
+    ...(typeof parsed.Image === "string" ? { image: parsed.Image } : {}),
+  };
 }
 
 /** Feeds the client's bytes in order; calls `onCreate` for each containers/create request seen. */
@@ -35,6 +48,7 @@ export function createSniffer(onCreate: (request: CreateRequest) => void): (chun
   let head = Buffer.alloc(0);
   let remaining = 0;
   let body: Buffer[] | undefined;
+  let name: string | undefined;
   const feed = (chunk: Buffer): void => {
     if (state === "off" || chunk.length === 0) return;
     if (state === "body") {
@@ -42,7 +56,7 @@ export function createSniffer(onCreate: (request: CreateRequest) => void): (chun
       remaining -= part.length;
       body?.push(part);
       if (remaining > 0) return;
-      if (body) onCreate({ binds: bindsOf(Buffer.concat(body).toString("utf8")) });
+      if (body) onCreate({ ...bindsOf(Buffer.concat(body).toString("utf8")), ...(name ? { name } : {}) });
       body = undefined;
       state = "head";
       return feed(chunk.subarray(part.length));
@@ -65,10 +79,11 @@ export function createSniffer(onCreate: (request: CreateRequest) => void): (chun
     remaining = Number(headers.get("content-length") ?? 0);
     const isCreate = method === "POST" && /^(\/v[\d.]+)?\/containers\/create(\?|$)/.test(path ?? "");
     body = isCreate && remaining <= maxBody ? [] : undefined;
+    name = isCreate ? nameOf(path ?? "") : undefined;
     state = "body";
     if (remaining === 0) {
       state = "head";
-      if (body) onCreate({ binds: [] });
+      if (body) onCreate({ binds: [], ...(name ? { name } : {}) });
       body = undefined;
     }
     feed(rest);

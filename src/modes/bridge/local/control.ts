@@ -4,6 +4,7 @@ import { DockernetError, errorMessage } from "../../../core/errors.ts";
 import { controlPath } from "../config.ts";
 import type { LinkStatus } from "../link/supervisor.ts";
 import type { ForwardStatus } from "./ports.ts";
+import type { BridgeWarning } from "./warnings.ts";
 
 /** What `bridge status` shows, as the running bridge reports it. */
 export interface BridgeStatus {
@@ -14,6 +15,8 @@ export interface BridgeStatus {
   ssh: LinkStatus;
   docker: { reachable: boolean; last_check: string | null; last_error: string | null };
   forwards: ForwardStatus[];
+  /** What the user must see, each with the container it concerns (the log has them too). */
+  warnings: BridgeWarning[];
   activity: { connections: number; bytes: number; idle_s: number; idle_time_left_s: number | null };
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from "../../../core/logger.ts";
 import { SerialQueue } from "../../../core/serial-queue.ts";
 import type { HostPort } from "../../../docker/types.ts";
 import type { ActivityClock } from "./activity.ts";
+import type { BridgeWarnings } from "./warnings.ts";
 import { relayWhenOpen } from "./_pipe.ts";
 
 export interface PortForwardsOptions {
@@ -14,6 +15,8 @@ export interface PortForwardsOptions {
   activity: ActivityClock;
   /** A TCP connection from the server to `host:port`, over the SSH link. */
   dial(host: string, port: number, signal: AbortSignal): Promise<Duplex>;
+  /** Where a moved, unforwarded or UDP port is kept for `bridge status` while it lasts (besides the log). */
+  warnings?: BridgeWarnings;
 }
 
 /** One forward as `status` shows it. */
@@ -90,9 +93,10 @@ export class PortForwards {
   async #sync(ports: readonly HostPort[]): Promise<void> {
     if (this.#closed) return;
     const wanted = new Map<string, HostPort>();
+    const udp = new Set<string>();
     for (const port of ports) {
       if (port.proto === "udp") {
-        this.#warnUdp(port);
+        udp.add(this.#warnUdp(port));
         continue;
       }
       // One forward per host port: Docker lists a port once per address family.
@@ -101,7 +105,17 @@ export class PortForwards {
       if (known === undefined || remoteAddress(known.hostIp) !== "127.0.0.1") wanted.set(key, port);
     }
     for (const [key, forward] of this.#forwards) if (!wanted.has(key)) await this.#close(forward, "not published any more");
-    for (const key of this.#unbound) if (!wanted.has(key)) this.#unbound.delete(key);
+    for (const key of this.#unbound) {
+      if (wanted.has(key)) continue;
+      this.#unbound.delete(key);
+      this.#options.warnings?.clear(`unbound:${key}`);
+    }
+    // A UDP port no longer published: its warning ends (and is logged again if it comes back).
+    for (const key of this.#warned) {
+      if (udp.has(key)) continue;
+      this.#warned.delete(key);
+      this.#options.warnings?.clear(`udp:${key}`);
+    }
     for (const [key, port] of wanted) {
       if (this.#closed || this.#forwards.has(key)) continue;
       // One port that cannot be forwarded never keeps the others from being.
@@ -123,11 +137,14 @@ export class PortForwards {
     });
   }
 
-  #warnUdp(port: HostPort): void {
+  /** Warns once about a published UDP port; returns its key. */
+  #warnUdp(port: HostPort): string {
     const key = `${port.container.id}:${port.hostPort}/udp`;
-    if (this.#warned.has(key)) return;
+    if (this.#warned.has(key)) return key;
     this.#warned.add(key);
     this.#options.log.warn("UDP port not forwarded: SSH carries only TCP", { container: port.container.name, port: port.hostPort });
+    this.#options.warnings?.set(`udp:${key}`, { container: port.container.name, message: `UDP port ${port.hostPort} not forwarded: SSH carries only TCP` });
+    return key;
   }
 
   async #open(key: string, port: HostPort): Promise<void> {
@@ -152,7 +169,9 @@ export class PortForwards {
     if (status.actual === 0) {
       if (this.#unbound.has(key)) return;
       this.#unbound.add(key);
-      log.error(conflict === "fail" ? "local port busy, not forwarded (port_conflict = fail)" : "no free local port for a forward", { container: status.container, requested: status.requested });
+      const why = conflict === "fail" ? "local port busy, not forwarded (port_conflict = fail)" : "no free local port for a forward";
+      log.error(why, { container: status.container, requested: status.requested });
+      this.#options.warnings?.set(`unbound:${key}`, { container: status.container, message: `port ${status.requested} not forwarded: ${why}` });
       return;
     }
     if (this.#closed) {
@@ -161,12 +180,15 @@ export class PortForwards {
     }
     this.#forwards.set(key, forward);
     const moved = status.actual !== status.requested;
-    (moved ? log.warn : log.info).call(log, moved ? "port forwarded to another local port (the requested one is busy, or below 1024 for this user)" : "port forwarded", {
+    const why = "the requested one is busy, or below 1024 for this user";
+    (moved ? log.warn : log.info).call(log, moved ? `port forwarded to another local port (${why})` : "port forwarded", {
       container: status.container,
       requested: status.requested,
       actual: status.actual,
       remote: status.remote,
     });
+    // `docker ps` still shows the requested port: status must say where it really is.
+    if (moved) this.#options.warnings?.set(`moved:${key}`, { container: status.container, message: `port ${status.requested} is on local port ${status.actual} (${why})` });
   }
 
   #connection(forward: Forward, host: string, port: number, socket: Socket): void {
@@ -191,6 +213,7 @@ export class PortForwards {
 
   async #close(forward: Forward, why: string): Promise<void> {
     this.#forwards.delete(forward.key);
+    this.#options.warnings?.clear(`moved:${forward.key}`);
     for (const socket of forward.sockets) socket.destroy();
     await Promise.all(forward.servers.map((server) => new Promise((resolve) => server.close(resolve))));
     this.#options.log.info("port forward closed", { container: forward.status.container, port: forward.status.actual, reason: why });

@@ -6,7 +6,8 @@ import { DockernetError, errorMessage } from "../../../core/errors.ts";
 import type { Logger } from "../../../core/logger.ts";
 import type { ActivityClock } from "./activity.ts";
 import { relayWhenOpen } from "./_pipe.ts";
-import { createSniffer } from "./_sniff.ts";
+import type { BridgeWarnings } from "./warnings.ts";
+import { createSniffer, type CreateRequest } from "./_sniff.ts";
 
 export interface RelayOptions {
   /** The local socket (created 0600). */
@@ -15,6 +16,8 @@ export interface RelayOptions {
   open(signal: AbortSignal): Promise<Duplex>;
   activity: ActivityClock;
   log: Logger;
+  /** Where a bind mount of a local path is kept for `bridge status` (besides the log). */
+  warnings?: BridgeWarnings;
 }
 
 export interface Relay {
@@ -32,9 +35,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const { log, activity } = options;
   const sockets = new Set<Socket>();
   let total = 0;
-  const warnBinds = (binds: string[]) => {
-    const local = binds.filter((path) => existsSync(path));
-    if (local.length > 0) log.warn("bind mount of a local path: the remote engine mounts that path on the remote host, not this machine's", { paths: local });
+  let created = 0;
+  const warnBinds = (request: CreateRequest) => {
+    const local = request.binds.filter((path) => existsSync(path));
+    if (local.length === 0) return;
+    // Docker names an unnamed container only in its answer, which is not read: the image says which one it is.
+    const container = request.name ?? `(unnamed, image ${request.image ?? "?"})`;
+    log.warn("bind mount of a local path: the remote engine mounts that path on the remote host, not this machine's", { container, paths: local });
+    options.warnings?.set(`bind:${++created}`, { container, message: `bind mount of ${local.join(", ")}: mounted from the remote host, not from this machine` });
   };
   const onConnection = (socket: Socket) => {
     sockets.add(socket);
@@ -46,7 +54,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         total += count;
         activity.touch();
       },
-      onClientData: createSniffer((request) => warnBinds(request.binds)),
+      onClientData: createSniffer(warnBinds),
       onFailed: (error) => log.error("Docker connection closed: the remote engine is not reachable", { reason: errorMessage(error) }),
       onClose: () => {
         sockets.delete(socket);

@@ -13,10 +13,12 @@ type Providers = { ssh: ProviderEntry; hetzner: ProviderEntry & { config: typeof
 export const providers: Providers = {
   ssh: {
     summary: "an existing host",
+    createsServers: false,
     load: async () => (await import("./ssh.ts")).SshProvider,
   },
   hetzner: {
     summary: "a server created on demand",
+    createsServers: true,
     config: hetznerSection,
     load: async () => (await import("./hetzner/provider.ts")).HetznerProvider,
   },
@@ -26,6 +28,9 @@ export const providers: Providers = {
 export type ProviderName = keyof Providers;
 
 export const providerNames = Object.keys(providers) as ProviderName[];
+
+/** The providers that create servers (`bridge server list` works with these). */
+export const creatingProviders = providerNames.filter((name) => providers[name].createsServers);
 
 /** The provider `bridge.provider` names, made from the config. */
 export async function makeProvider(config: BridgeConfig): Promise<Provider> {

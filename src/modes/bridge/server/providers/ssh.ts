@@ -1,13 +1,9 @@
 import { usageError } from "../../../../core/errors.ts";
-import { unbracket } from "../../../../ssh/known-hosts.ts";
 import type { BridgeConfig } from "../../config.ts";
+import { parseSshUrl } from "./ssh-url.ts";
 import type { ListedServer, Provider, ServerInfo } from "./types.ts";
 
-/** `ssh://user@host:port` as a server to connect to. */
-export function parseSshUrl(url: string): Pick<ServerInfo, "host" | "port" | "user"> {
-  const parsed = new URL(url);
-  return { host: unbracket(parsed.hostname), port: parsed.port ? Number(parsed.port) : 22, user: decodeURIComponent(parsed.username) || "root" };
-}
+export { parseSshUrl };
 
 /** The `ssh` provider: an existing host (`bridge.host`), never created or destroyed. */
 export class SshProvider implements Provider {
@@ -35,6 +31,6 @@ export class SshProvider implements Provider {
   }
 
   async #refuse(): Promise<never> {
-    throw usageError("the ssh provider does not create or destroy servers", "bridge server list|destroy is for --provider hetzner");
+    throw usageError("the ssh provider connects to an existing host: it creates and destroys no servers", "bridge server list|destroy needs a provider that creates servers, e.g. --provider hetzner");
   }
 }

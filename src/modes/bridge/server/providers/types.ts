@@ -51,6 +51,8 @@ export type ProviderClass = new (config: BridgeConfig) => Provider;
 export interface ProviderEntry {
   /** For `--help` and the README. */
   summary: string;
+  /** Whether it creates servers (as `Provider.createsServers`), known before any is made: `bridge server` needs one that does. */
+  createsServers: boolean;
   /** Its `[bridge.<name>]` block, when it has settings of its own. */
   config?: ConfigSection;
   /** The class, loaded only when a bridge uses the provider. */
