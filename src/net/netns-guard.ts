@@ -1,4 +1,4 @@
-import { readFile, readlink } from "node:fs/promises";
+import { readFileSync, readlinkSync } from "node:fs";
 import { DockernetError } from "../core/errors.ts";
 
 /**
@@ -17,7 +17,11 @@ export async function assertContainerNetns(pid: number, containerId: string): Pr
   let theirs: string;
   let ours: string;
   try {
-    [cgroups, theirs, ours] = await Promise.all([readFile(`/proc/${pid}/cgroup`, "utf8"), readlink(`/proc/${pid}/ns/net`), readlink("/proc/self/ns/net")]);
+    // Read synchronously: three small /proc reads cost microseconds, while a trip through the
+    // thread pool waits for an event-loop turn: several ms, and tens of ms in a burst of starts.
+    cgroups = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+    theirs = readlinkSync(`/proc/${pid}/ns/net`);
+    ours = readlinkSync("/proc/self/ns/net");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EACCES" || code === "EPERM") {

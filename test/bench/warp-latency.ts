@@ -1,21 +1,49 @@
 /**
  * Event-to-route latency of `dockernet warp` (the compiled binary) for N targets started at once,
- * beside a floor measured in the same run: a minimal reactor that does one container inspect and
- * one `nsenter -t PID -n ip route replace` per start event and nothing else. Both are timed from
- * Docker's own start event time to the route being in place. Also: the idle RSS of the daemon
- * holding those targets. Usage: bun test/bench/warp-latency.ts [targets=50] [rounds=2]
+ * beside a floor measured in the same run: a minimal reactor (_floor-reactor.ts) that does one
+ * container inspect and one `nsenter -t PID -n ip route replace` per start event and nothing else.
+ * Both are processes of their own, started fresh for each round, and both are timed from Docker's
+ * own start event time to their "route changed" log line. Rounds alternate the reactors and rotate
+ * which one goes first, so neither always meets the engine in the same state; each round's p50 is
+ * printed, because one round's ratio on a shared machine is noise. Also: the idle RSS of the
+ * daemon holding those targets.
+ *
+ * DN_BENCH_BINS=before=PATH,after=PATH measures several dockernet builds in the same rounds
+ * (default: the one binary of DN_TEST_BIN, else dist/dockernet).
+ * Usage: bun test/bench/warp-latency.ts [targets=50] [rounds=4]
  */
 import Docker from "dockerode";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { exec, sleep } from "../support/_exec.ts";
+import { sleep } from "../support/_exec.ts";
 import { Daemon, repoRoot, waitFor } from "../support/dockernet.ts";
 import { TestEngine } from "../support/engine.ts";
 import { fmt, quantile, ratio, report } from "./_stats.ts";
 
 const targets = Number(process.argv[2] ?? 50);
-const rounds = Number(process.argv[3] ?? 2);
+const rounds = Number(process.argv[3] ?? 4);
 process.env.DN_TEST_BIN ??= join(repoRoot, "dist/dockernet");
+
+/** A reactor under test: the floor, or a dockernet build. */
+interface Reactor {
+  label: string;
+  command: [string, string[]];
+  args: (via: string) => string[];
+  ready: string;
+  dockernet: boolean;
+}
+
+const floorReactor: Reactor = {
+  label: "floor",
+  command: [process.execPath, [join(repoRoot, "test/bench/_floor-reactor.ts")]],
+  args: (via) => [via],
+  ready: "floor ready",
+  dockernet: false,
+};
+const builds: Reactor[] = (process.env.DN_BENCH_BINS ?? `dockernet=${process.env.DN_TEST_BIN}`).split(",").map((entry) => {
+  const [label = "", path = ""] = entry.split("=");
+  return { label, command: [path, []], args: () => ["warp"], ready: "warp started", dockernet: true };
+});
 
 const engine = await TestEngine.start({ name: "dnbench", subnet: 94 });
 const docker = new Docker({ socketPath: engine.socketPath });
@@ -48,56 +76,33 @@ async function removeTargets(list: Docker.Container[]): Promise<void> {
   await Promise.all(list.map((container) => container.remove({ force: true })));
 }
 
-/** The floor: inspect + one nsenter ip route replace per start event, nothing else. */
-async function floorRound(network: string, via: string, round: number): Promise<{ latencies: number[]; spanMs: number }> {
-  const list = await createTargets(`floor${round}`, network);
-  const done = new Map<string, number>();
-  const stream = (await docker.getEvents({ filters: { type: ["container"], event: ["start"], label: ["network.warp.target"] } })) as NodeJS.ReadableStream & { destroy(): void };
-  const work: Promise<void>[] = [];
-  let rest = "";
-  stream.on("data", (chunk: Buffer) => {
-    const lines = (rest + chunk.toString()).split("\n");
-    rest = lines.pop() ?? "";
-    for (const line of lines.filter(Boolean)) {
-      const event = JSON.parse(line) as { id: string };
-      work.push(
-        (async () => {
-          const info = await docker.getContainer(event.id).inspect();
-          await exec("nsenter", ["-t", String(info.State.Pid), "-n", "ip", "route", "replace", "default", "via", via]);
-          done.set(info.Name.slice(1), Date.now());
-        })(),
-      );
-    }
-  });
-  const since = Date.now();
-  await Promise.all(list.map((container) => container.start()));
-  await waitFor("the floor reactor to route every target", () => done.size === targets, 60_000);
-  stream.destroy();
-  await Promise.all(work);
-  const starts = await startEvents(since);
-  const latencies = [...done].map(([name, at]) => at - (starts.get(name) ?? Number.NaN));
-  const spanMs = Math.max(...done.values()) - Math.min(...starts.values());
-  await removeTargets(list);
-  return { latencies, spanMs };
+interface Round {
+  /** CPU time the reactor used (user + system) from just before the starts to the last route, per target. */
+  cpuMs: number;
+  latencies: number[];
+  spanMs: number;
+  windows: number[];
+  list: Docker.Container[];
 }
 
-/** dockernet warp (compiled) as a daemon: route-in-place times from its audit log lines. */
-async function dockernetRound(network: string, round: number, daemon: Daemon): Promise<{ latencies: number[]; spanMs: number; list: Docker.Container[]; windows: number[] }> {
-  const list = await createTargets(`dn${round}`, network);
-  const prefix = `dn${round}-`;
-  const routed = () => daemon.find((line) => line.msg === "route changed" && String(line.container).startsWith(prefix) && String(line.command).includes("route replace default"));
+/** Starts `targets` targets at once under a running reactor: route-in-place times from its "route changed" lines. */
+async function measureRound(network: string, prefix: string, reactor: Daemon): Promise<Round> {
+  const list = await createTargets(prefix, network);
+  const routed = () => reactor.find((line) => line.msg === "route changed" && String(line.container).startsWith(`${prefix}-`) && String(line.command).includes("route replace default"));
+  const cpuBefore = cpuMs(reactor.pid);
   const since = Date.now();
   await Promise.all(list.map((container) => container.start()));
-  await waitFor("dockernet to route every target", () => routed().length >= targets, 60_000);
+  await waitFor(`${prefix} to route every target`, () => routed().length >= targets, 60_000);
+  const cpu = (cpuMs(reactor.pid) - cpuBefore) / targets;
   const starts = await startEvents(since);
   const done = new Map(routed().map((line) => [String(line.container), Date.parse(line.time)]));
   const latencies = [...done].map(([name, at]) => at - (starts.get(name) ?? Number.NaN));
   const spanMs = Math.max(...done.values()) - Math.min(...starts.values());
-  // The start window: from the target's own command running (its network is up by then) to
-  // dockernet's route being in place; traffic in that window uses Docker's route.
+  // The start window: from the target's own command running (its network is up by then) to the
+  // route being in place; traffic in that window uses Docker's route.
   const pids = new Map(routed().map((line) => [String(line.container), Number(line.pid)]));
   const windows = [...done].map(([name, at]) => at - commandStartMs(pids.get(name) ?? 0));
-  return { latencies, spanMs, list, windows };
+  return { cpuMs: cpu, latencies, spanMs, windows, list };
 }
 
 /** /proc/uptime's first field in ms, and the epoch offset that turns it into wall-clock time. */
@@ -111,49 +116,82 @@ function commandStartMs(pid: number): number {
   return uptimeToEpoch + uptimeMs(readFileSync(`/proc/${pid}/root/tmp/started`, "utf8"));
 }
 
+/** User + system CPU time of a process (and of its children it waited for), in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime, stime, cutime, cstime are fields 14-17 of stat(5); here counted from field 3 (state).
+  const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index] ?? 0), 0);
+  return (ticks * 1000) / 100;
+}
+
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Everything measured of one reactor over all rounds. */
+interface Totals {
+  latencies: number[];
+  spans: number[];
+  windows: number[];
+  roundP50s: number[];
+  cpuMs: number[];
 }
 
 try {
   const net = await engine.network("bench", { subnet: "10.62.0.0/16" });
   const warp = await engine.run("warp-1", { network: net.name });
   const via = await warp.ip(net.name);
-  const floor = { latencies: [] as number[], spans: [] as number[] };
-  const ours = { latencies: [] as number[], spans: [] as number[], windows: [] as number[] };
+  const reactors = [floorReactor, ...builds];
+  const totals = new Map<Reactor, Totals>(reactors.map((reactor) => [reactor, { latencies: [], spans: [], windows: [], roundP50s: [], cpuMs: [] }]));
   let lastRss = 0;
   let leanRss = 0;
   for (let round = 0; round < rounds; round++) {
-    const f = await floorRound(net.name, via, round);
-    floor.latencies.push(...f.latencies);
-    floor.spans.push(f.spanMs);
-    const daemon = await Daemon.start(engine, ["warp"]);
-    const d = await dockernetRound(net.name, round, daemon);
-    ours.latencies.push(...d.latencies);
-    ours.spans.push(d.spanMs);
-    ours.windows.push(...d.windows);
-    await sleep(3000); // idle: the burst is over
-    lastRss = rssMb(daemon.pid);
-    await daemon.stop();
-    if (round === rounds - 1) {
-      // The same targets held by a daemon without JSC's optimizing (DFG/FTL) JIT, whose compiler
-      // code is most of the difference between an idle and a busy-then-idle process.
-      const lean = await Daemon.start(engine, ["warp"], { env: { BUN_JSC_useDFGJIT: "0" } });
-      await sleep(3000);
-      leanRss = rssMb(lean.pid);
-      await lean.stop();
+    const order = [...reactors.slice(round % reactors.length), ...reactors.slice(0, round % reactors.length)];
+    const shown: string[] = [];
+    for (const reactor of order) {
+      const running = await Daemon.start(engine, reactor.args(via), { command: reactor.command, ready: reactor.ready });
+      const measured = await measureRound(net.name, `${reactor.label}${round}`, running);
+      const total = totals.get(reactor) as Totals;
+      total.latencies.push(...measured.latencies);
+      total.spans.push(measured.spanMs);
+      total.windows.push(...measured.windows);
+      total.roundP50s.push(quantile(measured.latencies, 0.5));
+      total.cpuMs.push(measured.cpuMs);
+      shown.push(`${reactor.label} ${fmt(quantile(measured.latencies, 0.5))}`);
+      if (reactor === builds[0]) {
+        await sleep(3000); // idle: the burst is over
+        lastRss = rssMb(running.pid);
+      }
+      await running.stop();
+      if (reactor === builds[0] && round === rounds - 1) {
+        // The same targets held by a daemon without JSC's optimizing (DFG/FTL) JIT, whose compiler
+        // code is most of the difference between an idle and a busy-then-idle process.
+        const lean = await Daemon.start(engine, ["warp"], { command: reactor.command, env: { BUN_JSC_useDFGJIT: "0" } });
+        await sleep(3000);
+        leanRss = rssMb(lean.pid);
+        await lean.stop();
+      }
+      await removeTargets(measured.list);
     }
-    await removeTargets(d.list);
+    console.log(`round ${round + 1} p50: ${shown.join(", ")}`);
   }
+  const floor = totals.get(floorReactor) as Totals;
   const perFloor = quantile(floor.spans, 0.5) / targets;
-  const perOurs = quantile(ours.spans, 0.5) / targets;
-  console.log(`\nwarp event-to-route, ${targets} targets started at once, ${rounds} rounds (floor = inspect + nsenter ip route replace)`);
+  console.log(`\nwarp event-to-route, ${targets} targets started at once, ${rounds} alternating rounds (floor = inspect + nsenter ip route replace, its own process)`);
   report("floor p50 / p99", `${fmt(quantile(floor.latencies, 0.5))} / ${fmt(quantile(floor.latencies, 0.99))}`);
-  report("dockernet p50 / p99", `${fmt(quantile(ours.latencies, 0.5))} / ${fmt(quantile(ours.latencies, 0.99))}   (targets: p99 <= 250 ms at 50, <= 300 ms at 100)`);
-  report("ratio p50 / p99 (dockernet / floor)", `${ratio(quantile(ours.latencies, 0.5), quantile(floor.latencies, 0.5))} / ${ratio(quantile(ours.latencies, 0.99), quantile(floor.latencies, 0.99))}`);
-  report("per-container cost (burst span / targets)", `floor ${fmt(perFloor)}, dockernet ${fmt(perOurs)}, ratio ${ratio(perOurs, perFloor)}   (target: <= 1.5x)`);
-  report("start window (command start -> route) p50 / p99", `${fmt(quantile(ours.windows, 0.5))} / ${fmt(quantile(ours.windows, 0.99))}   (10 ms resolution; Docker's route in use)`);
+  report("floor CPU per target (process + its children)", fmt(quantile(floor.cpuMs, 0.5)));
+  for (const build of builds) {
+    const ours = totals.get(build) as Totals;
+    const perOurs = quantile(ours.spans, 0.5) / targets;
+    report(`${build.label} p50 / p99`, `${fmt(quantile(ours.latencies, 0.5))} / ${fmt(quantile(ours.latencies, 0.99))}   (targets: p99 <= 250 ms at 50, <= 300 ms at 100)`);
+    report(`ratio p50 / p99 (${build.label} / floor)`, `${ratio(quantile(ours.latencies, 0.5), quantile(floor.latencies, 0.5))} / ${ratio(quantile(ours.latencies, 0.99), quantile(floor.latencies, 0.99))}   (target: <= 1.1x / <= 1.2x)`);
+    report(`${build.label} CPU per target (process + its children)`, `${fmt(quantile(ours.cpuMs, 0.5))}, ratio ${ratio(quantile(ours.cpuMs, 0.5), quantile(floor.cpuMs, 0.5))}`);
+    report("per-round p50 ratios", ours.roundP50s.map((p50, index) => ratio(p50, floor.roundP50s[index] ?? Number.NaN)).join(" "));
+    report("per-container cost (burst span / targets)", `floor ${fmt(perFloor)}, ${build.label} ${fmt(perOurs)}, ratio ${ratio(perOurs, perFloor)}   (target: <= 1.5x)`);
+    report("start window (command start -> route) p50 / p99", `${fmt(quantile(ours.windows, 0.5))} / ${fmt(quantile(ours.windows, 0.99))}   (10 ms resolution; Docker's route in use)`);
+  }
   report(`idle RSS of dockernet warp with ${targets} targets`, `${lastRss.toFixed(1)} MB   (target: <= 60 MB at 50)`);
   report("  the same with BUN_JSC_useDFGJIT=0", `${leanRss.toFixed(1)} MB`);
 } finally {

@@ -206,3 +206,22 @@ describe("ReconcileDriver: resync, drain, stop", () => {
     expect(calls).toEqual(["app"]);
   });
 });
+
+describe("ReconcileDriver: garbage after a burst", () => {
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  test("collected once a second passes without a reconcile, never in a pause inside the burst", async () => {
+    let collected = 0;
+    const { driver } = harness({ collectGarbage: () => collected++ });
+    for (let i = 0; i < 20; i++) driver.enqueue(`key-${i}`);
+    await driver.drain(); // a burst's worth of reconciles, then a pause
+    await sleep(700);
+    driver.enqueue("late"); // the burst goes on after the pause
+    await driver.drain();
+    await sleep(700); // 1.4 s after the pause began, 0.7 s after the last reconcile
+    expect(collected).toBe(0);
+    const deadline = Date.now() + 3000;
+    while (collected === 0 && Date.now() < deadline) await sleep(20);
+    expect(collected).toBe(1);
+  });
+});

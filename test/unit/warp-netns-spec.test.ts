@@ -189,13 +189,12 @@ describe("real tables and desired specs compare equal by key", () => {
   });
 });
 
-// Bugs found while writing these tests: each `test.failing` passes while the bug is there; fix the
-// source, then turn it into a plain `test`.
-describe("known bugs (src/modes/warp/netns-spec.ts)", () => {
+// Bugs found while writing these tests, fixed in the source since: each test fails if its bug comes back.
+describe("fixed bugs (src/modes/warp/netns-spec.ts)", () => {
   // `ip rule add ... to 1.2.3.4/32 ...` is printed by iproute2 6.1 as `"dst":"1.2.3.4"` without
-  // `dstlen` (full-length prefixes have none), so ruleFromJson drops `to`: the rule never compares
-  // equal, and the repair's `ip rule del pref 5220 ipproto tcp dport 443 lookup 212` (no `to`)
-  // deletes the real rule, so it flips between present and absent every verify interval.
+  // `dstlen` (full-length prefixes have none). ruleFromJson used to drop `to` then: the rule never
+  // compared equal, and the repair's `ip rule del pref 5220 ipproto tcp dport 443 lookup 212` (no
+  // `to`) deleted the real rule, so it flipped between present and absent every verify interval.
   test("a port rule to one host reads back with its destination", () => {
     const want = desired(["1.2.3.4:tcp:443"]).rules.find((spec) => spec.priority === 5220)!;
     const got = rule(4, '{"priority":5220,"src":"all","dst":"1.2.3.4","ipproto":"tcp","dport":443,"table":"212"}');
@@ -208,10 +207,10 @@ describe("known bugs (src/modes/warp/netns-spec.ts)", () => {
     expect(ruleKey(got!)).toBe(ruleKey(want));
   });
 
-  // Any route without `gateway` reads as dockernet's `unreachable`: a `throw default table 211`
-  // (lookup falls through to main, whose default goes out through Docker's gateway: a leak) or a
-  // gateway-less `default dev eth0` compares equal to the kill switch's route, so drift repair
-  // never restores the block.
+  // Any route without `gateway` used to read as dockernet's `unreachable`: a `throw default table
+  // 211` (lookup falls through to main, whose default goes out through Docker's gateway: a leak)
+  // or a gateway-less `default dev eth0` compared equal to the kill switch's route, so drift
+  // repair never restored the block.
   test("a throw route is not the kill switch's unreachable route", () => {
     const got = route(4, "211", '{"type":"throw","dst":"default","protocol":"211","flags":[]}');
     expect(routeKey(got)).not.toBe(routeKey({ family: 4, table: "211", dst: "default" }));

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import type { NetnsDesired } from "../../src/modes/warp/desired.ts";
 import { planTarget, type TargetPlan } from "../../src/modes/warp/plan.ts";
 import { container, desired, net, warpConfig } from "./_warp-fixtures.ts";
 
@@ -184,13 +185,20 @@ describe("planTarget is pure", () => {
     const gateway = container("warp-1", { labels: { "network.warp.network": "edge" }, networks: [net("edge", "172.20.0.3"), net("lan", "172.21.0.3")] });
     const cfg = warpConfig();
     const before = structuredClone({ app, gateway, cfg });
-    const first = planTarget(app, gateway, cfg);
-    const second = planTarget(app, gateway, cfg);
-    expect(second).toEqual(first);
+    // The expected plans, written out: the route via edge, and the kill switch for the same rule.
+    const ref = { id: app.id, name: "app", pid: 4242 };
+    const rules: NetnsDesired["rules"] = [
+      { family: 4, priority: 5210, suppressDefault: true, table: "main" },
+      { family: 4, priority: 5250, table: "211" },
+    ];
+    const route = { family: 4, table: "211", dst: "10.0.0.0/8" } as const;
+    const routed: TargetPlan = { kind: "route", target: ref, warp: "warp-1", network: "edge", via: "172.20.0.3", onDown: "block", desired: { routes: [{ ...route, via: "172.20.0.3" }], rules, families: [4] } };
+    const blocked = (reason: string): TargetPlan => ({ kind: "block", target: ref, warp: "warp-1", reason, desired: { routes: [route], rules, families: [4] } });
+    expect(planTarget(app, gateway, cfg)).toEqual(routed);
+    expect(planTarget(app, gateway, cfg)).toEqual(routed);
     expect({ app, gateway, cfg }).toEqual(before);
-    for (const scenario of [undefined, { ...gateway, running: false }]) {
-      expect(planTarget(app, scenario, cfg)).toEqual(planTarget(app, scenario, cfg));
-    }
+    expect(planTarget(app, undefined, cfg)).toEqual(blocked("warp container warp-1 does not exist"));
+    expect(planTarget(app, { ...gateway, running: false }, cfg)).toEqual(blocked("warp container warp-1 is not running"));
     expect({ app, gateway, cfg }).toEqual(before);
   });
 });

@@ -11,6 +11,9 @@ import { familyFlag, routeKey, ruleKey } from "./netns-spec.ts";
 import { labelNames } from "./labels.ts";
 import { listTargetIds, planById, type WarpContext } from "./observe.ts";
 
+/** Container actions after which the container runs. */
+const runningAfter = new Set(["start", "restart", "unpause"]);
+
 /** The rules and routes of a namespace as comparable text. */
 function stateKeys(state: NetnsState): string[] {
   return Object.entries(state).flatMap(([family, entries]) => [
@@ -27,6 +30,8 @@ export class WarpReconciler {
   readonly driver: ReconcileDriver;
   readonly #context: WarpContext;
   readonly #book = new TargetBook();
+  /** Target id -> the warp container its label names, as its last event said, until its next reconcile. */
+  readonly #eventWarpNames = new Map<string, string>();
 
   constructor(context: WarpContext) {
     this.#context = context;
@@ -45,7 +50,9 @@ export class WarpReconciler {
 
   /** Makes one target right; throws when it could not (the driver retries or reports). */
   async reconcile(id: string): Promise<void> {
-    const planned = await planById(this.#context, id);
+    const warpName = this.#eventWarpNames.get(id) ?? (this.#book.isTarget(id) ? this.#book.record(id).warp : undefined);
+    this.#eventWarpNames.delete(id);
+    const planned = await planById(this.#context, id, { warpName });
     if (planned === undefined) return this.#book.forget(id);
     const { plan, warp } = planned;
     const record = this.#book.record(id);
@@ -108,7 +115,10 @@ export class WarpReconciler {
   async #onEvent(event: DockerEvent): Promise<void> {
     const { config } = this.#context;
     if (event.type === "container") {
-      if (event.attributes[labelNames(config.label_prefix).target] !== undefined || this.#book.isTarget(event.id)) this.driver.enqueue(event.id, eventTimeMs(event));
+      const warpName = event.attributes[labelNames(config.label_prefix).target];
+      // After these the target runs: its reconcile inspects its warp container beside it.
+      if (warpName !== undefined && runningAfter.has(event.action)) this.#eventWarpNames.set(event.id, warpName);
+      if (warpName !== undefined || this.#book.isTarget(event.id)) this.driver.enqueue(event.id, eventTimeMs(event));
       const names = [event.name, event.attributes.oldName?.replace(/^\//, "")].filter((name): name is string => !!name);
       // Its known targets are looked at again; only a start or rename may concern targets not seen yet.
       const list = event.action === "start" || event.action === "rename";
