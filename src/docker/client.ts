@@ -162,16 +162,23 @@ export class DockerClient {
     return toUsage(await this.#call(`stats of container ${id.slice(0, 12)}`, () => this.api.getContainer(id).stats({ stream: false })));
   }
 
-  /** A container's log as a Docker multiplexed stream (no TTY; see demuxLines); `follow` keeps it open. */
+  /**
+   * A container's log as a Docker multiplexed stream (no TTY; see demuxLines); `follow` keeps it
+   * open. Always a stream, never the whole log in one buffer: a caller keeps only what it needs.
+   */
   containerLogs(id: string, options: { tail?: number; follow: boolean }): Promise<NodeJS.ReadableStream> {
-    // Docker takes `all` for no limit, which dockerode's types do not know.
-    const tail = (options.tail === undefined ? "all" : String(options.tail)) as unknown as number;
-    return this.#call(`logs of container ${id.slice(0, 12)}`, async () => {
-      const container = this.api.getContainer(id);
-      const stream = options.follow
-        ? await container.logs({ follow: true, stdout: true, stderr: true, tail, timestamps: true })
-        : await container.logs({ follow: false, stdout: true, stderr: true, tail, timestamps: true });
-      return stream as unknown as NodeJS.ReadableStream;
+    const tail = options.tail === undefined ? "all" : String(options.tail);
+    return this.#call(`logs of container ${id.slice(0, 12)}`, () => {
+      // dockerode buffers the answer unless it follows; its modem streams it when asked to.
+      const modem = this.api.modem as { dial(options: object, callback: (error: unknown, stream: unknown) => void): void };
+      const dial = {
+        path: `/containers/${encodeURIComponent(id)}/logs?`,
+        method: "GET",
+        isStream: true,
+        statusCodes: { 200: true, 404: "no such container", 500: "server error" },
+        options: { follow: options.follow, stdout: true, stderr: true, tail, timestamps: true },
+      };
+      return new Promise<NodeJS.ReadableStream>((resolve, reject) => modem.dial(dial, (error, stream) => (error ? reject(error) : resolve(stream as NodeJS.ReadableStream))));
     });
   }
 

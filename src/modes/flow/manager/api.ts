@@ -2,13 +2,13 @@ import { rm } from "node:fs/promises";
 import { errorMessage } from "../../../core/errors.ts";
 import type { Logger } from "../../../core/logger.ts";
 import type { DockerClient } from "../../../docker/client.ts";
-import { demuxLines } from "../../../docker/log-lines.ts";
 import { activity, redactEnvironment, type Activity } from "../protocol/activity.ts";
 import { MessageDigest } from "./_message-digest.ts";
 import { ChannelError, type ChannelHub } from "./channel.ts";
 import type { FlowConfig } from "../config.ts";
 import type { OwnedContainers } from "./containers.ts";
 import { FlowError } from "../protocol/replies.ts";
+import { followLines, tailLines } from "./logs.ts";
 import { underRoots } from "./paths.ts";
 import { parsePayload, type Payload, type RequestName } from "../protocol/requests.ts";
 
@@ -17,8 +17,8 @@ export interface Session {
   /** Receives a container's unsolicited messages. */
   join(containerId: string): void;
   leave(containerId: string): void;
-  /** Sends an event to this client only (`log` lines). */
-  send(event: string, data: unknown): void;
+  /** Sends a `log` line to this client only, within its budget (past it the line is dropped and counted). */
+  sendLog(container: { id: string; name: string }, data: unknown): void;
   /** Runs `stop` when the client disconnects; returns what cancels that. */
   onClose(stop: () => void): () => void;
   /** Whether the client is still connected. */
@@ -226,24 +226,14 @@ export class FlowApi implements AsyncDisposable {
     // Without a tail, the last 1000 lines: a whole log can be larger than any reply should be.
     const stream = await client.containerLogs(container.id, { tail: payload.tail ?? defaultTail, follow });
     if (follow) {
-      const close = () => (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
       // The client may have left while the stream opened: then it is closed at once.
       if (!session.connected()) {
-        close();
+        (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
         return { id: container.id, name: container.name, following: false };
       }
-      const onChunk = demuxLines((which, line) => session.send("log", { container_id: container.id, name: container.name, stream: which, line }));
-      stream.on("data", (chunk: Buffer) => onChunk(chunk));
-      stream.on("error", () => close());
-      const forget = session.onClose(close);
-      stream.on("end", forget);
+      followLines(stream, container, session);
       return { id: container.id, name: container.name, following: true };
     }
-    const lines: { stream: string; line: string }[] = [];
-    const onChunk = demuxLines((which, line) => lines.push({ stream: which, line }));
-    // Without follow Docker answers with the whole log at once (a buffer), not a stream.
-    if (Buffer.isBuffer(stream)) onChunk(stream);
-    else await new Promise<void>((resolve, reject) => stream.on("data", (chunk: Buffer) => onChunk(chunk)).on("end", resolve).on("error", reject));
-    return { id: container.id, name: container.name, lines };
+    return { id: container.id, name: container.name, ...(await tailLines(stream)) };
   }
 }

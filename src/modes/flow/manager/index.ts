@@ -33,7 +33,10 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     socketDir: config.socket_dir,
     log,
     requestTimeoutMs: config.request_timeout,
-    onEvent: (id, command, data) => clients.subscribers(id, "container_message", containerMessage({ id, name: owned.nameOf(id) }, command, data, new Date())),
+    onEvent: (id, command, data) => {
+      const container = { id, name: owned.nameOf(id) };
+      clients.subscribers(container, "container_message", containerMessage(container, command, data, new Date()));
+    },
     onConnectionChange: (id, connected) => log.info(connected ? "container connected" : "container disconnected", { container: owned.nameOf(id) }),
   }));
   const follower = parts.use(new ContainerFollower(context, { owned, channels, clients }));
