@@ -1,13 +1,15 @@
 import Docker from "dockerode";
 import { posix } from "node:path";
+import { DockernetError, errorMessage } from "../core/errors.ts";
 import { createLogger, type LogFields } from "../core/logger.ts";
 import { createOptions } from "./_create.ts";
 import { alreadyDone, apiError, connectionError, statusCode, unlessAlready } from "./_errors.ts";
 import { toObserved, toState } from "./_inspect.ts";
 import { toHostPorts, toSummary } from "./_list.ts";
+import { readPull } from "./_pull.ts";
 import { toUsage } from "./_stats.ts";
 import { parseDockerHost, type DockerConnection } from "./host.ts";
-import type { ContainerState, ContainerSummary, ContainerUsage, CreateSpec, HostPort, NetworkSummary, ObservedContainer } from "./types.ts";
+import type { ContainerState, ContainerSummary, ContainerUsage, CreateSpec, HostPort, NetworkSummary, ObservedContainer, PullProgress } from "./types.ts";
 
 export { apiError, connectionError, statusCode } from "./_errors.ts";
 
@@ -136,6 +138,28 @@ export class DockerClient {
   /** Creates a container; resolves with its id. */
   createContainer(spec: CreateSpec): Promise<string> {
     return this.#call(`create container ${spec.name ?? `from ${spec.image}`}`, async () => (await this.api.createContainer(createOptions(spec))).id);
+  }
+
+  /** Whether the engine has an image by this reference. */
+  async hasImage(reference: string): Promise<boolean> {
+    try {
+      await this.#call(`inspect image ${reference}`, () => this.api.getImage(reference).inspect());
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === "DOCKER_NOT_FOUND") return false;
+      throw error;
+    }
+  }
+
+  /** Pulls an image, telling each progress step; rejects with Docker's message when the pull fails. */
+  async pullImage(reference: string, onProgress: (step: PullProgress) => void): Promise<void> {
+    const stream = (await this.#call(`pull image ${reference}`, () => this.api.pull(reference))) as NodeJS.ReadableStream;
+    try {
+      await readPull(stream, onProgress);
+    } catch (error) {
+      // The engine answered 200 and then failed (unknown tag, registry unreachable): its words.
+      throw new DockernetError(`pull image ${reference}: ${errorMessage(error)}`, { code: "DOCKER_PULL", cause: error });
+    }
   }
 
   /** Starts a container; one already running is left as it is. */

@@ -8,7 +8,7 @@ import { ChannelHub } from "./channel.ts";
 import { FlowClients } from "./clients.ts";
 import { OwnedContainers } from "./containers.ts";
 import { ContainerFollower } from "./follow.ts";
-import { checkRoots } from "./paths.ts";
+import { checkRootsOnDisk } from "./paths.ts";
 import { startFlowServer } from "./server.ts";
 import { containerMessage } from "./told.ts";
 
@@ -20,7 +20,7 @@ import { containerMessage } from "./told.ts";
  */
 export async function startFlow(context: DaemonContext<FlowConfig>): Promise<RunningMode> {
   const { config, log, metrics } = context;
-  checkRoots(config.volume_roots, config.code_roots);
+  await checkRootsOnDisk({ volumeRoots: config.volume_roots, codeRoots: config.code_roots, socketDir: config.socket_dir, tokenFile: config.token_file });
   const listen = parseListen(config.listen, "--listen");
   // Refused before anything is made: a socket dir too long for the kernel.
   ChannelHub.checkSocketDir(config.socket_dir);
