@@ -1,5 +1,4 @@
 import Docker from "dockerode";
-import { posix } from "node:path";
 import { DockernetError, errorMessage } from "../core/errors.ts";
 import { createLogger, type LogFields } from "../core/logger.ts";
 import { createOptions } from "./_create.ts";
@@ -7,6 +6,7 @@ import { alreadyDone, apiError, connectionError, statusCode, unlessAlready } fro
 import { toObserved, toState } from "./_inspect.ts";
 import { toHostPorts, toSummary } from "./_list.ts";
 import { readPull } from "./_pull.ts";
+import { demuxLines } from "./log-lines.ts";
 import { toUsage } from "./_stats.ts";
 import { parseDockerHost, type DockerConnection } from "./host.ts";
 import type { ContainerState, ContainerSummary, ContainerUsage, CreateSpec, HostPort, NetworkSummary, ObservedContainer, PullProgress } from "./types.ts";
@@ -206,21 +206,35 @@ export class DockerClient {
     });
   }
 
+  /** Unpacks a tar archive held in memory into directory `path` of the container. */
+  putArchive(id: string, archive: Buffer, path: string): Promise<void> {
+    return this.#call(`copy an archive into container ${id.slice(0, 12)}:${path}`, async () => void (await this.api.getContainer(id).putArchive(archive, { path })));
+  }
+
+  /** Whether `path` exists in the container's filesystem (Docker's archive HEAD; no process runs). */
+  async pathExists(id: string, path: string): Promise<boolean> {
+    try {
+      await this.#call(`stat ${path} in container ${id.slice(0, 12)}`, () => this.api.getContainer(id).infoArchive({ path }));
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === "DOCKER_NOT_FOUND") return false;
+      throw error;
+    }
+  }
+
   /**
-   * Copies the contents of host directory `source` to `target` inside the container (Docker's
-   * archive endpoint). The archive is unpacked in `target`'s parent with `target`'s own name on
-   * every entry, so `target` itself need not exist yet (its parent must).
+   * Runs `command` (an argument array, no shell) in a running container as `user`; resolves with
+   * its exit code and output (stdout and stderr, at most 64 KiB kept).
    */
-  copyDirectoryIn(id: string, source: string, target: string): Promise<void> {
-    const base = posix.basename(target);
-    return this.#call(`copy ${source} into container ${id.slice(0, 12)}:${target}`, async () => {
-      // Loaded here: only flow copies, and the reconcilers need not load tar-fs.
-      const { pack } = await import("tar-fs");
-      // Modes and times kept; owners are left to the container (uid 0 in the archive).
-      const archive = pack(source, {
-        map: (header) => ({ ...header, name: header.name === "." ? base : posix.join(base, header.name), uid: 0, gid: 0, uname: "root", gname: "root" }),
-      });
-      await this.api.getContainer(id).putArchive(archive, { path: posix.dirname(target) });
+  execIn(id: string, command: string[], user = "0"): Promise<{ exitCode: number; output: string }> {
+    return this.#call(`run ${command[0]} in container ${id.slice(0, 12)}`, async () => {
+      const exec = await this.api.getContainer(id).exec({ Cmd: command, User: user, AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      let output = "";
+      const lines = demuxLines((_which, line) => void (output.length < 65_536 && (output += `${line}\n`)));
+      await new Promise<void>((resolve, reject) => stream.on("data", (chunk: Buffer) => lines(chunk)).on("end", resolve).on("close", resolve).on("error", reject));
+      const info = await exec.inspect();
+      return { exitCode: info.ExitCode ?? -1, output };
     });
   }
 

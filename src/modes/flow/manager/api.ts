@@ -8,7 +8,8 @@ import { ChannelError, type ChannelHub } from "./channel.ts";
 import type { FlowConfig } from "../config.ts";
 import type { OwnedContainers } from "./containers.ts";
 import { FlowError } from "../protocol/replies.ts";
-import { SerialQueue } from "../../../core/serial-queue.ts";
+import { KeyedSerialQueue, SerialQueue } from "../../../core/serial-queue.ts";
+import { parseOwner, replaceCode } from "./code-update.ts";
 import { effectiveLimits, type Limits } from "../protocol/limits.ts";
 import { checkPorts, ensureImage } from "./_admission.ts";
 import { followLines, tailLines } from "./logs.ts";
@@ -71,6 +72,7 @@ export class FlowApi implements AsyncDisposable {
   readonly #context: ApiContext;
   readonly #messages: MessageDigest;
   readonly #creates = new SerialQueue();
+  readonly #updates = new KeyedSerialQueue();
 
   constructor(context: ApiContext) {
     this.#context = context;
@@ -163,7 +165,12 @@ export class FlowApi implements AsyncDisposable {
   async #lifecycle(payload: { container_id: string }, kind: "started" | "stopped" | "restarted", act: (client: DockerClient, id: string) => Promise<void>): Promise<unknown> {
     const { owned, client, announce } = this.#context;
     const container = await owned.resolve(payload.container_id);
-    await act(client, container.id);
+    await act(client, container.id).catch((error: unknown) => {
+      // A host port taken since the create (by a process or another container): the client's conflict.
+      const taken = /Bind for (\S+) failed: port is already allocated|listen \w+ (\S+): bind: address already in use/.exec(errorMessage(error));
+      if (taken) throw new FlowError("conflict", `container ${container.name}: host port ${taken[1] ?? taken[2]} is in use`, { container_id: container.id, address: taken[1] ?? taken[2] });
+      throw error;
+    });
     const state = await client.inspectState(container.id);
     announce.activity(activity(kind, container, `${kind} ${container.name}`));
     return { id: container.id, name: container.name, state: state?.state ?? "removed" };
@@ -180,14 +187,25 @@ export class FlowApi implements AsyncDisposable {
   }
 
   async #update(payload: Payload<"update_container">): Promise<unknown> {
-    const { owned, client, config, announce } = this.#context;
+    const { owned, client, config, announce, log } = this.#context;
     const container = await owned.resolve(payload.container_id);
-    const source = await underRoots(payload.code_path, config.code_roots, "code_path", "--code-root");
-    await client.copyDirectoryIn(container.id, source, config.code_dir);
-    await client.restartContainer(container.id);
-    const state = await client.inspectState(container.id);
-    announce.activity(activity("updated", container, `updated ${container.name}: code in ${config.code_dir}, restarted`, { code_dir: config.code_dir }));
-    return { id: container.id, name: container.name, state: state?.state ?? "unknown", code_dir: config.code_dir };
+    // One update of a container at a time: two at once would mix their trees.
+    return await this.#updates.run(container.id, async () => {
+      const source = await underRoots(payload.code_path, config.code_roots, "code_path", "--code-root");
+      // The swap runs in the container: a stopped one is started for it, and stopped again on failure.
+      const wasRunning = (await client.inspectState(container.id))?.running === true;
+      if (!wasRunning) await client.startContainer(container.id);
+      try {
+        await replaceCode(client, container.id, { source, codeDir: config.code_dir, owner: parseOwner(config.code_owner), log });
+      } catch (error) {
+        if (!wasRunning) await client.stopContainer(container.id).catch(() => {});
+        throw error;
+      }
+      await client.restartContainer(container.id);
+      const state = await client.inspectState(container.id);
+      announce.activity(activity("updated", container, `updated ${container.name}: code in ${config.code_dir}, restarted`, { code_dir: config.code_dir }));
+      return { id: container.id, name: container.name, state: state?.state ?? "unknown", code_dir: config.code_dir };
+    });
   }
 
   async #send(payload: Payload<"send_message">): Promise<unknown> {
