@@ -15,9 +15,16 @@ export class SlowReader implements AsyncDisposable {
     readonly server: Server,
     readonly url: string,
     readonly sockets: Set<Socket>,
+    readonly rate: { bytesPerSecond: number },
   ) {}
 
+  /** Reads at another pace from now on (`Infinity`: as fast as the client takes it). */
+  setRate(bytesPerSecond: number): void {
+    this.rate.bytesPerSecond = bytesPerSecond;
+  }
+
   static async start(targetPort: number, bytesPerSecond: number): Promise<SlowReader> {
+    const rate = { bytesPerSecond };
     const sockets = new Set<Socket>();
     const server = createServer((client) => {
       const upstream = createConnection(targetPort, "127.0.0.1");
@@ -34,13 +41,14 @@ export class SlowReader implements AsyncDisposable {
       upstream.on("data", (chunk: Buffer) => {
         client.write(chunk);
         // Read no more until this chunk's share of the rate has passed.
+        if (rate.bytesPerSecond === Infinity) return;
         upstream.pause();
-        setTimeout(() => upstream.resume(), Math.ceil((chunk.length / bytesPerSecond) * 1000));
+        setTimeout(() => upstream.resume(), Math.ceil((chunk.length / rate.bytesPerSecond) * 1000));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
-    return new SlowReader(server, `http://127.0.0.1:${port}`, sockets);
+    return new SlowReader(server, `http://127.0.0.1:${port}`, sockets, rate);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

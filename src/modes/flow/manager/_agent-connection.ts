@@ -16,7 +16,7 @@ const maxUnreadBytes = 8 * 1024 * 1024;
  */
 export const agentBytesPerSecond = 1024 * 1024;
 /** Frames handled in one turn of the event loop before others get theirs. */
-const framesPerTurn = 64;
+const framesPerTurn = 16;
 
 export type ChannelErrorKind = "not_connected" | "timeout" | "socket_error" | "remote_error";
 
