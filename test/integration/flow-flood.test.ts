@@ -5,6 +5,7 @@
  * all-or-nothing code updates, roots through symlinks, and pulls from a registry on loopback.
  */
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Socket } from "socket.io-client";
@@ -289,19 +290,27 @@ describe("roots and images", () => {
 
   test("an image the engine lacks is pulled from the local registry with progress; with pull = never it is not_found", async () => {
     await using registry = await LocalRegistry.start(engine);
-    const image = await registry.push(AGENT_IMAGE, "flow/agent:pulled");
+    // An image of its own (random content): none of its layers is in the engine already.
+    const dir = await scratch();
+    await mkdir(join(dir, "root"));
+    await writeFile(join(dir, "root/blob"), randomBytes(4 * 1024 * 1024));
+    await exec("tar", ["-C", join(dir, "root"), "-cf", join(dir, "image.tar"), "."]);
+    await engine.docker(["import", join(dir, "image.tar"), "dnflood-pull:src"]);
+    const image = await registry.push("dnflood-pull:src", "flow/blob:pulled");
+    await engine.docker(["rmi", "dnflood-pull:src"]);
     await using flow = await serve();
     const admin = await flow.client();
     const activity = collect<{ kind: string; name: string; details?: Record<string, unknown> }>(admin, "activity");
-    const created = await ok<{ id: string }>(admin, "create_container", { image, command: RELAY_COMMAND });
+    const created = await ok<{ id: string }>(admin, "create_container", { image, command: ["/blob"] });
     const pulling = activity.filter((entry) => entry.kind === "pulling");
+    console.log(`pull progress: ${pulling.length} entries, e.g. ${JSON.stringify(pulling.slice(0, 6).map((entry) => entry.details))}`);
     expect(pulling.length).toBeGreaterThan(1);
     expect(pulling.some((entry) => typeof entry.details?.layer === "string" && entry.details.layer !== "")).toBe(true);
     expect(pulling.some((entry) => typeof entry.details?.total === "number" && typeof entry.details?.current === "number")).toBe(true);
     expect(activity.map((entry) => entry.kind)).toContain("pulled");
     expect((await inspect(created.id)).Config.Image).toBe(image);
 
-    const other = await registry.push(AGENT_IMAGE, "flow/agent:never");
+    const other = await registry.push(image, "flow/blob:never");
     await using strict = await serve({ env: { DOCKERNET_FLOW_PULL: "never" } });
     const client = await strict.client();
     expect(await failure(client, "create_container", { image: other })).toMatchObject({ error_type: "not_found", details: { field: "image", image: other } });

@@ -74,6 +74,8 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
   readonly #log: Logger;
   /** Per connected client (by socket id): what is queued to it. */
   readonly #budgets = new Map<string, ClientBudget>();
+  /** Container rooms of clients gone within the recovery window, until when they may come back. */
+  readonly #away = new Map<string, number>();
   #served = false;
 
   constructor(options: ClientsOptions) {
@@ -110,8 +112,7 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
   }
 
   subscribers(container: { id: string; name: string }, event: "container_message", data: unknown): void {
-    const members = this.#io.of("/").adapter.rooms.get(room(container.id));
-    if (members === undefined) return;
+    const members = this.#io.of("/").adapter.rooms.get(room(container.id)) ?? new Set<string>();
     // One broadcast (encoded once) to those within their budget; the others are told later.
     const over: string[] = [];
     for (const socketId of members) {
@@ -121,7 +122,10 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
         over.push(socketId);
       }
     }
-    if (over.length === members.size) return;
+    // Nobody to send it to, now or when they come back: no cost (a flood to slow readers is dropped here).
+    const away = (this.#away.get(room(container.id)) ?? 0) > Date.now();
+    if (over.length === members.size && !away) return;
+    // Also with nobody present but a subscriber away: it gets the event when it comes back.
     this.#io.to(room(container.id)).except(over).emit(event, data);
   }
 
@@ -144,6 +148,10 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
         socket.emit("dropped", notice);
       });
       this.#budgets.set(socket.id, budget);
+      socket.once("disconnecting", () => {
+        const until = Date.now() + recoveryWindowMs;
+        for (const joined of socket.rooms) if (joined.startsWith("container:")) this.#away.set(joined, until);
+      });
       socket.once("disconnect", () => {
         budget.close();
         if (this.#budgets.get(socket.id) === budget) this.#budgets.delete(socket.id);
