@@ -54,7 +54,9 @@ export const requestedLimitsSchema = v.strictObject({ memory: v.optional(memory)
 export type RequestedLimits = v.InferOutput<typeof requestedLimitsSchema>;
 
 /** All three, as the config holds them. */
-export const limitsSchema = v.strictObject({ memory, cpus, pids });
+export const limitsSchema = v.strictObject({ memory, cpus, pids }, (issue) =>
+  issue.expected?.startsWith('"') && issue.input === undefined ? `needs ${issue.expected.replace(/"/g, "")} (memory, cpus and pids all three)` : "must be { memory, cpus, pids }",
+);
 
 /** `memory=1g,cpus=1,pids=1024` (how env and flags write limits) as an object. */
 export function parseLimitsText(text: string): Record<string, string | number> {
