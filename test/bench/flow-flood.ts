@@ -6,6 +6,8 @@
  * - `send_message` with 10 clients at once beside a floor of the same parts (a bare Socket.IO
  *   relay over a Unix socket to the same agent): targets 1.5x (p50) and 2x (p99).
  * Usage: bun test/bench/flow-flood.ts [clients=10] [messages per client=200] [flood seconds=10]
+ * FLOW_BENCH_MANAGER=path/to/dockernet runs another build as the manager (an older one, for
+ * figures before a change); the agents in the containers stay this tree's.
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -47,7 +49,8 @@ const engine = await TestEngine.start({ name: "dnbench-flood", subnet: 132 });
 try {
   await buildAgentImage(engine);
   const binary = await ensureBinary();
-  await using flow = await FlowServer.start(engine, { program: [binary, []] });
+  const manager = process.env.FLOW_BENCH_MANAGER ?? binary;
+  await using flow = await FlowServer.start(engine, { program: [manager, []] });
   const admin = await flow.client();
   const quiet = await ok<{ id: string }>(admin, "create_container", { image: AGENT_IMAGE, name: "quiet", command: RELAY_COMMAND });
   await ok(admin, "start_container", { container_id: quiet.id });
@@ -56,6 +59,15 @@ try {
   // 10 clients through flow, then through the floor (same runtime, same agent program, on the host).
   const sockets = await Promise.all(Array.from({ length: clients }, () => flow.client()));
   const viaFlow = await concurrent(sockets, quiet.id);
+  // The same with the container's CPU quota lifted to the machine's two cores (default: 1 CPU).
+  let viaFlowRoomy: number[] = [];
+  if (manager === binary) {
+    const roomy = await ok<{ id: string }>(admin, "create_container", { image: AGENT_IMAGE, name: "roomy", command: RELAY_COMMAND, limits: { cpus: 2 } });
+    await ok(admin, "start_container", { container_id: roomy.id });
+    await waitConnected(admin, roomy.id);
+    viaFlowRoomy = await concurrent(sockets, roomy.id);
+    await ok(admin, "delete_container", { container_id: roomy.id });
+  }
   const dir = await tempDir("dnbench-floor-");
   const floorPort = await freePort();
   const floorSocket = join(dir, "floor.sock");
@@ -91,7 +103,7 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const rssAfter = await rssOf(flow.daemon.pid);
 
-  console.log(`\nflow under a flood (the binary), ${floodSeconds} s, one subscriber at 64 KiB/s; the machine is shared`);
+  console.log(`\nflow under a flood (${manager === binary ? "the binary" : manager}), ${floodSeconds} s, one subscriber at 64 KiB/s; the machine is shared`);
   report("manager RSS before / peak / 3 s after", `${rssBefore.toFixed(0)} / ${peak.toFixed(0)} / ${rssAfter.toFixed(0)} MB   (target: peak <= 200 MB)`);
   report("quiet send_message p50 / p99, no flood", `${fmt(quantile(before, 0.5))} / ${fmt(quantile(before, 0.99))}`);
   report("quiet send_message p50 / p99, flood", `${fmt(quantile(during, 0.5))} / ${fmt(quantile(during, 0.99))}`);
@@ -99,6 +111,7 @@ try {
   report("slow subscriber", `${slow.connected ? "connected" : "DISCONNECTED"}, told of ${dropped} dropped messages`);
   console.log(`\nsend_message, ${clients} clients at once, ${perClient} each`);
   report("flow p50 / p99", `${fmt(quantile(viaFlow, 0.5))} / ${fmt(quantile(viaFlow, 0.99))}`);
+  report("flow, the container allowed 2 CPUs, p50 / p99", `${fmt(quantile(viaFlowRoomy, 0.5))} / ${fmt(quantile(viaFlowRoomy, 0.99))}`);
   report("floor (bare Socket.IO relay over a Unix socket)", `${fmt(quantile(viaFloor, 0.5))} / ${fmt(quantile(viaFloor, 0.99))}`);
   report("ratio p50 / p99", `${ratio(quantile(viaFlow, 0.5), quantile(viaFloor, 0.5))} / ${ratio(quantile(viaFlow, 0.99), quantile(viaFloor, 0.99))}   (targets: 1.5x / 2x)`);
   slow.close();

@@ -149,8 +149,9 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
       });
       this.#budgets.set(socket.id, budget);
       socket.once("disconnecting", () => {
-        const until = Date.now() + recoveryWindowMs;
-        for (const joined of socket.rooms) if (joined.startsWith("container:")) this.#away.set(joined, until);
+        const now = Date.now();
+        for (const [joined, until] of this.#away) if (until <= now) this.#away.delete(joined);
+        for (const joined of socket.rooms) if (joined.startsWith("container:")) this.#away.set(joined, now + recoveryWindowMs);
       });
       socket.once("disconnect", () => {
         budget.close();
