@@ -1,17 +1,15 @@
-import { rm } from "node:fs/promises";
 import { errorMessage } from "../../../core/errors.ts";
 import type { Logger } from "../../../core/logger.ts";
 import type { DockerClient } from "../../../docker/client.ts";
-import { activity, redactEnvironment, type Activity } from "../protocol/activity.ts";
+import { activity, type Activity } from "../protocol/activity.ts";
 import { MessageDigest } from "./_message-digest.ts";
 import { ChannelError, type ChannelHub } from "./channel.ts";
 import type { FlowConfig } from "../config.ts";
 import type { OwnedContainers } from "./containers.ts";
 import { FlowError } from "../protocol/replies.ts";
-import { KeyedSerialQueue, SerialQueue } from "../../../core/serial-queue.ts";
+import { KeyedSerialQueue } from "../../../core/serial-queue.ts";
 import { parseOwner, replaceCode } from "./code-update.ts";
-import { effectiveLimits, type Limits } from "../protocol/limits.ts";
-import { checkPorts, ensureImage } from "./_admission.ts";
+import { ContainerCreator } from "./create.ts";
 import { followLines, tailLines } from "./logs.ts";
 import { underRoots } from "./paths.ts";
 import { parsePayload, type Payload, type RequestName } from "../protocol/requests.ts";
@@ -71,12 +69,13 @@ function channelFailure(error: unknown, container: { id: string; name: string })
 export class FlowApi implements AsyncDisposable {
   readonly #context: ApiContext;
   readonly #messages: MessageDigest;
-  readonly #creates = new SerialQueue();
+  readonly #creator: ContainerCreator;
   readonly #updates = new KeyedSerialQueue();
 
   constructor(context: ApiContext) {
     this.#context = context;
     this.#messages = new MessageDigest((entry) => context.announce.activity(entry));
+    this.#creator = new ContainerCreator(context);
   }
 
   /** Tells the message activity still pending (at stop). */
@@ -88,7 +87,7 @@ export class FlowApi implements AsyncDisposable {
   async handle(request: RequestName, payload: unknown, session: Session): Promise<unknown> {
     switch (request) {
       case "create_container":
-        return this.#create(parsePayload(request, payload));
+        return this.#creator.create(parsePayload(request, payload));
       case "start_container":
         return this.#lifecycle(parsePayload(request, payload), "started", (client, id) => client.startContainer(id));
       case "stop_container":
@@ -111,54 +110,6 @@ export class FlowApi implements AsyncDisposable {
         return this.#subscription(request, parsePayload(request, payload), session);
       case "logs":
         return this.#logs(parsePayload(request, payload), session);
-    }
-  }
-
-  async #create(payload: Payload<"create_container">): Promise<unknown> {
-    const { owned, client, config, announce } = this.#context;
-    // Every check that needs no change first: a refused request leaves nothing behind.
-    const limits = effectiveLimits(payload.limits, config.default_limits, config.max_limits);
-    await checkPorts(client, payload.ports, config.publish_address);
-    await ensureImage(client, payload.image, { pull: config.pull, tell: (entry) => announce.activity(entry) });
-    // Counted and created one at a time, so that two creates at the limit do not both pass.
-    const id = await this.#creates.run(async () => {
-      const count = (await owned.list()).length;
-      if (count >= config.max_containers) {
-        throw new FlowError("forbidden", `this server has ${count} containers, its maximum (flow.max_containers = ${config.max_containers})`, { field: "flow.max_containers", max: config.max_containers });
-      }
-      return await this.#createWithSocket(payload, limits);
-    });
-    const state = await client.inspectState(id);
-    const container = { id, name: state?.name ?? payload.name ?? shortId(id) };
-    announce.activity(
-      activity("created", container, `created ${container.name} from ${payload.image}`, {
-        image: payload.image,
-        environment: redactEnvironment(payload.environment),
-        ports: payload.ports ?? {},
-        volumes: Object.keys(payload.volumes ?? {}),
-        limits,
-      }),
-    );
-    return { id, short_id: shortId(id), name: container.name, state: state?.state ?? "created" };
-  }
-
-  async #createWithSocket(payload: Payload<"create_container">, limits: Limits): Promise<string> {
-    const { owned, hub, client } = this.#context;
-    const dirName = hub.newDirName();
-    let id: string | undefined;
-    try {
-      // Made by us (owner, modes) before Docker would make it for the bind mount.
-      const hostDir = await hub.prepareDir(dirName);
-      id = await owned.create(payload, dirName, hostDir, limits);
-      // The socket is there before the container can start, so its agent finds it at once.
-      await hub.open(id, dirName);
-      return id;
-    } catch (error) {
-      // Nothing half-made: no container without its socket, no directory without its container.
-      if (id !== undefined) await client.removeContainer(id).catch(() => {});
-      if (id !== undefined) await hub.close(id, { removeDir: true }).catch(() => {});
-      await rm(hub.hostDir(dirName), { recursive: true, force: true });
-      throw error;
     }
   }
 
