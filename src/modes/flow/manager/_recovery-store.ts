@@ -44,8 +44,9 @@ export function boundRecoveryStore(adapter: unknown, maxBytes = recoveryMaxBytes
     const bytes = JSON.stringify(packet.data ?? []).length;
     sizes.push(bytes);
     total += bytes;
+    // Over the bound, down to 90% of it in one cut: one splice per tenth of the store, not per event.
     let drop = 0;
-    while (total > maxBytes && first + drop < sizes.length - 1) total -= sizes[first + drop++] ?? 0;
+    if (total > maxBytes) while (total > maxBytes * 0.9 && first + drop < sizes.length - 1) total -= sizes[first + drop++] ?? 0;
     if (drop > 0) {
       store.packets.splice(0, drop);
       first += drop;
