@@ -19,6 +19,13 @@ export function createOptions(spec: CreateSpec): Docker.ContainerCreateOptions {
     ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
     Labels: spec.labels,
     ExposedPorts: exposed,
-    HostConfig: { Binds: spec.binds, PortBindings: bindings, Privileged: false, CapAdd: [], Devices: [] },
+    HostConfig: {
+      Binds: spec.binds,
+      PortBindings: bindings,
+      Privileged: false,
+      CapAdd: [],
+      Devices: [],
+      ...(spec.limits ? { Memory: spec.limits.memory, NanoCpus: Math.round(spec.limits.cpus * 1e9), PidsLimit: spec.limits.pids } : {}),
+    },
   };
 }

@@ -1,13 +1,15 @@
 import Docker from "dockerode";
-import { posix } from "node:path";
+import { DockernetError, errorMessage } from "../core/errors.ts";
 import { createLogger, type LogFields } from "../core/logger.ts";
 import { createOptions } from "./_create.ts";
 import { alreadyDone, apiError, connectionError, statusCode, unlessAlready } from "./_errors.ts";
 import { toObserved, toState } from "./_inspect.ts";
 import { toHostPorts, toSummary } from "./_list.ts";
+import { readPull } from "./_pull.ts";
+import { demuxLines } from "./log-lines.ts";
 import { toUsage } from "./_stats.ts";
 import { parseDockerHost, type DockerConnection } from "./host.ts";
-import type { ContainerState, ContainerSummary, ContainerUsage, CreateSpec, HostPort, NetworkSummary, ObservedContainer } from "./types.ts";
+import type { ContainerState, ContainerSummary, ContainerUsage, CreateSpec, HostPort, NetworkSummary, ObservedContainer, PullProgress } from "./types.ts";
 
 export { apiError, connectionError, statusCode } from "./_errors.ts";
 
@@ -138,6 +140,28 @@ export class DockerClient {
     return this.#call(`create container ${spec.name ?? `from ${spec.image}`}`, async () => (await this.api.createContainer(createOptions(spec))).id);
   }
 
+  /** Whether the engine has an image by this reference. */
+  async hasImage(reference: string): Promise<boolean> {
+    try {
+      await this.#call(`inspect image ${reference}`, () => this.api.getImage(reference).inspect());
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === "DOCKER_NOT_FOUND") return false;
+      throw error;
+    }
+  }
+
+  /** Pulls an image, telling each progress step; rejects with Docker's message when the pull fails. */
+  async pullImage(reference: string, onProgress: (step: PullProgress) => void): Promise<void> {
+    const stream = (await this.#call(`pull image ${reference}`, () => this.api.pull(reference))) as NodeJS.ReadableStream;
+    try {
+      await readPull(stream, onProgress);
+    } catch (error) {
+      // The engine answered 200 and then failed (unknown tag, registry unreachable): its words.
+      throw new DockernetError(`pull image ${reference}: ${errorMessage(error)}`, { code: "DOCKER_PULL", cause: error });
+    }
+  }
+
   /** Starts a container; one already running is left as it is. */
   startContainer(id: string): Promise<void> {
     return this.#call(`start container ${id.slice(0, 12)}`, () => unlessAlready(() => this.api.getContainer(id).start()));
@@ -162,34 +186,55 @@ export class DockerClient {
     return toUsage(await this.#call(`stats of container ${id.slice(0, 12)}`, () => this.api.getContainer(id).stats({ stream: false })));
   }
 
-  /** A container's log as a Docker multiplexed stream (no TTY; see demuxLines); `follow` keeps it open. */
+  /**
+   * A container's log as a Docker multiplexed stream (no TTY; see demuxLines); `follow` keeps it
+   * open. Always a stream, never the whole log in one buffer: a caller keeps only what it needs.
+   */
   containerLogs(id: string, options: { tail?: number; follow: boolean }): Promise<NodeJS.ReadableStream> {
-    // Docker takes `all` for no limit, which dockerode's types do not know.
-    const tail = (options.tail === undefined ? "all" : String(options.tail)) as unknown as number;
-    return this.#call(`logs of container ${id.slice(0, 12)}`, async () => {
-      const container = this.api.getContainer(id);
-      const stream = options.follow
-        ? await container.logs({ follow: true, stdout: true, stderr: true, tail, timestamps: true })
-        : await container.logs({ follow: false, stdout: true, stderr: true, tail, timestamps: true });
-      return stream as unknown as NodeJS.ReadableStream;
+    const tail = options.tail === undefined ? "all" : String(options.tail);
+    return this.#call(`logs of container ${id.slice(0, 12)}`, () => {
+      // dockerode buffers the answer unless it follows; its modem streams it when asked to.
+      const modem = this.api.modem as { dial(options: object, callback: (error: unknown, stream: unknown) => void): void };
+      const dial = {
+        path: `/containers/${encodeURIComponent(id)}/logs?`,
+        method: "GET",
+        isStream: true,
+        statusCodes: { 200: true, 404: "no such container", 500: "server error" },
+        options: { follow: options.follow, stdout: true, stderr: true, tail, timestamps: true },
+      };
+      return new Promise<NodeJS.ReadableStream>((resolve, reject) => modem.dial(dial, (error, stream) => (error ? reject(error) : resolve(stream as NodeJS.ReadableStream))));
     });
   }
 
+  /** Unpacks a tar archive held in memory into directory `path` of the container. */
+  putArchive(id: string, archive: Buffer, path: string): Promise<void> {
+    return this.#call(`copy an archive into container ${id.slice(0, 12)}:${path}`, async () => void (await this.api.getContainer(id).putArchive(archive, { path })));
+  }
+
+  /** Whether `path` exists in the container's filesystem (Docker's archive HEAD; no process runs). */
+  async pathExists(id: string, path: string): Promise<boolean> {
+    try {
+      await this.#call(`stat ${path} in container ${id.slice(0, 12)}`, () => this.api.getContainer(id).infoArchive({ path }));
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === "DOCKER_NOT_FOUND") return false;
+      throw error;
+    }
+  }
+
   /**
-   * Copies the contents of host directory `source` to `target` inside the container (Docker's
-   * archive endpoint). The archive is unpacked in `target`'s parent with `target`'s own name on
-   * every entry, so `target` itself need not exist yet (its parent must).
+   * Runs `command` (an argument array, no shell) in a running container as `user`; resolves with
+   * its exit code and output (stdout and stderr, at most 64 KiB kept).
    */
-  copyDirectoryIn(id: string, source: string, target: string): Promise<void> {
-    const base = posix.basename(target);
-    return this.#call(`copy ${source} into container ${id.slice(0, 12)}:${target}`, async () => {
-      // Loaded here: only flow copies, and the reconcilers need not load tar-fs.
-      const { pack } = await import("tar-fs");
-      // Modes and times kept; owners are left to the container (uid 0 in the archive).
-      const archive = pack(source, {
-        map: (header) => ({ ...header, name: header.name === "." ? base : posix.join(base, header.name), uid: 0, gid: 0, uname: "root", gname: "root" }),
-      });
-      await this.api.getContainer(id).putArchive(archive, { path: posix.dirname(target) });
+  execIn(id: string, command: string[], user = "0"): Promise<{ exitCode: number; output: string }> {
+    return this.#call(`run ${command[0]} in container ${id.slice(0, 12)}`, async () => {
+      const exec = await this.api.getContainer(id).exec({ Cmd: command, User: user, AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      let output = "";
+      const lines = demuxLines((_which, line) => void (output.length < 65_536 && (output += `${line}\n`)));
+      await new Promise<void>((resolve, reject) => stream.on("data", (chunk: Buffer) => lines(chunk)).on("end", resolve).on("close", resolve).on("error", reject));
+      const info = await exec.inspect();
+      return { exitCode: info.ExitCode ?? -1, output };
     });
   }
 

@@ -102,6 +102,19 @@ export interface CreateSpec {
   binds: string[];
   /** Container ports published on `hostIp` (a host port of 0 or absent: any free one). */
   ports: { port: number; proto: "tcp" | "udp"; hostIp: string; hostPort?: number }[];
+  /** Memory in bytes, CPUs (fractions allowed), processes; absent: Docker's default (none). */
+  limits?: { memory: number; cpus: number; pids: number };
+}
+
+/** One step of an image pull, as Docker reports it per layer. */
+export interface PullProgress {
+  /** The layer's short id (empty for messages about the whole image). */
+  layer: string;
+  /** `Pulling fs layer`, `Downloading`, `Extracting`, `Pull complete`, ... */
+  status: string;
+  /** Bytes done and in all, when Docker says. */
+  current?: number;
+  total?: number;
 }
 
 /** What a lifecycle view of a container holds (`docker inspect`, trimmed). */

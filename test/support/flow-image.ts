@@ -96,7 +96,7 @@ export async function buildAgentImage(engine: TestEngine): Promise<void> {
   const libraries = await sharedLibraries(binary);
   if (!libraries.some((path) => path.includes("ld-linux"))) throw new Error(`ldd ${binary} lists no loader: ${libraries.join(", ")}`);
   await buildTestImage((args, options) => engine.docker(args, options), AGENT_IMAGE, {
-    applets: ["kill", "pidof", "ps", "sed", "test", "["],
+    applets: ["kill", "pidof", "ps", "sed", "test", "[", "mv", "rm", "stat", "yes", "head", "find", "sort"],
     files: {
       [BINARY_IN_IMAGE]: binary,
       ...Object.fromEntries(libraries.map((path) => [path, path])),

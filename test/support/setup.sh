@@ -24,6 +24,8 @@ declare -A packages=(
   [setpriv]=util-linux
   # The flow page is tested in a real browser (playwright-core drives it; no browser download).
   [chromium]=chromium
+  # flow's pull tests run a registry inside the test engine's namespace (its service is never started).
+  [docker-registry]=docker-registry
 )
 
 have() { PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }

@@ -2,10 +2,29 @@ import * as v from "valibot";
 import { show } from "../../config/_quote.ts";
 import { durationSchema } from "../../config/duration.ts";
 import { list, listenSchema, matching, name } from "../../config/schema.ts";
-import { section } from "../../config/spec.ts";
+import { section, writtenAs } from "../../config/spec.ts";
+import { formatLimits, limitsSchema, parseLimitsText } from "./protocol/limits.ts";
 
 /** An absolute path without control characters; `..` is resolved where it is used. */
 const absolutePath = matching(/^\/[^\u0000-\u001f\u007f]*$/, "an absolute path");
+
+/** Limits as a TOML table `{ memory = "1g", cpus = 1, pids = 1024 }`, or `memory=1g,cpus=1,pids=1024`. */
+const limits = writtenAs(
+  v.pipe(
+    v.union([v.string(), v.record(v.string(), v.unknown())], (issue) => `must be { memory, cpus, pids } or "memory=1g,cpus=1,pids=1024" (got ${show(issue.input)})`),
+    v.rawTransform<string | Record<string, unknown>, unknown>(({ dataset, addIssue, NEVER }) => {
+      if (typeof dataset.value !== "string") return dataset.value;
+      try {
+        return parseLimitsText(dataset.value);
+      } catch (error) {
+        addIssue({ message: (error as Error).message });
+        return NEVER;
+      }
+    }),
+    limitsSchema,
+  ),
+  formatLimits,
+);
 
 /** The `[flow]` section. Durations are milliseconds. */
 export const flowSection = section(
@@ -35,6 +54,20 @@ export const flowSection = section(
     request_timeout: durationSchema,
     /** The owner label's value: a manager sees only the containers labelled with its instance. */
     instance: name,
+    /** Limits of a container whose `create_container` names none (each one it leaves out). */
+    default_limits: limits,
+    /** The most a client may ask for; a request above is `forbidden`. */
+    max_limits: limits,
+    /** Containers this instance may have at once. */
+    max_containers: v.pipe(
+      v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))], (issue) => `must be a number (got ${show(issue.input)})`),
+      v.integer("must be a whole number"),
+      v.minValue(1, "must be at least 1"),
+    ),
+    /** An image the engine lacks: `missing` pulls it (progress as activity), `never` answers not_found. */
+    pull: v.picklist(["missing", "never"], (issue) => `${show(issue.input)} is not missing or never`),
+    /** `uid:gid` that owns the files update_container copies (setuid and setgid bits are dropped). */
+    code_owner: matching(/^\d{1,10}:\d{1,10}$/, "uid:gid, such as 0:0"),
   }),
   {
     listen: "127.0.0.1:7780",
@@ -48,6 +81,11 @@ export const flowSection = section(
     allowed_origins: [],
     request_timeout: 30_000,
     instance: "default",
+    default_limits: { memory: 1024 ** 3, cpus: 1, pids: 1024 },
+    max_limits: { memory: 8 * 1024 ** 3, cpus: 4, pids: 8192 },
+    max_containers: 100,
+    pull: "missing",
+    code_owner: "0:0",
   },
 );
 

@@ -71,6 +71,19 @@ export class CommandRelay {
     this.#child.stdin.write(`${JSON.stringify({ id: request.id, command: request.command, data: request.data })}\n`);
   }
 
+  /**
+   * Stops reading CMD's stdout while the manager's side is full: CMD then blocks on its own
+   * writes, and neither this process nor the manager buffers a flood.
+   */
+  pause(): void {
+    this.#child.stdout?.pause();
+  }
+
+  /** Reads CMD's stdout again. */
+  resume(): void {
+    this.#child.stdout?.resume();
+  }
+
   /** Ends CMD: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
   async stop(graceMs = 2000): Promise<void> {
     if (this.#done) return;

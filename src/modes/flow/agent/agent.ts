@@ -53,6 +53,11 @@ export async function runAgent(options: AgentOptions): Promise<number> {
 
   let current: Socket | undefined;
   const queued: string[] = [];
+  let paused = false;
+  const resume = (): void => {
+    paused = false;
+    relay?.resume();
+  };
   const send = (frame: Frame): void => {
     let line: string;
     try {
@@ -62,8 +67,14 @@ export async function runAgent(options: AgentOptions): Promise<number> {
       if (frame.type === "response" && frame.id !== undefined) send({ id: frame.id, type: "response", error: errorMessage(error) });
       return;
     }
-    if (current && !current.destroyed) current.write(line);
-    else if (frame.type === "event" && queued.length < maxQueuedEvents) queued.push(line);
+    if (current && !current.destroyed) {
+      // The manager reads each container at a bounded pace: wait for it rather than buffer.
+      if (!current.write(line) && relay && !paused) {
+        paused = true;
+        relay.pause();
+        current.once("drain", resume);
+      }
+    } else if (frame.type === "event" && queued.length < maxQueuedEvents) queued.push(line);
     else log.debug("not connected: dropped a frame", { type: frame.type, command: frame.command });
   };
 
@@ -111,6 +122,9 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     for (const line of queued.splice(0)) socket.write(line);
     await serve(socket, { log, handle, send, signal: stop.signal });
     current = undefined;
+    // Nothing to wait for on a connection gone: CMD's events are queued (or dropped) meanwhile.
+    socket.off("drain", resume);
+    if (paused) resume();
     if (stop.signal.aborted) break;
     if (Date.now() - since >= stableMs) backoff.reset();
     const delayMs = backoff.next();

@@ -4,15 +4,23 @@
  */
 import type { Socket } from "node:net";
 import type { Logger } from "../../../core/logger.ts";
-import { encodeFrame, FrameReader, type Frame } from "../protocol/frames.ts";
+import { encodeFrame, FrameReader, type Frame, type ReadItem } from "../protocol/frames.ts";
+import { RateGate } from "./_rate-gate.ts";
 
-/** Why a request to a container failed. */
 /** What may wait unread in the write buffer of one agent connection before it is dropped (8 MiB). */
 const maxUnreadBytes = 8 * 1024 * 1024;
+/**
+ * What one container may make the manager read, per second (1 MiB, with a burst of 2 MiB so a
+ * frame of the full 1 MiB passes at once). A flooding container is read at this pace and no
+ * faster; the rest waits in the kernel and then in its agent, which stops reading its command.
+ */
+export const agentBytesPerSecond = 1024 * 1024;
+/** Frames handled in one turn of the event loop before others get theirs. */
+const framesPerTurn = 16;
 
 export type ChannelErrorKind = "not_connected" | "timeout" | "socket_error" | "remote_error";
 
-/** A request to a container that got no answer, or an error for an answer. */
+/** Why a request to a container failed. */
 export class ChannelError extends Error {
   readonly kind: ChannelErrorKind;
 
@@ -46,6 +54,10 @@ export class AgentConnection {
   readonly #options: ConnectionOptions;
   readonly #reader = new FrameReader();
   readonly #pending = new Map<string, Pending>();
+  readonly #gate = new RateGate(agentBytesPerSecond, 2 * agentBytesPerSecond);
+  /** Frames read and not handled yet (at most one chunk's worth). */
+  #backlog: ReadItem[] = [];
+  #resumeTimer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
   #closed = false;
 
   constructor(socket: Socket, options: ConnectionOptions) {
@@ -97,8 +109,38 @@ export class AgentConnection {
   }
 
   #receive(chunk: Buffer): void {
+    this.#gate.take(chunk.length);
+    this.#backlog.push(...this.#reader.push(chunk));
+    this.#pump();
+  }
+
+  /**
+   * Handles a slice of the backlog, then lets the event loop serve others (other containers,
+   * clients) before the next; reads on only once the backlog is done and the rate allows.
+   */
+  #pump(): void {
+    this.#resumeTimer = undefined;
+    if (this.#closed) return;
+    const slice = this.#backlog.length > framesPerTurn ? this.#backlog.splice(0, framesPerTurn) : this.#backlog.splice(0);
+    this.#handleItems(slice);
+    if (this.#closed) return;
+    if (this.#backlog.length > 0) {
+      this.#socket.pause();
+      this.#resumeTimer = setImmediate(() => this.#pump());
+      return;
+    }
+    const waitMs = this.#gate.waitMs();
+    if (waitMs === 0) {
+      this.#socket.resume();
+      return;
+    }
+    this.#socket.pause();
+    this.#resumeTimer = setTimeout(() => this.#pump(), waitMs);
+  }
+
+  #handleItems(items: ReadItem[]): void {
     const { log, name } = this.#options;
-    for (const item of this.#reader.push(chunk)) {
+    for (const item of items) {
       if (this.#closed) return;
       if (item.kind === "overflow") {
         // Nothing after an over-long line can be trusted to start a frame: drop the peer.
@@ -153,6 +195,9 @@ export class AgentConnection {
   #gone(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#backlog = [];
+    clearTimeout(this.#resumeTimer as ReturnType<typeof setTimeout>);
+    clearImmediate(this.#resumeTimer as ReturnType<typeof setImmediate>);
     for (const [id, pending] of this.#pending) {
       clearTimeout(pending.timer);
       pending.reject(new ChannelError("socket_error", `container ${this.#options.name}: ${reason} while waiting for ${JSON.stringify(pending.command)}`));

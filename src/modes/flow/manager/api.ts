@@ -1,15 +1,17 @@
-import { rm } from "node:fs/promises";
 import { errorMessage } from "../../../core/errors.ts";
 import type { Logger } from "../../../core/logger.ts";
 import type { DockerClient } from "../../../docker/client.ts";
 import type { BoundPort } from "../../../docker/types.ts";
-import { demuxLines } from "../../../docker/log-lines.ts";
-import { activity, redactEnvironment, type Activity } from "../protocol/activity.ts";
+import { activity, type Activity } from "../protocol/activity.ts";
 import { MessageDigest } from "./_message-digest.ts";
 import { ChannelError, type ChannelHub } from "./channel.ts";
 import type { FlowConfig } from "../config.ts";
 import type { OwnedContainers } from "./containers.ts";
 import { FlowError } from "../protocol/replies.ts";
+import { KeyedSerialQueue } from "../../../core/serial-queue.ts";
+import { parseOwner, replaceCode } from "./code-update.ts";
+import { ContainerCreator } from "./create.ts";
+import { followLines, tailLines } from "./logs.ts";
 import { underRoots } from "./paths.ts";
 import { parsePayload, type Payload, type RequestName } from "../protocol/requests.ts";
 
@@ -18,8 +20,8 @@ export interface Session {
   /** Receives a container's unsolicited messages. */
   join(containerId: string): void;
   leave(containerId: string): void;
-  /** Sends an event to this client only (`log` lines). */
-  send(event: string, data: unknown): void;
+  /** Sends a `log` line to this client only, within its budget (past it the line is dropped and counted). */
+  sendLog(container: { id: string; name: string }, data: unknown): void;
   /** Runs `stop` when the client disconnects; returns what cancels that. */
   onClose(stop: () => void): () => void;
   /** Whether the client is still connected. */
@@ -78,10 +80,13 @@ function channelFailure(error: unknown, container: { id: string; name: string })
 export class FlowApi implements AsyncDisposable {
   readonly #context: ApiContext;
   readonly #messages: MessageDigest;
+  readonly #creator: ContainerCreator;
+  readonly #updates = new KeyedSerialQueue();
 
   constructor(context: ApiContext) {
     this.#context = context;
     this.#messages = new MessageDigest((entry) => context.announce.activity(entry));
+    this.#creator = new ContainerCreator(context);
   }
 
   /** Tells the message activity still pending (at stop). */
@@ -93,7 +98,7 @@ export class FlowApi implements AsyncDisposable {
   async handle(request: RequestName, payload: unknown, session: Session): Promise<unknown> {
     switch (request) {
       case "create_container":
-        return this.#create(parsePayload(request, payload));
+        return this.#creator.create(parsePayload(request, payload));
       case "start_container":
         return this.#lifecycle(parsePayload(request, payload), "started", (client, id) => client.startContainer(id));
       case "stop_container":
@@ -119,40 +124,15 @@ export class FlowApi implements AsyncDisposable {
     }
   }
 
-  async #create(payload: Payload<"create_container">): Promise<unknown> {
-    const { owned, hub, client, announce } = this.#context;
-    const dirName = hub.newDirName();
-    let id: string | undefined;
-    try {
-      // Made by us (owner, modes) before Docker would make it for the bind mount.
-      const hostDir = await hub.prepareDir(dirName);
-      id = await owned.create(payload, dirName, hostDir);
-      // The socket is there before the container can start, so its agent finds it at once.
-      await hub.open(id, dirName);
-    } catch (error) {
-      // Nothing half-made: no container without its socket, no directory without its container.
-      if (id !== undefined) await client.removeContainer(id).catch(() => {});
-      if (id !== undefined) await hub.close(id, { removeDir: true }).catch(() => {});
-      await rm(hub.hostDir(dirName), { recursive: true, force: true });
-      throw error;
-    }
-    const state = await client.inspectState(id);
-    const container = { id, name: state?.name ?? payload.name ?? shortId(id) };
-    announce.activity(
-      activity("created", container, `created ${container.name} from ${payload.image}`, {
-        image: payload.image,
-        environment: redactEnvironment(payload.environment),
-        ports: payload.ports ?? {},
-        volumes: Object.keys(payload.volumes ?? {}),
-      }),
-    );
-    return { id, short_id: shortId(id), name: container.name, state: state?.state ?? "created" };
-  }
-
   async #lifecycle(payload: { container_id: string }, kind: "started" | "stopped" | "restarted", act: (client: DockerClient, id: string) => Promise<void>): Promise<unknown> {
     const { owned, client, announce } = this.#context;
     const container = await owned.resolve(payload.container_id);
-    await act(client, container.id);
+    await act(client, container.id).catch((error: unknown) => {
+      // A host port taken since the create (by a process or another container): the client's conflict.
+      const taken = /Bind for (\S+) failed: port is already allocated|listen \w+ (\S+): bind: address already in use/.exec(errorMessage(error));
+      if (taken) throw new FlowError("conflict", `container ${container.name}: host port ${taken[1] ?? taken[2]} is in use`, { container_id: container.id, address: taken[1] ?? taken[2] });
+      throw error;
+    });
     const state = await client.inspectState(container.id);
     announce.activity(activity(kind, container, `${kind} ${container.name}`));
     return { id: container.id, name: container.name, state: state?.state ?? "removed" };
@@ -169,14 +149,25 @@ export class FlowApi implements AsyncDisposable {
   }
 
   async #update(payload: Payload<"update_container">): Promise<unknown> {
-    const { owned, client, config, announce } = this.#context;
+    const { owned, client, config, announce, log } = this.#context;
     const container = await owned.resolve(payload.container_id);
-    const source = await underRoots(payload.code_path, config.code_roots, "code_path", "--code-root");
-    await client.copyDirectoryIn(container.id, source, config.code_dir);
-    await client.restartContainer(container.id);
-    const state = await client.inspectState(container.id);
-    announce.activity(activity("updated", container, `updated ${container.name}: code in ${config.code_dir}, restarted`, { code_dir: config.code_dir }));
-    return { id: container.id, name: container.name, state: state?.state ?? "unknown", code_dir: config.code_dir };
+    // One update of a container at a time: two at once would mix their trees.
+    return await this.#updates.run(container.id, async () => {
+      const source = await underRoots(payload.code_path, config.code_roots, "code_path", "--code-root");
+      // The swap runs in the container: a stopped one is started for it, and stopped again on failure.
+      const wasRunning = (await client.inspectState(container.id))?.running === true;
+      if (!wasRunning) await client.startContainer(container.id);
+      try {
+        await replaceCode(client, container.id, { source, codeDir: config.code_dir, owner: parseOwner(config.code_owner), log });
+      } catch (error) {
+        if (!wasRunning) await client.stopContainer(container.id).catch(() => {});
+        throw error;
+      }
+      await client.restartContainer(container.id);
+      const state = await client.inspectState(container.id);
+      announce.activity(activity("updated", container, `updated ${container.name}: code in ${config.code_dir}, restarted`, { code_dir: config.code_dir }));
+      return { id: container.id, name: container.name, state: state?.state ?? "unknown", code_dir: config.code_dir };
+    });
   }
 
   async #send(payload: Payload<"send_message">): Promise<unknown> {
@@ -239,24 +230,14 @@ export class FlowApi implements AsyncDisposable {
     // Without a tail, the last 1000 lines: a whole log can be larger than any reply should be.
     const stream = await client.containerLogs(container.id, { tail: payload.tail ?? defaultTail, follow });
     if (follow) {
-      const close = () => (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
       // The client may have left while the stream opened: then it is closed at once.
       if (!session.connected()) {
-        close();
+        (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
         return { id: container.id, name: container.name, following: false };
       }
-      const onChunk = demuxLines((which, line) => session.send("log", { container_id: container.id, name: container.name, stream: which, line }));
-      stream.on("data", (chunk: Buffer) => onChunk(chunk));
-      stream.on("error", () => close());
-      const forget = session.onClose(close);
-      stream.on("end", forget);
+      followLines(stream, container, session);
       return { id: container.id, name: container.name, following: true };
     }
-    const lines: { stream: string; line: string }[] = [];
-    const onChunk = demuxLines((which, line) => lines.push({ stream: which, line }));
-    // Without follow Docker answers with the whole log at once (a buffer), not a stream.
-    if (Buffer.isBuffer(stream)) onChunk(stream);
-    else await new Promise<void>((resolve, reject) => stream.on("data", (chunk: Buffer) => onChunk(chunk)).on("end", resolve).on("error", reject));
-    return { id: container.id, name: container.name, lines };
+    return { id: container.id, name: container.name, ...(await tailLines(stream)) };
   }
 }

@@ -13,13 +13,15 @@ import { errorReply, FlowError } from "../protocol/replies.ts";
 import { requestNames, type RequestName } from "../protocol/requests.ts";
 import { tokenMatches } from "../protocol/token.ts";
 import type { Session } from "./api.ts";
+import { ClientBudget, type EngineConnection } from "./_client-budget.ts";
+import { boundRecoveryStore, recoveryWindowMs } from "./_recovery-store.ts";
 
 /** What the rest of the manager sends to clients. */
 export interface Broadcaster {
   /** To every authenticated client. */
   all(event: string, data: unknown): void;
-  /** To the clients subscribed to a container. */
-  subscribers(containerId: string, event: string, data: unknown): void;
+  /** To the clients subscribed to a container, within each one's budget (see ClientBudget). */
+  subscribers(container: { id: string; name: string }, event: "container_message", data: unknown): void;
 }
 
 /** What answers the clients' requests (the API). */
@@ -50,11 +52,14 @@ function isRequest(name: string): name is RequestName {
 }
 
 /** A Socket.IO connection as the handlers see it. */
-function sessionOf(socket: Socket): Session {
+function sessionOf(socket: Socket, budget: ClientBudget): Session {
   return {
     join: (id) => void socket.join(room(id)),
     leave: (id) => void socket.leave(room(id)),
-    send: (event, data) => void socket.emit(event, data),
+    sendLog: (container, data) => {
+      if (budget.over) budget.drop(container, "log");
+      else socket.emit("log", data);
+    },
     onClose: (stop) => {
       socket.once("disconnect", stop);
       return () => void socket.off("disconnect", stop);
@@ -67,6 +72,10 @@ function sessionOf(socket: Socket): Session {
 export class FlowClients implements Broadcaster, AsyncDisposable {
   readonly #io: Server;
   readonly #log: Logger;
+  /** Per connected client (by socket id): what is queued to it. */
+  readonly #budgets = new Map<string, ClientBudget>();
+  /** Container rooms of clients gone within the recovery window, until when they may come back. */
+  readonly #away = new Map<string, number>();
   #served = false;
 
   constructor(options: ClientsOptions) {
@@ -77,6 +86,9 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
     this.#io = new Server({
       serveClient: false,
       maxHttpBufferSize: maxFrameBytes,
+      // A client that comes back within the window gets its rooms and the events it missed;
+      // the token is checked again all the same (the middlewares run).
+      connectionStateRecovery: { maxDisconnectionDuration: recoveryWindowMs, skipMiddlewares: false },
       allowRequest: (request: IncomingMessage, callback) => {
         const origin = request.headers.origin;
         // Programs send no Origin; a browser's must be the page's own (or allowed), so another site cannot use a token it got.
@@ -87,6 +99,7 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
         callback("forbidden origin", false);
       },
     });
+    boundRecoveryStore(this.#io.of("/").adapter);
     this.#io.use((socket, next) => {
       if (tokenMatches(socket.handshake.auth?.token, options.token)) return next();
       log.info("refused a connection without the right token", { address: socket.handshake.address });
@@ -98,8 +111,22 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
     this.#io.emit(event, data);
   }
 
-  subscribers(containerId: string, event: string, data: unknown): void {
-    this.#io.to(room(containerId)).emit(event, data);
+  subscribers(container: { id: string; name: string }, event: "container_message", data: unknown): void {
+    const members = this.#io.of("/").adapter.rooms.get(room(container.id)) ?? new Set<string>();
+    // One broadcast (encoded once) to those within their budget; the others are told later.
+    const over: string[] = [];
+    for (const socketId of members) {
+      const budget = this.#budgets.get(socketId);
+      if (budget?.over) {
+        budget.drop(container, event);
+        over.push(socketId);
+      }
+    }
+    // Nobody to send it to, now or when they come back: no cost (a flood to slow readers is dropped here).
+    const away = (this.#away.get(room(container.id)) ?? 0) > Date.now();
+    if (over.length === members.size && !away) return;
+    // Also with nobody present but a subscriber away: it gets the event when it comes back.
+    this.#io.to(room(container.id)).except(over).emit(event, data);
   }
 
   /** Connected, authenticated clients. */
@@ -115,8 +142,22 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
     this.#io.attach(http);
     this.#served = true;
     this.#io.on("connection", (socket) => {
-      this.#log.debug("client connected", { id: socket.id, address: socket.handshake.address });
-      const session = sessionOf(socket);
+      this.#log.debug(socket.recovered ? "client reconnected (its rooms and missed events recovered)" : "client connected", { id: socket.id, address: socket.handshake.address });
+      const budget = new ClientBudget(socket.conn as unknown as EngineConnection, (notice) => {
+        this.#log.info("a client reads too slowly: some of its events were dropped", { id: socket.id, containers: notice.containers.length });
+        socket.emit("dropped", notice);
+      });
+      this.#budgets.set(socket.id, budget);
+      socket.once("disconnecting", () => {
+        const now = Date.now();
+        for (const [joined, until] of this.#away) if (until <= now) this.#away.delete(joined);
+        for (const joined of socket.rooms) if (joined.startsWith("container:")) this.#away.set(joined, now + recoveryWindowMs);
+      });
+      socket.once("disconnect", () => {
+        budget.close();
+        if (this.#budgets.get(socket.id) === budget) this.#budgets.delete(socket.id);
+      });
+      const session = sessionOf(socket, budget);
       socket.onAny((event: string, ...args: unknown[]) => {
         const ack = args.at(-1);
         if (typeof ack !== "function") return;

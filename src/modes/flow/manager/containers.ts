@@ -4,6 +4,7 @@ import type { BoundPort, CreateSpec } from "../../../docker/types.ts";
 import { ownerLabel, socketDirLabel, socketInside, socketMount, type FlowConfig } from "../config.ts";
 import { FlowError } from "../protocol/replies.ts";
 import { underRoots } from "./paths.ts";
+import type { Limits } from "../protocol/limits.ts";
 import type { Payload } from "../protocol/requests.ts";
 
 /** One of the manager's containers, as the list shows it. */
@@ -84,7 +85,7 @@ export class OwnedContainers {
   }
 
   /** Creates a container from a validated payload, its socket directory mounted; resolves with its id. */
-  async create(payload: Payload<"create_container">, dirName: string, hostDir: string): Promise<string> {
+  async create(payload: Payload<"create_container">, dirName: string, hostDir: string, limits: Limits): Promise<string> {
     // Read-only: the container connects to its socket but can change nothing in the directory.
     const binds = [`${hostDir}:${socketMount}:ro`];
     for (const [host, target] of Object.entries(payload.volumes ?? {})) {
@@ -105,6 +106,7 @@ export class OwnedContainers {
       ...(payload.working_dir ? { workingDir: payload.working_dir } : {}),
       labels: { [ownerLabel]: this.#config.instance, [socketDirLabel]: dirName },
       binds,
+      limits,
       ports: Object.entries(payload.ports ?? {}).map(([key, hostPort]) => {
         const [port, proto] = key.split("/");
         return { port: Number(port), proto: proto === "udp" ? "udp" : "tcp", hostIp: this.#config.publish_address, ...(hostPort ? { hostPort } : {}) };

@@ -30,7 +30,10 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     socketDir: config.socket_dir,
     log,
     requestTimeoutMs: config.request_timeout,
-    onEvent: (id, command, data) => clients.subscribers(id, "container_message", containerMessage({ id, name: owned.nameOf(id) }, command, data, new Date())),
+    onEvent: (id, command, data) => {
+      const container = { id, name: owned.nameOf(id) };
+      clients.subscribers(container, "container_message", containerMessage(container, command, data, new Date()));
+    },
     // One line per connection, naming the container both ways (the hub knows only its id).
     onConnectionChange: (id, connected) => log.info(connected ? "a container's agent connected" : "a container's agent disconnected", { container: id.slice(0, 12), name: owned.nameOf(id) }),
   }));

@@ -1,5 +1,5 @@
 import { realpath } from "node:fs/promises";
-import { dirname, resolve, sep } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { DockernetError, ExitCode } from "../../../core/errors.ts";
 import { FlowError } from "../protocol/replies.ts";
 
@@ -58,4 +58,45 @@ export function checkRoots(volumeRoots: readonly string[], codeRoots: readonly s
     exitCode: ExitCode.usage,
     hint: "a container could write where update_container reads: give them separate directories",
   });
+}
+
+/**
+ * The path with every symlink resolved, for a path that may not exist yet: its deepest existing
+ * ancestor resolved, the rest appended (a root checked before its directory is made).
+ */
+export async function resolvedPath(path: string): Promise<string> {
+  const absolute = resolve(path);
+  try {
+    return await realpath(absolute);
+  } catch (error) {
+    const parent = dirname(absolute);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || parent === absolute) throw error;
+    return join(await resolvedPath(parent), basename(absolute));
+  }
+}
+
+/**
+ * {@link checkRoots} on the roots as the kernel will follow them (symlinks resolved), and no root
+ * may hold the socket directory or the token file: a container given a volume there, or code
+ * read from there, would reach other containers' sockets or the API token.
+ */
+export async function checkRootsOnDisk(options: { volumeRoots: readonly string[]; codeRoots: readonly string[]; socketDir: string; tokenFile: string }): Promise<void> {
+  const volumeRoots = await Promise.all(options.volumeRoots.map(resolvedPath));
+  const codeRoots = await Promise.all(options.codeRoots.map(resolvedPath));
+  checkRoots(volumeRoots, codeRoots);
+  const guarded = [
+    { what: "the socket directory", flag: "--socket-dir", path: await resolvedPath(options.socketDir) },
+    { what: "the token file", flag: "--token-file", path: await resolvedPath(options.tokenFile) },
+  ];
+  const roots = [...volumeRoots.map((root, i) => ({ root, given: options.volumeRoots[i], kind: "volume" })), ...codeRoots.map((root, i) => ({ root, given: options.codeRoots[i], kind: "code" }))];
+  for (const { root, given, kind } of roots) {
+    for (const { what, flag, path } of guarded) {
+      if (!isUnder(path, root)) continue;
+      throw new DockernetError(`the ${kind} root ${given}${given === root ? "" : ` (${root})`} contains ${what} ${path}`, {
+        code: "FLOW_ROOTS",
+        exitCode: ExitCode.usage,
+        hint: `a container could reach it: move ${what} (${flag}) out of the roots, or choose other roots`,
+      });
+    }
+  }
 }

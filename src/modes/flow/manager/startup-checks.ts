@@ -3,16 +3,17 @@ import { parseListen } from "../../../core/listen.ts";
 import { whyNoDir, whyNoFile } from "../../../core/writable.ts";
 import type { FlowConfig } from "../config.ts";
 import { ChannelHub } from "./channel.ts";
-import { checkRoots } from "./paths.ts";
+import { checkRootsOnDisk } from "./paths.ts";
 
 /**
- * What `flow serve` refuses before it makes anything or asks the engine: overlapping roots, a bad
- * listen address, a socket dir too long or not writable, a token file it can neither read nor
- * create. Otherwise an unwritable socket dir surfaced only at the first create_container, and a
- * token dir as a raw EACCES after the engine was already contacted.
+ * What `flow serve` refuses before it makes anything or asks the engine: overlapping roots
+ * (symlinks resolved) or a root holding the socket dir or token file, a bad listen address, a
+ * socket dir too long or not writable, a token file it can neither read nor create. Otherwise an
+ * unwritable socket dir surfaced only at the first create_container, and a token dir as a raw
+ * EACCES after the engine was already contacted.
  */
 export async function checkFlowStart(config: FlowConfig): Promise<void> {
-  checkRoots(config.volume_roots, config.code_roots);
+  await checkRootsOnDisk({ volumeRoots: config.volume_roots, codeRoots: config.code_roots, socketDir: config.socket_dir, tokenFile: config.token_file });
   parseListen(config.listen, "--listen");
   ChannelHub.checkSocketDir(config.socket_dir);
   // Both paths at once: a user fixing one flag should not meet the next error only on the next try.

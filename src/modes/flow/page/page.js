@@ -208,7 +208,10 @@ async function request(name, payload, timeoutMs) {
  */
 function onEvent(name, payload) {
   if (!payload || typeof payload !== "object") return;
-  if (name === "activity") {
+  if (name === "activity" && payload.kind === "pulling") {
+    showPull(payload);
+  } else if (name === "activity") {
+    if (payload.kind === "pulled") $("pull-progress").hidden = true;
     addActivity(payload.time, payload.kind, payload.name || payload.container_id, payload.message, payload.details);
     // A message changes no row; the list is read again only for what may (each read lists containers).
     if (payload.kind !== "message") refresh();
@@ -219,6 +222,10 @@ function onEvent(name, payload) {
       renderRow(payload.id);
     }
     refresh();
+  } else if (name === "dropped") {
+    const counts = Array.isArray(payload.containers) ? payload.containers : [];
+    const missed = counts.map((/** @type {any} */ entry) => String(entry.name || entry.container_id) + ": " + String(entry.container_message || 0) + " messages, " + String(entry.log || 0) + " log lines").join("; ");
+    addActivity(payload.time, "dropped", "this page", "read too slowly, missed " + missed);
   } else if (name === "container_message") {
     addActivity(payload.time, "from container", payload.name || payload.container_id, String(payload.command || "") + " " + clip(JSON.stringify(payload.data), 300));
   }
@@ -437,6 +444,40 @@ async function sendMessage(event) {
   } catch (error) {
     showReply("No reply: " + describeError(error), undefined, true);
   }
+}
+
+// ---- an image being pulled: one line, redrawn at each step ---------------------------------------
+
+/** @type {Map<string, {current: number, total: number}>} */
+const pullLayers = new Map();
+
+/**
+ * The line under the list: the image, its layers done and the bytes of those that say.
+ * @param {any} payload
+ */
+function showPull(payload) {
+  const details = payload.details && typeof payload.details === "object" ? payload.details : {};
+  const image = String(details.image || payload.name || "");
+  const line = $("pull-progress");
+  if (line.hidden || line.dataset.image !== image) {
+    pullLayers.clear();
+    line.dataset.image = image;
+    line.hidden = false;
+  }
+  if (typeof details.layer === "string" && details.layer !== "") {
+    const total = typeof details.total === "number" ? details.total : 0;
+    const done = /complete|exists/i.test(String(details.status || ""));
+    const current = done ? Math.max(total, 1) : typeof details.current === "number" ? details.current : 0;
+    pullLayers.set(details.layer, { current, total: done ? Math.max(total, 1) : total });
+  }
+  let current = 0;
+  let total = 0;
+  for (const layer of pullLayers.values()) {
+    current += Math.min(layer.current, layer.total || layer.current);
+    total += layer.total;
+  }
+  const percent = total > 0 ? " " + Math.min(100, Math.round((current / total) * 100)) + "%" : "";
+  line.textContent = "Pulling " + clip(image, 120) + ": " + pullLayers.size + " layers" + percent + (total > 0 ? " (" + Math.round(current / 1024) + " of " + Math.round(total / 1024) + " KiB)" : "");
 }
 
 // ---- the activity feed: newest first, at most FEED_MAX entries -----------------------------------

@@ -1,5 +1,5 @@
 /** What the manager tells clients happened: `activity` events, for people to read. */
-export type ActivityKind = "created" | "started" | "stopped" | "restarted" | "updated" | "deleted" | "message" | "actor_event";
+export type ActivityKind = "created" | "started" | "stopped" | "restarted" | "updated" | "deleted" | "message" | "actor_event" | "pulling" | "pulled";
 
 export interface Activity {
   time: string;

@@ -3,6 +3,7 @@
  * value, and a bad one is answered with `validation_error` naming the field, before anything runs.
  */
 import * as v from "valibot";
+import { requestedLimitsSchema } from "./limits.ts";
 import { FlowError } from "./replies.ts";
 
 const text = (max: number, what: string) =>
@@ -26,6 +27,8 @@ const volume = v.union(
 );
 
 const withId = { container_id: containerId };
+/** Ports one container may publish. */
+export const maxPorts = 64;
 
 export const schemas = {
   create_container: v.strictObject({
@@ -37,15 +40,20 @@ export const schemas = {
     volumes: v.optional(v.pipe(v.record(absolutePath, volume), v.check((volumes) => Object.keys(volumes).length <= 64, "must have at most 64 volumes"))),
     /** `{ "80/tcp": 8080 }`: container port -> host port (null: any free port). */
     ports: v.optional(
-      v.record(
-        v.pipe(
-          v.string(),
-          v.regex(/^\d{1,5}(\/(tcp|udp))?$/, 'must be a container port such as "80/tcp"'),
-          v.check((key) => Number(key.split("/")[0]) >= 1 && Number(key.split("/")[0]) <= 65535, "must be a container port 1-65535"),
+      v.pipe(
+        v.record(
+          v.pipe(
+            v.string(),
+            v.regex(/^\d{1,5}(\/(tcp|udp))?$/, 'must be a container port such as "80/tcp"'),
+            v.check((key) => Number(key.split("/")[0]) >= 1 && Number(key.split("/")[0]) <= 65535, "must be a container port 1-65535"),
+          ),
+          v.nullable(port),
         ),
-        v.nullable(port),
+        v.check((ports) => Object.keys(ports).length <= maxPorts, `must have at most ${maxPorts} entries`),
       ),
     ),
+    /** `{ memory, cpus, pids }`; each left out comes from `flow.default_limits`, none may pass `flow.max_limits`. */
+    limits: v.optional(requestedLimitsSchema),
     /** An argument array: no shell is involved. */
     command: v.optional(v.pipe(v.array(text(32_768, "a string"), "must be an array of strings (no shell: one element per argument)"), v.maxLength(1024, "must have at most 1024 elements"))),
     working_dir: v.optional(absolutePath),

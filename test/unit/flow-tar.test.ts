@@ -1,0 +1,41 @@
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Buffer } from "node:buffer";
+import { writeTar } from "../../src/modes/flow/manager/_tar.ts";
+
+describe("the tar writer of update_container", () => {
+  test("GNU tar reads it back: directories, files with their content and mode, symlinks, long names, the owner given", async () => {
+    const long = `deep/${"d".repeat(120)}/file.txt`;
+    const archive = writeTar(
+      [
+        { type: "directory", path: "app", mode: 0o755 },
+        { type: "file", path: "app/run.sh", mode: 0o750, content: Buffer.from("echo hi\n") },
+        { type: "symlink", path: "app/link", target: "run.sh" },
+        { type: "directory", path: "app/deep", mode: 0o700 },
+        { type: "directory", path: `app/deep/${"d".repeat(120)}`, mode: 0o755 },
+        { type: "file", path: `app/${long}`, mode: 0o644, content: Buffer.alloc(1000, 7) },
+      ],
+      { uid: 1234, gid: 5678 },
+    );
+    expect(archive.length % 512).toBe(0);
+    const dir = await mkdtemp(join(tmpdir(), "dnflow-tar-"));
+    try {
+      await writeFile(join(dir, "a.tar"), archive);
+      const listed = spawnSync("tar", ["--numeric-owner", "-tvf", join(dir, "a.tar")], { encoding: "utf8" });
+      expect(listed.status).toBe(0);
+      expect(listed.stdout).toContain("-rwxr-x--- 1234/5678");
+      expect(listed.stdout).toContain("app/link -> run.sh");
+      const extracted = spawnSync("tar", ["-C", dir, "-xf", join(dir, "a.tar")], { encoding: "utf8" });
+      expect(extracted.status).toBe(0);
+      expect(await readFile(join(dir, "app/run.sh"), "utf8")).toBe("echo hi\n");
+      expect((await stat(join(dir, "app/run.sh"))).mode & 0o7777).toBe(0o750);
+      expect(await readlink(join(dir, "app/link"))).toBe("run.sh");
+      expect((await readFile(join(dir, "app", long))).equals(Buffer.alloc(1000, 7))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
