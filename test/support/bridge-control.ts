@@ -38,6 +38,7 @@ export async function serveBridgeControl(): Promise<BridgeControl> {
     docker: { reachable: true, last_check: "2026-01-01T00:00:01.000Z", last_error: null },
     forwards: [{ container: "web", remote: "127.0.0.1:8080", requested: 8080, actual: 8080, bytes: 1234, connections: 0 }],
     activity: { connections: 0, bytes: 5678, idle_s: 3, idle_time_left_s: null },
+    idle: null,
   };
   let stops = 0;
   const control = await startControl(socket, {

@@ -1,5 +1,6 @@
 import { errorMessage } from "../../core/errors.ts";
 import { DockerClient } from "../../docker/client.ts";
+import type { DockerEvent } from "../../docker/types.ts";
 import type { DaemonContext, RunningMode } from "../types.ts";
 import { socketPath, type BridgeConfig } from "./config.ts";
 import { engineDialer } from "./link/engine-dial.ts";
@@ -14,14 +15,12 @@ import { PortForwards } from "./local/ports.ts";
 import { startRelay } from "./local/relay.ts";
 import { startIdleWatch } from "./server/idle.ts";
 import { ServerLifecycle } from "./server/lifecycle.ts";
+import { RunningWork } from "./server/running-work.ts";
 import { makeProvider } from "./server/providers/registry.ts";
 import { readStatus } from "./status.ts";
 
 /** The internal socket beside the main one: the bridge's own Docker client, not counted as activity. */
 const internalPath = (socket: string) => `${socket}.int`;
-
-/** How long a Docker connection waits while a server is created (the provider waits up to 10 min for SSH). */
-const CREATE_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * `dockernet bridge start`: the local socket, one SSH link to the server (created first with a
@@ -57,7 +56,7 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
 
   const servers = new ServerLifecycle(await makeProvider(config), log);
   const activity = new ActivityClock({ connectionTimeoutMs: config.connection_timeout });
-  const supervisor = new LinkSupervisor({ connect: await sshConnector(config, { servers, activity, log }), log, connectTimeoutMs: config.connect_timeout, createTimeoutMs: CREATE_TIMEOUT_MS });
+  const supervisor = new LinkSupervisor({ connect: await sshConnector(config, { servers, activity, log }), log, connectTimeoutMs: config.connect_timeout, createTimeoutMs: config.create_timeout });
   await supervisor.start();
   undo(() => supervisor.stop());
   // Stream-local or dial-stdio: decided per link, never by one connection's failure.
@@ -76,11 +75,20 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
   undo(() => forwards.closeAll({ final: true }));
   const ports = new PortSync({ list: () => remote.listHostPorts(), forwards });
   undo(() => ports.stop());
-  undo(supervisor.onUp(() => ports.rescan()));
-  ports.rescan();
+  // Containers running on the server count as use (idle destroy), known from the same events.
+  const work = new RunningWork({ countsRunning: config.idle_counts_running, list: () => remote.listContainers(), activity, log });
+  const rescan = async () => {
+    ports.rescan();
+    await work.resync();
+  };
+  undo(supervisor.onUp(() => void rescan()));
   // The remote engine's events, on the shared bus opened on the remote client: no polling.
-  const rescan = async () => ports.rescan();
-  undo(await context.watch({ name: "bridge", interest: { types: ["container"], actions: ["start", "die", "stop", "destroy"] }, onEvent: rescan, onResync: rescan }, remote));
+  const onEvent = async (event: DockerEvent) => {
+    ports.rescan();
+    work.event(event);
+  };
+  undo(await context.watch({ name: "bridge", interest: { types: ["container"], actions: ["start", "die", "stop", "destroy"] }, onEvent, onResync: rescan }, remote));
+  await rescan();
 
   // Idle time counts from here: starting (a server created, the engine probed) was not idle.
   activity.touch();
@@ -89,11 +97,12 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
         supervisor.park();
         // The destroy is asked for at once: an ensure from here on waits for it and creates anew.
         await Promise.all([servers.destroy(), forwards.closeAll({ reason: "server destroyed (idle)" })]);
+        work.clear();
       } })
     : undefined;
   if (idle) undo(() => idle.stop());
 
-  const status = () => readStatus(config, { socket, servers, supervisor, docker: ports.docker, forwards, relay, activity, idleWatch: idle !== undefined });
+  const status = () => readStatus(config, { socket, servers, supervisor, docker: ports.docker, forwards, relay, activity, work, idleWatch: idle !== undefined });
   const control = await startControl(socket, { status, stop: () => context.shutdown() });
   undo(() => control.close());
   const server = servers.current;

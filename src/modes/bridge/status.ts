@@ -6,6 +6,7 @@ import type { DockerReach } from "./local/port-sync.ts";
 import type { PortForwards } from "./local/ports.ts";
 import type { Relay } from "./local/relay.ts";
 import type { ServerLifecycle } from "./server/lifecycle.ts";
+import type { RunningWork } from "./server/running-work.ts";
 
 /** The running bridge's parts that `status` reads. */
 export interface StatusParts {
@@ -16,6 +17,7 @@ export interface StatusParts {
   forwards: PortForwards;
   relay: Relay;
   activity: ActivityClock;
+  work: RunningWork;
   /** Whether an idle watch runs (a provider that creates servers). */
   idleWatch: boolean;
 }
@@ -38,5 +40,7 @@ export function readStatus(config: BridgeConfig, parts: StatusParts): BridgeStat
       idle_s: Math.round(activity.idleMs() / 1000),
       idle_time_left_s: parts.idleWatch ? Math.max(0, Math.round((config.idle_timeout - activity.idleMs()) / 1000)) : null,
     },
+    // Idle: what keeps the server (a block of its own).
+    idle: parts.idleWatch ? { counts_running: config.idle_counts_running, kept_by: parts.work.names() } : null,
   };
 }

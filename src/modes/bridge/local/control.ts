@@ -15,6 +15,8 @@ export interface BridgeStatus {
   docker: { reachable: boolean; last_check: string | null; last_error: string | null };
   forwards: ForwardStatus[];
   activity: { connections: number; bytes: number; idle_s: number; idle_time_left_s: number | null };
+  /** Why the server is not idle (issue 18): the containers running on it that count as use. */
+  idle: { counts_running: boolean; kept_by: string[] } | null;
 }
 
 /**
