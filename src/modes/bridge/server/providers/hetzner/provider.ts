@@ -1,11 +1,14 @@
 import { DockernetError, errorMessage, ExitCode, usageError } from "../../../../../core/errors.ts";
 import { createLogger, type Logger } from "../../../../../core/logger.ts";
-import type { BridgeConfig } from "../../../config.ts";
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
+import { socketPath, type BridgeConfig } from "../../../config.ts";
 import { parseSshUrl } from "../ssh.ts";
 import type { ListedServer, Provider, ServerInfo } from "../types.ts";
 import { HetznerApi, HetznerApiError, type HetznerAction, type HetznerServer, type HetznerServerType } from "./_api.ts";
 import { cloudConfig } from "./_cloud-init.ts";
 import { ensureSshKey, ensureVolume, hourlyPrice, LABEL_SELECTOR, LABELS } from "./_resources.ts";
+import { shutDown } from "./_shutdown.ts";
 import { generateEd25519 } from "./_ssh-key-format.ts";
 import { waitForSsh } from "./_wait-ssh.ts";
 import type { HetznerConfig } from "./config.ts";
@@ -25,6 +28,14 @@ export interface HetznerProviderOptions {
 }
 
 type HostKey = NonNullable<ServerInfo["hostKey"]>;
+
+/** The label naming the bridge that created a server: another bridge never adopts (nor destroys) it. */
+export const OWNER_LABEL = "dockernet-bridge-owner";
+
+/** This bridge, as a label value: its machine and socket (a restarted bridge is the same one). */
+export function ownerOf(config: BridgeConfig): string {
+  return createHash("sha256").update(`${hostname()}\0${socketPath(config)}`).digest("hex").slice(0, 16);
+}
 
 /**
  * The `hetzner` provider: a Hetzner Cloud server (labelled `dockernet=bridge`) created on demand
@@ -51,6 +62,11 @@ export class HetznerProvider implements Provider {
   #unrecorded: { id: number; hostKey: HostKey } | undefined;
   /** The server the last ensure returned, so that reconnecting to it is not announced again. */
   #lastId: number | undefined;
+  /** This bridge's OWNER_LABEL value. */
+  readonly #owner: string;
+  readonly #shutdownTimeoutMs: number;
+  /** The server this bridge created or adopted: the only one its destroy deletes (by id, never by name alone). */
+  #owned: { id: number; name: string } | undefined;
 
   constructor(config: BridgeConfig, options: HetznerProviderOptions = {}) {
     this.#config = config.hetzner;
@@ -62,12 +78,21 @@ export class HetznerProvider implements Provider {
     }
     this.#endpoint = (config.hetzner.endpoint || process.env.HCLOUD_ENDPOINT || HETZNER_ENDPOINT).replace(/\/+$/, "");
     this.#reach = config.host === "" ? { user: "root", port: 22 } : parseSshUrl(config.host);
+    this.#owner = ownerOf(config);
+    this.#shutdownTimeoutMs = config.shutdown_timeout;
   }
 
   async ensure(log: Logger): Promise<ServerInfo> {
     const api = this.#api(log);
     const existing = await this.#find(api, this.#config.server_name);
     if (existing === undefined) return await this.#create(api, log);
+    const owner = existing.labels[OWNER_LABEL];
+    if (owner !== undefined && owner !== this.#owner) {
+      throw new DockernetError(`the server ${existing.name} (id ${existing.id}) belongs to another bridge (${OWNER_LABEL}=${owner}, this one is ${this.#owner})`, {
+        code: "HETZNER_SERVER_OTHER_BRIDGE",
+        hint: "give this bridge its own [bridge.hetzner] server_name (two bridges sharing a server would destroy it under each other)",
+      });
+    }
     if (!["running", "initializing", "starting"].includes(existing.status)) {
       throw new DockernetError(`the server ${existing.name} is ${existing.status}`, {
         code: "HETZNER_SERVER_NOT_RUNNING",
@@ -80,14 +105,20 @@ export class HetznerProvider implements Provider {
     await waitForSsh(server.host, server.port, this.#sshWait(log, false));
     this.#unrecorded = undefined;
     this.#lastId = existing.id;
+    this.#owned = { id: existing.id, name: existing.name };
     return server;
   }
 
   async destroy(log: Logger): Promise<void> {
     const api = this.#api(log);
-    const server = await this.#find(api, this.#config.server_name);
-    if (server === undefined) log.info("no server to destroy", { name: this.#config.server_name });
-    else await this.#remove(api, server, log);
+    // Never by name alone: the server this bridge created or adopted, else one labelled as its own.
+    const server = this.#owned ?? (await this.#find(api, this.#config.server_name, this.#owner));
+    if (server === undefined) {
+      log.info("no server to destroy", { name: this.#config.server_name });
+      return;
+    }
+    await this.#remove(api, server, log, { shutdown: true });
+    if (this.#owned?.id === server.id) this.#owned = undefined;
   }
 
   async list(): Promise<ListedServer[]> {
@@ -101,7 +132,8 @@ export class HetznerProvider implements Provider {
     if (server === undefined) {
       throw new DockernetError(`no server named ${name} labelled ${LABEL_SELECTOR}`, { code: "HETZNER_NOT_FOUND", exitCode: ExitCode.usage, hint: "dockernet bridge server list --provider hetzner shows dockernet's servers" });
     }
-    await this.#remove(api, server, log);
+    await this.#remove(api, server, log, { shutdown: true });
+    if (this.#owned?.id === server.id) this.#owned = undefined;
   }
 
   #api(log: Logger): HetznerApi {
@@ -112,8 +144,9 @@ export class HetznerProvider implements Provider {
     return { log, announce, timeoutMs: this.#options.sshTimeoutMs ?? 600_000, retryMs: this.#options.sshRetryMs ?? 2000 };
   }
 
-  async #find(api: HetznerApi, name: string): Promise<HetznerServer | undefined> {
-    return (await api.list<HetznerServer>("/servers", "servers", { name, label_selector: LABEL_SELECTOR }))[0];
+  async #find(api: HetznerApi, name: string, owner?: string): Promise<HetznerServer | undefined> {
+    const label_selector = owner === undefined ? LABEL_SELECTOR : `${LABEL_SELECTOR},${OWNER_LABEL}=${owner}`;
+    return (await api.list<HetznerServer>("/servers", "servers", { name, label_selector }))[0];
   }
 
   #serverInfo(server: HetznerServer, hostKey?: HostKey): ServerInfo {
@@ -145,7 +178,7 @@ export class HetznerProvider implements Provider {
           volumes: [volume.id],
           // cloud-init mounts the volume at /var/lib/docker; Hetzner's automount would mount it at /mnt/HC_Volume_<id> as well.
           automount: false,
-          labels: LABELS,
+          labels: { ...LABELS, [OWNER_LABEL]: this.#owner },
           user_data: cloudConfig({ hostKey: keyPair, volumeDevice: volume.linux_device }),
           start_after_create: true,
         },
@@ -155,6 +188,7 @@ export class HetznerProvider implements Provider {
       throw new DockernetError(`a server named ${name} exists already and is not labelled ${LABEL_SELECTOR}`, { code: "HETZNER_SERVER_FOREIGN", hint: "choose another [bridge.hetzner] server_name", cause: error });
     }
     const hostKey: HostKey = { type: keyPair.type, key: keyPair.publicWire.toString("base64") };
+    this.#owned = { id: created.server.id, name };
     this.#unrecorded = { id: created.server.id, hostKey };
     try {
       await api.waitFor([created.action, ...created.next_actions], `creating the server ${name}`);
@@ -173,11 +207,15 @@ export class HetznerProvider implements Provider {
     return server;
   }
 
-  async #remove(api: HetznerApi, server: Pick<HetznerServer, "id" | "name">, log: Logger): Promise<void> {
+  async #remove(api: HetznerApi, server: Pick<HetznerServer, "id" | "name">, log: Logger, options: { shutdown?: boolean } = {}): Promise<void> {
     log.info("destroying server", { name: server.name, id: server.id });
     try {
-      const { action } = await api.call<{ action: HetznerAction }>("DELETE", `/servers/${server.id}`);
-      await api.waitFor([action], `destroying the server ${server.name}`);
+      // A shutdown first (dockerd stops cleanly); a server gone meanwhile ends like a deleted one.
+      const present = !options.shutdown || (await shutDown(api, server, { timeoutMs: this.#shutdownTimeoutMs, pollMs: this.#options.pollIntervalMs ?? 1000, log }));
+      if (present) {
+        const { action } = await api.call<{ action: HetznerAction }>("DELETE", `/servers/${server.id}`);
+        await api.waitFor([action], `destroying the server ${server.name}`);
+      }
     } catch (error) {
       if (!(error instanceof HetznerApiError && error.apiCode === "not_found")) throw error;
     }
