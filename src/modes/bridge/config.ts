@@ -38,6 +38,8 @@ export const bridgeSection = section(
     shutdown_timeout: durationSchema,
     /** How long a created server may take to answer SSH; past it the server is deleted and the start fails. */
     create_timeout: durationSchema,
+    /** A server a failed start created is kept (for debugging) instead of deleted. */
+    keep_on_failure: booleanSchema,
     /** Warned in the log this long before an idle server is destroyed. */
     grace_period: durationSchema,
     /** An open connection counts as activity for at most this long. */
@@ -61,6 +63,7 @@ export const bridgeSection = section(
     idle_counts_running: true,
     shutdown_timeout: 60_000,
     create_timeout: 900_000,
+    keep_on_failure: false,
     grace_period: 30_000,
     connection_timeout: 1_800_000,
     connect_timeout: 30_000,

@@ -1,4 +1,5 @@
 import { errorMessage } from "../../core/errors.ts";
+import { shutdownSignal } from "../../core/lifecycle.ts";
 import { DockerClient } from "../../docker/client.ts";
 import type { DockerEvent } from "../../docker/types.ts";
 import type { DaemonContext, RunningMode } from "../types.ts";
@@ -29,16 +30,25 @@ const internalPath = (socket: string) => `${socket}.int`;
  * Its parts are made in order on one stack: stopping (or failing half way) undoes them in reverse.
  */
 export async function startBridge(context: DaemonContext<BridgeConfig>): Promise<RunningMode> {
+  const provider = await makeProvider(context.config);
   const stack = new AsyncDisposableStack();
+  // SIGINT/SIGTERM while starting stop a create in progress; the failed start then deletes its server.
+  const starting = shutdownSignal();
+  const servers = new ServerLifecycle(provider, context.log, { keepOnFailure: context.config.keep_on_failure, signal: starting.signal });
   try {
-    return await assemble(context, stack);
+    const running = await assemble(context, stack, servers);
+    servers.confirmed();
+    return running;
   } catch (error) {
     await stack.disposeAsync();
+    await servers.failedStart(error);
     throw error;
+  } finally {
+    starting.dispose();
   }
 }
 
-async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDisposableStack): Promise<RunningMode> {
+async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDisposableStack, servers: ServerLifecycle): Promise<RunningMode> {
   const { config, log } = context;
   // A part that fails to stop is reported; the parts made before it still stop.
   const undo = (stop: () => unknown) =>
@@ -54,7 +64,6 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
   await clearStaleSocket(socket);
   await clearStaleSocket(internalPath(socket));
 
-  const servers = new ServerLifecycle(await makeProvider(config), log);
   const activity = new ActivityClock({ connectionTimeoutMs: config.connection_timeout });
   const supervisor = new LinkSupervisor({ connect: await sshConnector(config, { servers, activity, log }), log, connectTimeoutMs: config.connect_timeout, createTimeoutMs: config.create_timeout });
   await supervisor.start();

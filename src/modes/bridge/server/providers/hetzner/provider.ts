@@ -19,7 +19,7 @@ export const HETZNER_ENDPOINT = "https://api.hetzner.cloud/v1";
 export interface HetznerProviderOptions {
   /** Between two polls of a running action (default 1 s). */
   pollIntervalMs?: number;
-  /** How long a server may take until its SSH port answers (default 10 min: boot and Docker's install). */
+  /** How long a server may take until its SSH port answers (default: bridge.create_timeout, 15 min: boot and Docker's install). */
   sshTimeoutMs?: number;
   /** Between two SSH port probes (default 2 s). */
   sshRetryMs?: number;
@@ -67,6 +67,9 @@ export class HetznerProvider implements Provider {
   readonly #shutdownTimeoutMs: number;
   /** The server this bridge created or adopted: the only one its destroy deletes (by id, never by name alone). */
   #owned: { id: number; name: string } | undefined;
+  /** The server an ensure created and no start confirmed yet (see Provider.unconfirmed). */
+  #unconfirmed: { id: number; name: string } | undefined;
+  readonly #createTimeoutMs: number;
 
   constructor(config: BridgeConfig, options: HetznerProviderOptions = {}) {
     this.#config = config.hetzner;
@@ -80,12 +83,21 @@ export class HetznerProvider implements Provider {
     this.#reach = config.host === "" ? { user: "root", port: 22 } : parseSshUrl(config.host);
     this.#owner = ownerOf(config);
     this.#shutdownTimeoutMs = config.shutdown_timeout;
+    this.#createTimeoutMs = config.create_timeout;
   }
 
-  async ensure(log: Logger): Promise<ServerInfo> {
+  get unconfirmed(): { name: string; id: string } | undefined {
+    return this.#unconfirmed && { name: this.#unconfirmed.name, id: String(this.#unconfirmed.id) };
+  }
+
+  confirm(): void {
+    this.#unconfirmed = undefined;
+  }
+
+  async ensure(log: Logger, signal?: AbortSignal): Promise<ServerInfo> {
     const api = this.#api(log);
     const existing = await this.#find(api, this.#config.server_name);
-    if (existing === undefined) return await this.#create(api, log);
+    if (existing === undefined) return await this.#create(api, log, signal);
     const owner = existing.labels[OWNER_LABEL];
     if (owner !== undefined && owner !== this.#owner) {
       throw new DockernetError(`the server ${existing.name} (id ${existing.id}) belongs to another bridge (${OWNER_LABEL}=${owner}, this one is ${this.#owner})`, {
@@ -102,7 +114,7 @@ export class HetznerProvider implements Provider {
     const server = this.#serverInfo(existing, this.#unrecorded?.id === existing.id ? this.#unrecorded.hostKey : undefined);
     // Said once per server (a bridge restarted), not at every reconnect.
     log[existing.id === this.#lastId ? "debug" : "info"]("using the existing server", { name: server.name, id: existing.id, address: server.host, price: server.hourlyPrice });
-    await waitForSsh(server.host, server.port, this.#sshWait(log, false));
+    await waitForSsh(server.host, server.port, this.#sshWait(log, false, signal));
     this.#unrecorded = undefined;
     this.#lastId = existing.id;
     this.#owned = { id: existing.id, name: existing.name };
@@ -140,8 +152,8 @@ export class HetznerProvider implements Provider {
     return new HetznerApi({ endpoint: this.#endpoint, token: this.#token, log, retry: this.#options.retry, pollIntervalMs: this.#options.pollIntervalMs });
   }
 
-  #sshWait(log: Logger, announce: boolean) {
-    return { log, announce, timeoutMs: this.#options.sshTimeoutMs ?? 600_000, retryMs: this.#options.sshRetryMs ?? 2000 };
+  #sshWait(log: Logger, announce: boolean, signal: AbortSignal | undefined) {
+    return { log, announce, signal, timeoutMs: this.#options.sshTimeoutMs ?? this.#createTimeoutMs, retryMs: this.#options.sshRetryMs ?? 2000 };
   }
 
   async #find(api: HetznerApi, name: string, owner?: string): Promise<HetznerServer | undefined> {
@@ -156,7 +168,7 @@ export class HetznerProvider implements Provider {
     return { name: server.name, host: ip, port: this.#reach.port, user: this.#reach.user, createdByBridge: true, ...(price ? { hourlyPrice: price } : {}), ...(hostKey ? { hostKey } : {}) };
   }
 
-  async #create(api: HetznerApi, log: Logger): Promise<ServerInfo> {
+  async #create(api: HetznerApi, log: Logger, signal: AbortSignal | undefined): Promise<ServerInfo> {
     const config = this.#config;
     const name = config.server_name;
     log.info("creating server", { name, server_type: config.server_type, location: config.location, image: config.image });
@@ -189,6 +201,7 @@ export class HetznerProvider implements Provider {
     }
     const hostKey: HostKey = { type: keyPair.type, key: keyPair.publicWire.toString("base64") };
     this.#owned = { id: created.server.id, name };
+    this.#unconfirmed = { id: created.server.id, name };
     this.#unrecorded = { id: created.server.id, hostKey };
     try {
       await api.waitFor([created.action, ...created.next_actions], `creating the server ${name}`);
@@ -201,7 +214,7 @@ export class HetznerProvider implements Provider {
     const price = hourlyPrice(type.prices, config.location);
     if (price) server.hourlyPrice = price;
     log.info("server created", { name, id: created.server.id, address: server.host, price });
-    await waitForSsh(server.host, server.port, this.#sshWait(log, true));
+    await waitForSsh(server.host, server.port, this.#sshWait(log, true, signal));
     this.#unrecorded = undefined;
     this.#lastId = created.server.id;
     return server;
@@ -220,6 +233,7 @@ export class HetznerProvider implements Provider {
       if (!(error instanceof HetznerApiError && error.apiCode === "not_found")) throw error;
     }
     if (this.#unrecorded?.id === server.id) this.#unrecorded = undefined;
+    if (this.#unconfirmed?.id === server.id) this.#unconfirmed = undefined;
     log.info("server destroyed; its Docker volume is kept", { name: server.name, volume: `${server.name}-docker` });
   }
 }
