@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { exec, gone, sleep, which } from "../support/_exec.ts";
 import { BridgeRun, bridgeDir, bridgeEnv, deadSocketAt, dialStdioSessions, dockerEnv, httpBody, httpdCommand, httpGet, startArgs } from "../support/bridge-harness.ts";
 import { serveCreatedServers } from "../support/bridge-hetzner.ts";
-import { dockernet, waitFor } from "../support/dockernet.ts";
+import { Daemon, dockernet, waitFor } from "../support/dockernet.ts";
 import { HetznerFake } from "../support/hetzner-fake.ts";
 import { buildTestImage, TEST_IMAGE } from "../support/image.ts";
 import { RemoteHost } from "../support/remote-host.ts";
@@ -564,12 +564,29 @@ describe("a server created on demand (local Hetzner API)", () => {
     expect(status.activity.idle_time_left_s).toBeGreaterThanOrEqual(5);
 
     const port = base + 9;
-    await bridge.docker(bridge.runArgs("-d", "--name", "kept", "-p", `${port}:80`, image, ...httpdCommand("kept-on-the-volume")));
+    // Labelled not to count as use: it outlives the server (on its volume) without keeping it.
+    await bridge.docker(bridge.runArgs("-d", "--name", "kept", "--label", "dockernet.bridge.idle=ignore", "-p", `${port}:80`, image, ...httpdCommand("kept-on-the-volume")));
     await bridge.forward("kept", port);
     expect(await httpBody(port)).toBe("kept-on-the-volume\n");
 
+    // A detached container keeps the server past idle + grace: nobody asked for it to go.
+    await bridge.docker(bridge.runArgs("-d", "--name", "worker", image, "sleep", "600"));
+    const working = Date.now();
+    await sleep(9500);
+    const busy = await bridge.status();
+    expect(busy).toMatchObject({ server: { name: "dockernet-bridge" }, idle: { counts_running: true, kept_by: ["worker"] } });
+    expect(busy.activity.idle_time_left_s).toBeGreaterThanOrEqual(5);
+    expect((await bridge.cli(["bridge", "status"])).stdout).toContain("kept by 1 running container: worker");
+    expect(fake.callNames().filter((call) => call.startsWith("DELETE") || call.includes("shutdown"))).toEqual([]);
+    expect(Date.now() - working).toBeGreaterThan(9000);
+    // Stopping it lets the idle destroy happen.
+    await bridge.docker(["rm", "-f", "worker"]);
+
     // No activity from here on (status comes from the control socket, which is not activity).
     await waitFor("the idle server to be destroyed", () => bridge.logged("idle server destroyed; the next Docker connection creates one again")[0], 30_000, 100);
+    // A shutdown first, then the delete, both by the id it created.
+    const id = String(bridge.logged("server created")[0]?.id);
+    expect(fake.callNames().filter((call) => /^(POST|DELETE) \/servers\/\d+/.test(call))).toEqual([`POST /servers/${id}/actions/shutdown`, `DELETE /servers/${id}`]);
     expect(bridge.daemon.find((line) => line.level === "warn" && line.msg === "the server is idle and will be destroyed")).toHaveLength(1);
     expect(fake.callNames().filter((call) => /^DELETE \/servers\/\d+$/.test(call))).toHaveLength(1);
     expect(fake.servers.size).toBe(0);
@@ -600,5 +617,41 @@ describe("a server created on demand (local Hetzner API)", () => {
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: "dockernet-bridge", address: host.address, status: expect.any(String) })]);
     await host.engine.cleanup();
+  });
+
+  /** `bridge start --provider hetzner` whose created server (this test's remote, sshd stopped) never answers SSH. */
+  async function silentCreate(env: Record<string, string> = {}) {
+    const fake = await HetznerFake.start({ serverIp: remote.address });
+    await remote.stopSshd();
+    const dir = await freshDir();
+    const args = startArgs(remote, dir, { args: ["--provider", "hetzner"] });
+    return { fake, dir, args, env: bridgeEnv(dir, { HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint, ...env }) };
+  }
+
+  test("a start whose server never answers SSH within DOCKERNET_BRIDGE_CREATE_TIMEOUT deletes it and exits non-zero, naming it and why", async () => {
+    const { fake, args, env } = await silentCreate({ DOCKERNET_BRIDGE_CREATE_TIMEOUT: "3s" });
+    await using _fake = fake;
+    const started = Date.now();
+    const result = await dockernet(remote.engine, args, { env });
+    expect(result.code).not.toBe(0);
+    expect(Date.now() - started).toBeGreaterThan(2000);
+    expect(result.stderr).toContain("the start failed; deleting the server it created");
+    expect(result.stderr).toContain("dockernet-bridge");
+    expect(result.stderr).toContain("did not answer within 3 s");
+    expect(fake.callNames()).toContain("POST /servers");
+    expect(fake.callNames()).toContainEqual(expect.stringMatching(/^DELETE \/servers\/\d+$/));
+    expect(fake.servers.size).toBe(0);
+    expect(fake.volumes.size).toBe(1); // the Docker volume stays
+  });
+
+  test("SIGTERM while its server is being created: the server is deleted and the bridge exits non-zero", async () => {
+    const { fake, args, env } = await silentCreate();
+    await using _fake = fake;
+    const daemon = await Daemon.start(remote.engine, args, { ready: "waiting for SSH", env });
+    const { code } = await daemon.stop("SIGTERM");
+    expect(code).not.toBe(0);
+    expect(daemon.find((line) => line.msg === "the start failed; deleting the server it created")).toEqual([expect.objectContaining({ name: "dockernet-bridge", reason: expect.stringContaining("SIGTERM") })]);
+    expect(fake.callNames()).toContainEqual(expect.stringMatching(/^DELETE \/servers\/\d+$/));
+    expect(fake.servers.size).toBe(0);
   });
 });
