@@ -10,7 +10,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -346,6 +346,15 @@ describe("starting and stopping", () => {
     expect(bridge.logged("removing a stale bridge lock")[0]).toMatchObject({ pid: dead.pid });
     expect((await bridge.docker(["ps"])).code).toBe(0);
     expect((await readFile(`${socket}.pid`, "utf8")).trim()).toBe(String(bridge.daemon.pid));
+  });
+
+  test("a socket directory others can write (0777, no sticky bit) is refused before anything connects", async () => {
+    const dir = await freshDir();
+    await chmod(dir, 0o777);
+    const result = await startOnce(dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`the directory ${dir} of the bridge socket ${join(dir, "bridge.sock")} is writable by others (mode 0777)`);
+    expect(existsSync(join(dir, "bridge.sock"))).toBe(false);
   });
 
   test("a wrong --remote-socket is one clear error at start, not a failure per Docker command", async () => {

@@ -1,6 +1,7 @@
 import { errorMessage } from "../../core/errors.ts";
 import { shutdownSignal } from "../../core/lifecycle.ts";
 import { DockerClient } from "../../docker/client.ts";
+import { checkSocketDir } from "../../net/private-socket.ts";
 import type { DockerEvent } from "../../docker/types.ts";
 import type { DaemonContext, RunningMode } from "../types.ts";
 import { socketPath, type BridgeConfig } from "./config.ts";
@@ -61,6 +62,8 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
     });
   const socket = socketPath(config);
   undo(await takeLock(socket, log));
+  // Refused before any server is made: the sockets will be there.
+  await checkSocketDir(socket, "the bridge socket");
   await clearStaleSocket(socket);
   await clearStaleSocket(internalPath(socket));
 
