@@ -599,6 +599,10 @@ describe("a server created on demand (local Hetzner API)", () => {
     expect(bridge.daemon.find((line) => line.level === "warn" && line.msg === "the server is idle and will be destroyed")).toHaveLength(1);
     expect(fake.callNames().filter((call) => /^DELETE \/servers\/\d+$/.test(call))).toHaveLength(1);
     expect(fake.servers.size).toBe(0);
+    // The known_hosts line it wrote for that address is gone: the next server there is verified afresh.
+    const knownHosts = bridge.env.DOCKERNET_BRIDGE_KNOWN_HOSTS as string;
+    expect(await readFile(knownHosts, "utf8")).not.toContain(host.address);
+    expect(bridge.logged("host key of the destroyed server forgotten")).toEqual([expect.objectContaining({ address: `${host.address}:22`, lines: 1 })]);
     const idle = await bridge.status();
     expect(idle).toMatchObject({ server: null, ssh: { connected: false }, forwards: [] });
     await expect(httpGet(port)).rejects.toThrow(/ECONNREFUSED/);
@@ -618,6 +622,7 @@ describe("a server created on demand (local Hetzner API)", () => {
     expect(cloud.booted).toBe(2);
     expect(bridge.logged("creating server")).toHaveLength(2);
     expect(fake.servers.size).toBe(1);
+    expect((await readFile(knownHosts, "utf8")).trim().split("\n")).toEqual([`${host.address} ${fake.hostKey().publicKey.split(" ").slice(0, 2).join(" ")}`]);
     expect(await bridge.status()).toMatchObject({ server: { name: "dockernet-bridge", address: `${host.address}:22`, created_by_bridge: true }, ssh: { connected: true } });
     await bridge.forward("kept", port);
     expect(await httpBody(port)).toBe("kept-on-the-volume\n");

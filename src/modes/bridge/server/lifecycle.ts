@@ -43,6 +43,7 @@ export class ServerLifecycle {
   #pending: Promise<ServerInfo> | undefined;
 
   readonly #options: LifecycleOptions;
+  readonly #destroyed = new Set<() => Promise<void> | void>();
 
   constructor(provider: Provider, log: Logger, options: LifecycleOptions = {}) {
     this.#provider = provider;
@@ -121,8 +122,25 @@ export class ServerLifecycle {
   async destroy(): Promise<void> {
     const epoch = ++this.#destroys;
     this.#pending = undefined;
-    await this.#queue.run(() => this.#provider.destroy(this.#log));
+    await this.#queue.run(() => this.#destroyNow());
     if (this.#serverEpoch < epoch) this.#server = undefined;
+  }
+
+  /** Calls `listener` after each server destroyed (to forget what was trusted for it); returns the unsubscribe. */
+  onDestroyed(listener: () => Promise<void> | void): () => void {
+    this.#destroyed.add(listener);
+    return () => this.#destroyed.delete(listener);
+  }
+
+  async #destroyNow(): Promise<void> {
+    await this.#provider.destroy(this.#log);
+    for (const listener of this.#destroyed) {
+      try {
+        await listener();
+      } catch (error) {
+        this.#log.warn("cleanup after the destroy failed", { error: errorMessage(error) });
+      }
+    }
   }
 
   /** The start succeeded: the server it created is the bridge's now (idle destroy is what removes it). */
@@ -146,7 +164,7 @@ export class ServerLifecycle {
     }
     this.#log.error("the start failed; deleting the server it created", fields);
     try {
-      await this.#queue.run(() => this.#provider.destroy(this.#log));
+      await this.#queue.run(() => this.#destroyNow());
     } catch (cleanup) {
       this.#log.error("cannot delete the server the failed start created: it is still billed", { ...fields, error: errorMessage(cleanup), hint: `dockernet bridge server destroy ${made.name}` });
     }
