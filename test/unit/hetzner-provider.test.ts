@@ -129,6 +129,16 @@ describe("hetzner provider: creating a server", () => {
     expect(String(fake.userData.get("dockernet-bridge"))).not.toContain("packages:");
   });
 
+  test("the cloud-init keeps containers from the metadata service (it hands out the user data): a DOCKER-USER reject, in place before Docker first starts", async () => {
+    const { fake, provider, log } = await scenario();
+    await provider.ensure(log);
+    const script = (fake.cloudConfig("dockernet-bridge").bootcmd as string[][])[0]![2]!;
+    execFileSync("sh", ["-n", "-c", script]);
+    const dropIn = "ExecStartPost=/bin/sh -c 'iptables -C DOCKER-USER -d 169.254.169.254/32 -j REJECT 2>/dev/null || iptables -I DOCKER-USER -d 169.254.169.254/32 -j REJECT'";
+    expect(script).toContain(`cat > /etc/systemd/system/docker.service.d/dockernet-no-metadata.conf <<'EOF'\n[Service]\n${dropIn}\nEOF\n`);
+    expect(script.indexOf(dropIn)).toBeLessThan(script.indexOf("apt-get install -y -q docker.io"));
+  });
+
   test("two Docker clients arriving together create one server (the bridge's lifecycle shares the ensure)", async () => {
     const { fake, provider, log } = await scenario();
     const servers = new ServerLifecycle(provider, log);
