@@ -24,6 +24,7 @@ import { RemoteHost } from "../support/remote-host.ts";
 import { createLogger } from "../../src/core/logger.ts";
 import { ActivityClock } from "../../src/modes/bridge/local/activity.ts";
 import { PortForwards } from "../../src/modes/bridge/local/ports.ts";
+import { SshLink } from "../../src/ssh/connection.ts";
 
 setDefaultTimeout(120_000);
 
@@ -560,8 +561,32 @@ describe("a server created on demand (local Hetzner API)", () => {
       knownHost: false, // the bridge knows the key it gave the server in cloud-init
       args: ["--provider", "hetzner"],
       // connect_timeout shorter than a create here, as the default 30 s is shorter than a real one.
-      env: { HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint, DOCKERNET_BRIDGE_IDLE_TIMEOUT: "6s", DOCKERNET_BRIDGE_GRACE_PERIOD: "3s", DOCKERNET_BRIDGE_CONNECT_TIMEOUT: "1s" },
+      env: {
+        HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint, DOCKERNET_BRIDGE_IDLE_TIMEOUT: "6s", DOCKERNET_BRIDGE_GRACE_PERIOD: "3s", DOCKERNET_BRIDGE_CONNECT_TIMEOUT: "1s",
+        // Where this test sshd keeps its host key and PID (a real server: /etc/ssh/ssh_host_ed25519_key, /run/sshd.pid).
+        DOCKERNET_BRIDGE_HETZNER_HOST_KEY_FILE: join(host.dir, "host_key"), DOCKERNET_BRIDGE_HETZNER_SSHD_PID_FILE: join(host.dir, "sshd.pid"),
+      },
     });
+    // The bootstrap host key (it was in the user data) replaced after the first verified login, and no longer accepted.
+    const knownHosts = bridge.env.DOCKERNET_BRIDGE_KNOWN_HOSTS as string;
+    const bootstrap = fake.hostKey().publicKey.split(" ").slice(0, 2).join(" ");
+    const currentKey = async () => (await readFile(join(host.dir, "host_key.pub"), "utf8")).split(" ").slice(0, 2).join(" ");
+    expect(bridge.logged("the server's host key was replaced after the first verified login; the bootstrap key is forgotten")).toHaveLength(1);
+    expect(await currentKey()).not.toBe(bootstrap);
+    expect((await readFile(knownHosts, "utf8")).trim().split("\n")).toEqual([`${host.address} ${await currentKey()}`]);
+    const onlyBootstrap = join(bridge.dir, "bootstrap_known_hosts");
+    await writeFile(onlyBootstrap, `${host.address} ${bootstrap}\n`);
+    const refused = await waitFor("sshd to serve the new key", async () => {
+      const code = await SshLink.connect({ host: host.address, port: 22, username: "root", privateKey: await readFile(host.identityFile), identityFile: host.identityFile, knownHostsFiles: [], ownKnownHosts: onlyBootstrap, acceptNewHostKey: false }, createLogger("test")).then(
+        (link) => (link.close(), "connected"),
+        (error: { code?: string }) => error.code,
+      );
+      return code === "SSH_UNREACHABLE" ? undefined : code;
+    }, 10_000, 100);
+    expect(refused).toBe("SSH_HOST_KEY_CHANGED");
+    // The bridge's own next connection is verified with the new key.
+    await host.killSessions();
+    expect((await bridge.docker(["ps", "--format", "{{.Names}}"])).code).toBe(0);
     expect(cloud.booted).toBe(1);
     expect(fake.callNames()).toContain("POST /servers");
     const status = await bridge.status();
@@ -600,7 +625,6 @@ describe("a server created on demand (local Hetzner API)", () => {
     expect(fake.callNames().filter((call) => /^DELETE \/servers\/\d+$/.test(call))).toHaveLength(1);
     expect(fake.servers.size).toBe(0);
     // The known_hosts line it wrote for that address is gone: the next server there is verified afresh.
-    const knownHosts = bridge.env.DOCKERNET_BRIDGE_KNOWN_HOSTS as string;
     expect(await readFile(knownHosts, "utf8")).not.toContain(host.address);
     expect(bridge.logged("host key of the destroyed server forgotten")).toEqual([expect.objectContaining({ address: `${host.address}:22`, lines: 1 })]);
     const idle = await bridge.status();
@@ -622,7 +646,9 @@ describe("a server created on demand (local Hetzner API)", () => {
     expect(cloud.booted).toBe(2);
     expect(bridge.logged("creating server")).toHaveLength(2);
     expect(fake.servers.size).toBe(1);
-    expect((await readFile(knownHosts, "utf8")).trim().split("\n")).toEqual([`${host.address} ${fake.hostKey().publicKey.split(" ").slice(0, 2).join(" ")}`]);
+    // The new server's bootstrap key was replaced as well: known_hosts lists its new key alone.
+    expect((await readFile(knownHosts, "utf8")).trim().split("\n")).toEqual([`${host.address} ${await currentKey()}`]);
+    expect(await currentKey()).not.toBe(fake.hostKey().publicKey.split(" ").slice(0, 2).join(" "));
     expect(await bridge.status()).toMatchObject({ server: { name: "dockernet-bridge", address: `${host.address}:22`, created_by_bridge: true }, ssh: { connected: true } });
     await bridge.forward("kept", port);
     expect(await httpBody(port)).toBe("kept-on-the-volume\n");

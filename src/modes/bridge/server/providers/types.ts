@@ -14,6 +14,8 @@ export interface ServerInfo {
   hourlyPrice?: string;
   /** A host key the bridge itself gave the server (cloud-init), recorded before connecting. */
   hostKey?: { type: string; key: string };
+  /** With `hostKey`: where the server keeps it, to replace it after the first verified login (the bootstrap key is no secret). */
+  hostKeyPaths?: { keyFile: string; pidFile: string };
 }
 
 /** One of the provider's servers labelled as dockernet's (`bridge server list`). */

@@ -165,7 +165,7 @@ export class HetznerProvider implements Provider {
     const ip = server.public_net.ipv4?.ip;
     if (!ip) throw new DockernetError(`the server ${server.name} has no public IPv4 address`, { code: "HETZNER_NO_IPV4" });
     const price = hourlyPrice(server.server_type.prices, server.datacenter.location.name);
-    return { name: server.name, host: ip, port: this.#reach.port, user: this.#reach.user, createdByBridge: true, ...(price ? { hourlyPrice: price } : {}), ...(hostKey ? { hostKey } : {}) };
+    return { name: server.name, host: ip, port: this.#reach.port, user: this.#reach.user, createdByBridge: true, ...(price ? { hourlyPrice: price } : {}), ...(hostKey ? { hostKey, hostKeyPaths: { keyFile: this.#config.host_key_file, pidFile: this.#config.sshd_pid_file } } : {}) };
   }
 
   async #create(api: HetznerApi, log: Logger, signal: AbortSignal | undefined): Promise<ServerInfo> {
