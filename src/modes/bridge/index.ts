@@ -8,6 +8,7 @@ import { socketPath, type BridgeConfig } from "./config.ts";
 import { engineDialer } from "./link/engine-dial.ts";
 import { checkEngine } from "./link/probe.ts";
 import { sshConnector } from "./link/ssh-connect.ts";
+import { SpareChannel } from "./link/spare-channel.ts";
 import { LinkSupervisor } from "./link/supervisor.ts";
 import { ActivityClock } from "./local/activity.ts";
 import { startControl } from "./local/control.ts";
@@ -75,7 +76,10 @@ async function assemble(context: DaemonContext<BridgeConfig>, stack: AsyncDispos
   const toEngine = engineDialer({ remoteSocket: config.remote_socket, log });
   await checkEngine(await supervisor.acquire(), toEngine, config.remote_socket);
 
-  const relay = await startRelay({ path: socket, open: async (signal) => toEngine(await supervisor.acquire(signal)), activity, log });
+  // Each client takes a channel opened ahead of it (stream-local), so it does not wait a round trip.
+  const spare = new SpareChannel(toEngine);
+  undo(() => spare.close());
+  const relay = await startRelay({ path: socket, open: async (signal) => spare.take(await supervisor.acquire(signal)), activity, log });
   undo(() => relay.close());
   // The bridge's own Docker connections (ports, events) do not count as use, and never wake a
   // parked link: they wait for it, so the events stream is open again as soon as the link is.

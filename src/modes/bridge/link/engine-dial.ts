@@ -13,10 +13,14 @@ export type DialableLink = Pick<SshLink, "openUnixSocket" | "dialStdio">;
  * only that connection's error: OpenSSH answers "open failed" also when the socket itself refuses
  * (a dockerd that restarts), and that must not move a link that works to dial-stdio for good.
  */
-export function engineDialer(options: { remoteSocket: string; log: Logger; decideTimeoutMs?: number }): (link: DialableLink) => Promise<Duplex> {
+/** The dialer, and what it decided for a link so far (`undefined`: not yet). */
+export type EngineDialer = ((link: DialableLink) => Promise<Duplex>) & { decided(link: DialableLink): "stream-local" | "dial-stdio" | undefined };
+
+export function engineDialer(options: { remoteSocket: string; log: Logger; decideTimeoutMs?: number }): EngineDialer {
   const { remoteSocket, log } = options;
   const decideTimeoutMs = options.decideTimeoutMs ?? 10_000;
   const decided = new WeakMap<DialableLink, Promise<"stream-local" | "dial-stdio" | "late">>();
+  const settled = new WeakMap<DialableLink, "stream-local" | "dial-stdio">();
   let previous: "stream-local" | "dial-stdio" | undefined;
   const note = (how: "stream-local" | "dial-stdio") => {
     if (how === "dial-stdio" && previous !== "dial-stdio") log.warn("the server refuses stream-local forwarding: using `docker system dial-stdio` instead", { socket: remoteSocket });
@@ -26,7 +30,7 @@ export function engineDialer(options: { remoteSocket: string; log: Logger; decid
   };
   const undecided = () => new DockernetError(`${remoteSocket}: the server did not answer the first channel within ${decideTimeoutMs / 1000} s (stream-local or dial-stdio undecided)`, { code: "BRIDGE_DIAL_UNDECIDED" });
   const open = (link: DialableLink, how: "stream-local" | "dial-stdio") => (how === "dial-stdio" ? link.dialStdio(remoteSocket) : link.openUnixSocket(remoteSocket));
-  return async (link) => {
+  const dial = async (link: DialableLink): Promise<Duplex> => {
     const known = decided.get(link);
     if (known) {
       const how = await known;
@@ -50,6 +54,8 @@ export function engineDialer(options: { remoteSocket: string; log: Logger; decid
       first.then((stream) => stream.destroy(), () => {});
       throw undecided();
     }
+    settled.set(link, result);
     return result === "stream-local" ? await first : await link.dialStdio(remoteSocket);
   };
+  return Object.assign(dial, { decided: (link: DialableLink) => settled.get(link) });
 }
