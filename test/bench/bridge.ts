@@ -71,6 +71,8 @@ function pingOnce(target: NetConnectOpts): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const socket = createConnection(target);
+    // As the docker CLI's (Go's) TCP connections: no Nagle delay on the request.
+    if ("port" in target) socket.setNoDelay(true);
     let answer = "";
     socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
     socket.once("end", () => {
