@@ -9,7 +9,7 @@ import { createLogger } from "../core/logger.ts";
 import { covers, type StreamFilters } from "./_interest.ts";
 import { ResumePoint } from "./_resume-point.ts";
 import type { DockerClient } from "./client.ts";
-import { LineSplitter, parseEvent } from "./events.ts";
+import { LineSplitter, MAX_EVENT_LINE, parseEvent } from "./events.ts";
 import type { DockerEvent } from "./types.ts";
 
 const log = createLogger("events");
@@ -141,7 +141,16 @@ export class EventConnection {
     this.#stream = stream;
     this.#openFilters = filters;
     this.#connectedSince = new Date();
-    const splitter = new LineSplitter();
+    // A line over the cap is dropped unread; what it said is read again by the handlers' resync.
+    // (Not a reopen: Docker's `since` is inclusive, so a reopened stream would replay that same
+    // line, and the one after it, for ever.)
+    const splitter = new LineSplitter({
+      onOverflow: () => {
+        if (this.#stream !== stream) return;
+        log.warn("an events line longer than the cap was dropped; every handler looks at everything again", { max_bytes: MAX_EVENT_LINE });
+        this.#owner.reconnected();
+      },
+    });
     stream.on("data", (chunk: Buffer | string) => {
       // Stop at once when a reopen replaces this stream mid-chunk: the new one replays the rest.
       for (const line of splitter.push(chunk)) if (this.#stream === stream) this.#receive(line);

@@ -60,15 +60,45 @@ export function eventKey(event: DockerEvent): string {
   return event.id;
 }
 
-/** Splits a byte stream into lines, keeping a partial last line (and a partial UTF-8 character) for the next chunk. */
+/** The longest events line kept (a hostile or broken engine must not grow memory without end). */
+export const MAX_EVENT_LINE = 1024 * 1024;
+
+/**
+ * Splits a byte stream into lines, keeping a partial last line (and a partial UTF-8 character) for
+ * the next chunk. A line longer than `maxChars` is dropped as it arrives (never held whole) and
+ * `onOverflow` told once; reading goes on at the next line.
+ */
 export class LineSplitter {
   #rest = "";
+  #skipping = false;
   readonly #decoder = new TextDecoder();
+  readonly #maxChars: number;
+  readonly #onOverflow: () => void;
+
+  constructor(options: { maxChars?: number; onOverflow?: () => void } = {}) {
+    this.#maxChars = options.maxChars ?? MAX_EVENT_LINE;
+    this.#onOverflow = options.onOverflow ?? (() => {});
+  }
 
   push(chunk: string | Uint8Array): string[] {
-    const text = this.#rest + (typeof chunk === "string" ? chunk : this.#decoder.decode(chunk, { stream: true }));
-    const lines = text.split("\n");
+    let text = typeof chunk === "string" ? chunk : this.#decoder.decode(chunk, { stream: true });
+    if (this.#skipping) {
+      const end = text.indexOf("\n");
+      if (end === -1) return [];
+      this.#skipping = false;
+      text = text.slice(end + 1);
+    }
+    const lines = (this.#rest + text).split("\n");
     this.#rest = lines.pop() ?? "";
-    return lines.filter((line) => line.trim() !== "");
+    if (this.#rest.length > this.#maxChars) {
+      this.#rest = "";
+      this.#skipping = true;
+      this.#onOverflow();
+    }
+    return lines.filter((line) => {
+      if (line.length <= this.#maxChars) return line.trim() !== "";
+      this.#onOverflow();
+      return false;
+    });
   }
 }

@@ -28,6 +28,10 @@ export const SshErrorCode = {
   badSocketPath: "SSH_BAD_SOCKET_PATH",
   /** The SSH connection is closed or was lost (streams open on it are destroyed with this). */
   closed: "SSH_CLOSED",
+  /** The server did not answer a channel open, or a command did not end, within its timeout. */
+  timeout: "SSH_TIMEOUT",
+  /** A command wrote more than its output cap. */
+  outputCap: "SSH_OUTPUT_CAP",
 } as const;
 
 /** Shorthand for a runtime DockernetError with one of the codes above. */

@@ -49,6 +49,17 @@ export interface SshTarget {
 }
 
 /** What {@link SshLink.run} resolves with. */
+/** How long the server may take to answer a channel open (a hostile or wedged one must not hold the caller). */
+const CHANNEL_OPEN_TIMEOUT_MS = 15_000;
+
+/** Bounds of `run`: a command that never ends, or writes without end, is cut off. */
+export interface RunLimits {
+  /** Default 10 s. */
+  timeoutMs?: number;
+  /** stdout and stderr together; default 64 KiB. */
+  maxBytes?: number;
+}
+
 export interface RunResult {
   stdout: string;
   stderr: string;
@@ -199,7 +210,7 @@ export class SshLink {
       if (this.#isClosed || (error as DockernetError).code === SshErrorCode.closed) throw this.#closedError();
       this.#log.debug("stream-local channel refused", { host: this.where, path, error: (error as Error).message });
       if (SAFE_PATH.test(path)) {
-        const probe = await this.run(`test -S ${path}`).catch(() => undefined);
+        const probe = await this.run(`test -S ${path}`, { timeoutMs: 5000, maxBytes: 4096 }).catch(() => undefined);
         if (probe?.code === 1) {
           throw sshError(SshErrorCode.remoteSocketMissing, `no Unix socket at ${path} on ${this.where}`, { cause: error, hint: "check --remote-socket, and that Docker runs on the server" });
         }
@@ -263,17 +274,47 @@ export class SshLink {
     }
   }
 
-  /** Runs a command on the server (its login shell parses `command`: never put untrusted text in it), stdin closed. */
-  async run(command: string): Promise<RunResult> {
+  /**
+   * Runs a command on the server (its login shell parses `command`: never put untrusted text in
+   * it), stdin closed. Bounded: past `timeoutMs`, or `maxBytes` of output, the channel is closed
+   * and the call fails with SSH_TIMEOUT or SSH_OUTPUT_CAP (the connection stays usable).
+   */
+  async run(command: string, limits: RunLimits = {}): Promise<RunResult> {
+    const timeoutMs = limits.timeoutMs ?? 10_000;
+    const maxBytes = limits.maxBytes ?? 64 * 1024;
     const channel = await this.#session(command);
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      let bytes = 0;
+      let cut: DockernetError | undefined;
       let status: { code: number | null; signal?: string } | undefined;
-      channel.on("data", (chunk: Buffer) => out.push(chunk));
-      channel.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+      // Rejected at once: sshd sends the channel's close only once the command has exited, and
+      // that may be never. The command is sent KILL (OpenSSH 7.9+ honours it) and the channel closed.
+      const cutOff = (error: DockernetError) => {
+        if (cut) return;
+        cut = error;
+        clearTimeout(timer);
+        reject(error);
+        try {
+          channel.signal("KILL");
+        } catch {
+          // the channel is going away already
+        }
+        channel.close();
+      };
+      const timer = setTimeout(() => cutOff(sshError(SshErrorCode.timeout, `\`${command}\` on ${this.where} did not end within ${timeoutMs / 1000} s`)), timeoutMs);
+      const keep = (into: Buffer[]) => (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > maxBytes) cutOff(sshError(SshErrorCode.outputCap, `\`${command}\` on ${this.where} wrote more than ${maxBytes} bytes`));
+        else into.push(chunk);
+      };
+      channel.on("data", keep(out));
+      channel.stderr.on("data", keep(err));
       channel.on("exit", (code: number | null, signal?: string) => (status = { code, signal }));
       channel.on("close", () => {
+        clearTimeout(timer);
+        if (cut) return;
         if (!status) return reject(this.#isClosed ? this.#closedError() : sshError(SshErrorCode.channelFailed, `\`${command}\` on ${this.where} ended without an exit status`));
         const signalled = status.signal ? 128 + (constants.signals[status.signal as NodeJS.Signals] ?? 0) : undefined;
         resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), code: status.code ?? signalled ?? 255 });
@@ -295,13 +336,27 @@ export class SshLink {
     return sshError(SshErrorCode.closed, `the SSH connection to ${this.where} is closed: ${this.#reason ?? "closed"}`);
   }
 
-  /** Opens a channel with ssh2's callback API; a closed connection gives SSH_CLOSED. */
+  /**
+   * Opens a channel with ssh2's callback API; a closed connection gives SSH_CLOSED, a server that
+   * does not answer within CHANNEL_OPEN_TIMEOUT_MS gives SSH_TIMEOUT (a channel it opens later is closed).
+   */
   #open(start: (done: ChannelCallback) => void): Promise<ClientChannel> {
     if (this.#isClosed) return Promise.reject(this.#closedError());
     return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(sshError(SshErrorCode.timeout, `${this.where} did not answer a channel open within ${CHANNEL_OPEN_TIMEOUT_MS / 1000} s`));
+      }, CHANNEL_OPEN_TIMEOUT_MS);
       try {
-        start((error, channel) => (error ? reject(this.#isClosed ? this.#closedError() : error) : resolve(channel)));
+        start((error, channel) => {
+          clearTimeout(timer);
+          if (late) channel?.close();
+          else if (error) reject(this.#isClosed ? this.#closedError() : error);
+          else resolve(channel);
+        });
       } catch (error) {
+        clearTimeout(timer);
         // ssh2 throws "Not connected" once the socket is gone but before "close" is emitted.
         reject(this.#isClosed || /not connected/i.test((error as Error).message) ? this.#closedError() : error);
       }

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -141,6 +141,31 @@ export async function recordHostKey(file: string, host: string, port: number, ke
   const before = await readFile(file, "utf8").catch(() => "");
   const separator = before === "" || before.endsWith("\n") ? "" : "\n";
   await appendFile(file, `${separator}${pattern} ${keyType} ${key.toString("base64")}\n`, { mode: 0o600 });
+}
+
+/**
+ * Removes the lines of `file` that list exactly `key` for the host (what `recordHostKey` wrote for
+ * a server that is gone: its address may be given to another server, which must be verified
+ * afresh). Other lines stay. Returns how many were removed.
+ */
+export async function forgetHostKey(file: string, host: string, port: number, key: Buffer): Promise<number> {
+  const pattern = hostPattern(unbracket(host), port);
+  const encoded = key.toString("base64");
+  const before = await readFile(file, "utf8").catch(() => undefined);
+  if (before === undefined) return 0;
+  const lines = before.split("\n");
+  const kept = lines.filter((line) => {
+    const [hosts, , data] = line.trim().split(/\s+/);
+    return !(hosts === pattern && data === encoded);
+  });
+  const removed = lines.length - kept.length;
+  if (removed > 0) {
+    // Written aside and renamed: a crash half way never leaves a truncated known_hosts.
+    const temporary = `${file}.${process.pid}.new`;
+    await writeFile(temporary, kept.join("\n"), { mode: 0o600 });
+    await rename(temporary, file);
+  }
+  return removed;
 }
 
 /**

@@ -3,6 +3,10 @@
  * engine and a real sshd (machines here are noisy: this prints, it does not assert):
  * - `docker ps` through the bridge beside `DOCKER_HOST=ssh://` to the same host (the docker CLI's
  *   own ssh support: one `ssh ... docker system dial-stdio` per command; target: <= 0.1x);
+ * - per call, a new connection per Docker API call as the docker CLI makes them (`GET /_ping`),
+ *   alternating in one run: the bridge beside `ssh -L` to the remote Docker socket on one
+ *   persistent OpenSSH connection (target p50 <= 1.1x) and the engine's own socket: p50, p99, and
+ *   p50 with 20 concurrent clients;
  * - a download through a forwarded port beside OpenSSH `ssh -L` over the same veth to the same
  *   container port (target: >= 1.0x its throughput);
  * - idle RSS of the compiled bridge (dist/dockernet) with 20 forwards, beside the same with none.
@@ -11,7 +15,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createConnection } from "node:net";
+import { createConnection, type NetConnectOpts } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, sleep, which } from "../support/_exec.ts";
@@ -60,6 +64,37 @@ function answers(port: number): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
+}
+
+/** One Docker API call on a new connection (as the docker CLI makes them): its wall time in ms. */
+function pingOnce(target: NetConnectOpts): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(target);
+    // As the docker CLI's (Go's) TCP connections: no Nagle delay on the request.
+    if ("port" in target) socket.setNoDelay(true);
+    let answer = "";
+    socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+    socket.once("end", () => {
+      socket.destroy();
+      if (!answer.startsWith("HTTP/1.0 200") && !answer.startsWith("HTTP/1.1 200")) reject(new Error(`no 200 from /_ping: ${answer.slice(0, 60)}`));
+      else resolve(performance.now() - started);
+    });
+    socket.once("error", reject);
+    socket.write("GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n");
+  });
+}
+
+/** Per-call times of each target, alternating call by call (the machine's noise hits all alike); `concurrency` clients at once. */
+async function perCall(targets: NetConnectOpts[], calls: number, concurrency: number): Promise<number[][]> {
+  const times: number[][] = targets.map(() => []);
+  for (let i = 0; i < calls; i++) {
+    for (const [t, target] of targets.entries()) {
+      const batch = await Promise.all(Array.from({ length: concurrency }, () => pingOnce(target)));
+      times[t]!.push(...batch);
+    }
+  }
+  return times;
 }
 
 async function rssKb(pid: number): Promise<number> {
@@ -115,7 +150,27 @@ try {
     lines.push(report("docker ps on the remote engine's own socket (p50)", fmt(quantile(local, 0.5))));
     lines.push(report("bridge / ssh:// wall time (target <= 0.1x)", ratio(quantile(bridged, 0.5), quantile(sshed, 0.5))));
 
-    // 3. A download through a forwarded port beside ssh -L over the same veth, to the same port.
+    // 3. Per call: the bridge beside ssh -L to the remote Docker socket on one persistent OpenSSH connection.
+    const pingPort = base + 92;
+    const pingTunnel = spawn(ssh, ["-N", "-i", remote.identityFile, "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+      "-L", `127.0.0.1:${pingPort}:${remote.engine.socketPath}`, `root@${remote.address}`], { stdio: "ignore" });
+    try {
+      await waitFor("the ssh -L tunnel to the Docker socket", () => answers(pingPort), 10_000, 50);
+      const targets: NetConnectOpts[] = [{ path: bridge.socket }, { host: "127.0.0.1", port: pingPort }, { path: remote.engine.socketPath }];
+      await perCall(targets, 20, 1); // warm-up
+      const [viaBridgeCalls, viaTunnelCalls, directCalls] = (await perCall(targets, rounds * 10, 1)) as [number[], number[], number[]];
+      const [bridgeBusy, tunnelBusy] = (await perCall(targets.slice(0, 2), rounds, 20)) as [number[], number[]];
+      for (const [name, values] of [["bridge", viaBridgeCalls], ["ssh -L (one persistent OpenSSH connection)", viaTunnelCalls], ["the engine's own socket", directCalls]] as const) {
+        lines.push(report(`per call, ${name}: p50 / p99`, `${fmt(quantile(values, 0.5))} / ${fmt(quantile(values, 0.99))}`));
+      }
+      lines.push(report("per call p50, bridge / ssh -L (target <= 1.1x)", ratio(quantile(viaBridgeCalls, 0.5), quantile(viaTunnelCalls, 0.5))));
+      lines.push(report("per call p99, bridge / ssh -L", ratio(quantile(viaBridgeCalls, 0.99), quantile(viaTunnelCalls, 0.99))));
+      lines.push(report("per call p50 with 20 concurrent clients, bridge / ssh -L", ratio(quantile(bridgeBusy, 0.5), quantile(tunnelBusy, 0.5))));
+    } finally {
+      pingTunnel.kill("SIGTERM");
+    }
+
+    // 4. A download through a forwarded port beside ssh -L over the same veth, to the same port.
     const port = base + 90;
     await remote.engine.docker(["run", "-d", "--name", "bench-big", "--label", `dockernet.test=${remote.engine.runId}`, "-p", `${port}:80`, BENCH_IMAGE,
       "sh", "-c", `mkdir -p /www && dd if=/dev/zero of=/www/big bs=1048576 count=${downloadMb} 2>/dev/null && echo ready > /www/index.html && exec httpd -f -p 80 -h /www`]);

@@ -10,20 +10,21 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, gone, sleep, which } from "../support/_exec.ts";
 import { BridgeRun, bridgeDir, bridgeEnv, deadSocketAt, dialStdioSessions, dockerEnv, httpBody, httpdCommand, httpGet, startArgs } from "../support/bridge-harness.ts";
 import { serveCreatedServers } from "../support/bridge-hetzner.ts";
-import { dockernet, waitFor } from "../support/dockernet.ts";
+import { Daemon, dockernet, waitFor } from "../support/dockernet.ts";
 import { HetznerFake } from "../support/hetzner-fake.ts";
 import { buildTestImage, TEST_IMAGE } from "../support/image.ts";
 import { RemoteHost } from "../support/remote-host.ts";
 import { createLogger } from "../../src/core/logger.ts";
 import { ActivityClock } from "../../src/modes/bridge/local/activity.ts";
 import { PortForwards } from "../../src/modes/bridge/local/ports.ts";
+import { SshLink } from "../../src/ssh/connection.ts";
 
 setDefaultTimeout(120_000);
 
@@ -355,6 +356,15 @@ describe("starting and stopping", () => {
     expect((await readFile(`${socket}.pid`, "utf8")).trim()).toBe(String(bridge.daemon.pid));
   });
 
+  test("a socket directory others can write (0777, no sticky bit) is refused before anything connects", async () => {
+    const dir = await freshDir();
+    await chmod(dir, 0o777);
+    const result = await startOnce(dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`the directory ${dir} of the bridge socket ${join(dir, "bridge.sock")} is writable by others (mode 0777)`);
+    expect(existsSync(join(dir, "bridge.sock"))).toBe(false);
+  });
+
   test("a wrong --remote-socket is one clear error at start, not a failure per Docker command", async () => {
     const dir = await freshDir();
     await writeFile(join(dir, "known_hosts"), remote.knownHostsLine);
@@ -437,6 +447,9 @@ describe("stream-local or dial-stdio, decided per link", () => {
     await rename(path, `${path}.aside`); // dockerd keeps listening on it under that name
     try {
       await deadSocketAt(path);
+      // The channel the bridge opened ahead of the next client reached dockerd before the "restart"
+      // (here dockerd lives on under the other name): the first command is served by it.
+      expect((await bridge.docker(["ps"], { allowFail: true, timeoutMs: 30_000 })).code).toBe(0);
       const failed = await bridge.docker(["ps"], { allowFail: true, timeoutMs: 30_000 });
       expect(failed.code).not.toBe(0);
     } finally {
@@ -558,8 +571,32 @@ describe("a server created on demand (local Hetzner API)", () => {
       knownHost: false, // the bridge knows the key it gave the server in cloud-init
       args: ["--provider", "hetzner"],
       // connect_timeout shorter than a create here, as the default 30 s is shorter than a real one.
-      env: { HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint, DOCKERNET_BRIDGE_IDLE_TIMEOUT: "6s", DOCKERNET_BRIDGE_GRACE_PERIOD: "3s", DOCKERNET_BRIDGE_CONNECT_TIMEOUT: "1s" },
+      env: {
+        HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint, DOCKERNET_BRIDGE_IDLE_TIMEOUT: "6s", DOCKERNET_BRIDGE_GRACE_PERIOD: "3s", DOCKERNET_BRIDGE_CONNECT_TIMEOUT: "1s",
+        // Where this test sshd keeps its host key and PID (a real server: /etc/ssh/ssh_host_ed25519_key, /run/sshd.pid).
+        DOCKERNET_BRIDGE_HETZNER_HOST_KEY_FILE: join(host.dir, "host_key"), DOCKERNET_BRIDGE_HETZNER_SSHD_PID_FILE: join(host.dir, "sshd.pid"),
+      },
     });
+    // The bootstrap host key (it was in the user data) replaced after the first verified login, and no longer accepted.
+    const knownHosts = bridge.env.DOCKERNET_BRIDGE_KNOWN_HOSTS as string;
+    const bootstrap = fake.hostKey().publicKey.split(" ").slice(0, 2).join(" ");
+    const currentKey = async () => (await readFile(join(host.dir, "host_key.pub"), "utf8")).split(" ").slice(0, 2).join(" ");
+    expect(bridge.logged("the server's host key was replaced after the first verified login; the bootstrap key is forgotten")).toHaveLength(1);
+    expect(await currentKey()).not.toBe(bootstrap);
+    expect((await readFile(knownHosts, "utf8")).trim().split("\n")).toEqual([`${host.address} ${await currentKey()}`]);
+    const onlyBootstrap = join(bridge.dir, "bootstrap_known_hosts");
+    await writeFile(onlyBootstrap, `${host.address} ${bootstrap}\n`);
+    const refused = await waitFor("sshd to serve the new key", async () => {
+      const code = await SshLink.connect({ host: host.address, port: 22, username: "root", privateKey: await readFile(host.identityFile), identityFile: host.identityFile, knownHostsFiles: [], ownKnownHosts: onlyBootstrap, acceptNewHostKey: false }, createLogger("test")).then(
+        (link) => (link.close(), "connected"),
+        (error: { code?: string }) => error.code,
+      );
+      return code === "SSH_UNREACHABLE" ? undefined : code;
+    }, 10_000, 100);
+    expect(refused).toBe("SSH_HOST_KEY_CHANGED");
+    // The bridge's own next connection is verified with the new key.
+    await host.killSessions();
+    expect((await bridge.docker(["ps", "--format", "{{.Names}}"])).code).toBe(0);
     expect(cloud.booted).toBe(1);
     expect(fake.callNames()).toContain("POST /servers");
     const status = await bridge.status();
@@ -571,15 +608,35 @@ describe("a server created on demand (local Hetzner API)", () => {
     expect(status.activity.idle_time_left_s).toBeGreaterThanOrEqual(5);
 
     const port = base + 9;
-    await bridge.docker(bridge.runArgs("-d", "--name", "kept", "-p", `${port}:80`, image, ...httpdCommand("kept-on-the-volume")));
+    // Labelled not to count as use: it outlives the server (on its volume) without keeping it.
+    await bridge.docker(bridge.runArgs("-d", "--name", "kept", "--label", "dockernet.bridge.idle=ignore", "-p", `${port}:80`, image, ...httpdCommand("kept-on-the-volume")));
     await bridge.forward("kept", port);
     expect(await httpBody(port)).toBe("kept-on-the-volume\n");
 
+    // A detached container keeps the server past idle + grace: nobody asked for it to go.
+    await bridge.docker(bridge.runArgs("-d", "--name", "worker", image, "sleep", "600"));
+    const working = Date.now();
+    await sleep(9500);
+    const busy = await bridge.status();
+    expect(busy).toMatchObject({ server: { name: "dockernet-bridge" }, idle: { counts_running: true, kept_by: ["worker"] } });
+    expect(busy.activity.idle_time_left_s).toBeGreaterThanOrEqual(5);
+    expect((await bridge.cli(["bridge", "status"])).stdout).toContain("kept by 1 running container: worker");
+    expect(fake.callNames().filter((call) => call.startsWith("DELETE") || call.includes("shutdown"))).toEqual([]);
+    expect(Date.now() - working).toBeGreaterThan(9000);
+    // Stopping it lets the idle destroy happen.
+    await bridge.docker(["rm", "-f", "worker"]);
+
     // No activity from here on (status comes from the control socket, which is not activity).
     await waitFor("the idle server to be destroyed", () => bridge.logged("idle server destroyed; the next Docker connection creates one again")[0], 30_000, 100);
+    // A shutdown first, then the delete, both by the id it created.
+    const id = String(bridge.logged("server created")[0]?.id);
+    expect(fake.callNames().filter((call) => /^(POST|DELETE) \/servers\/\d+/.test(call))).toEqual([`POST /servers/${id}/actions/shutdown`, `DELETE /servers/${id}`]);
     expect(bridge.daemon.find((line) => line.level === "warn" && line.msg === "the server is idle and will be destroyed")).toHaveLength(1);
     expect(fake.callNames().filter((call) => /^DELETE \/servers\/\d+$/.test(call))).toHaveLength(1);
     expect(fake.servers.size).toBe(0);
+    // The known_hosts line it wrote for that address is gone: the next server there is verified afresh.
+    expect(await readFile(knownHosts, "utf8")).not.toContain(host.address);
+    expect(bridge.logged("host key of the destroyed server forgotten")).toEqual([expect.objectContaining({ address: `${host.address}:22`, lines: 1 })]);
     const idle = await bridge.status();
     expect(idle).toMatchObject({ server: null, ssh: { connected: false }, forwards: [] });
     await expect(httpGet(port)).rejects.toThrow(/ECONNREFUSED/);
@@ -599,6 +656,9 @@ describe("a server created on demand (local Hetzner API)", () => {
     expect(cloud.booted).toBe(2);
     expect(bridge.logged("creating server")).toHaveLength(2);
     expect(fake.servers.size).toBe(1);
+    // The new server's bootstrap key was replaced as well: known_hosts lists its new key alone.
+    expect((await readFile(knownHosts, "utf8")).trim().split("\n")).toEqual([`${host.address} ${await currentKey()}`]);
+    expect(await currentKey()).not.toBe(fake.hostKey().publicKey.split(" ").slice(0, 2).join(" "));
     expect(await bridge.status()).toMatchObject({ server: { name: "dockernet-bridge", address: `${host.address}:22`, created_by_bridge: true }, ssh: { connected: true } });
     await bridge.forward("kept", port);
     expect(await httpBody(port)).toBe("kept-on-the-volume\n");
@@ -608,5 +668,41 @@ describe("a server created on demand (local Hetzner API)", () => {
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: "dockernet-bridge", address: host.address, status: expect.any(String) })]);
     await host.engine.cleanup();
+  });
+
+  /** `bridge start --provider hetzner` whose created server (this test's remote, sshd stopped) never answers SSH. */
+  async function silentCreate(env: Record<string, string> = {}) {
+    const fake = await HetznerFake.start({ serverIp: remote.address });
+    await remote.stopSshd();
+    const dir = await freshDir();
+    const args = startArgs(remote, dir, { args: ["--provider", "hetzner"] });
+    return { fake, dir, args, env: bridgeEnv(dir, { HCLOUD_TOKEN: fake.token, DOCKERNET_BRIDGE_HETZNER_ENDPOINT: fake.endpoint, ...env }) };
+  }
+
+  test("a start whose server never answers SSH within DOCKERNET_BRIDGE_CREATE_TIMEOUT deletes it and exits non-zero, naming it and why", async () => {
+    const { fake, args, env } = await silentCreate({ DOCKERNET_BRIDGE_CREATE_TIMEOUT: "3s" });
+    await using _fake = fake;
+    const started = Date.now();
+    const result = await dockernet(remote.engine, args, { env });
+    expect(result.code).not.toBe(0);
+    expect(Date.now() - started).toBeGreaterThan(2000);
+    expect(result.stderr).toContain("the start failed; deleting the server it created");
+    expect(result.stderr).toContain("dockernet-bridge");
+    expect(result.stderr).toContain("did not answer within 3 s");
+    expect(fake.callNames()).toContain("POST /servers");
+    expect(fake.callNames()).toContainEqual(expect.stringMatching(/^DELETE \/servers\/\d+$/));
+    expect(fake.servers.size).toBe(0);
+    expect(fake.volumes.size).toBe(1); // the Docker volume stays
+  });
+
+  test("SIGTERM while its server is being created: the server is deleted and the bridge exits non-zero", async () => {
+    const { fake, args, env } = await silentCreate();
+    await using _fake = fake;
+    const daemon = await Daemon.start(remote.engine, args, { ready: "waiting for SSH", env });
+    const { code } = await daemon.stop("SIGTERM");
+    expect(code).not.toBe(0);
+    expect(daemon.find((line) => line.msg === "the start failed; deleting the server it created")).toEqual([expect.objectContaining({ name: "dockernet-bridge", reason: expect.stringContaining("SIGTERM") })]);
+    expect(fake.callNames()).toContainEqual(expect.stringMatching(/^DELETE \/servers\/\d+$/));
+    expect(fake.servers.size).toBe(0);
   });
 });

@@ -333,6 +333,22 @@ describe("channels", () => {
 });
 
 describe("the end of a connection", () => {
+  test("a command that never ends, or never stops writing, is cut off (SSH_TIMEOUT, SSH_OUTPUT_CAP); the link keeps working", async () => {
+    const link = await connectKnown();
+    const started = performance.now();
+    const hung = await link.run("sleep 600", { timeoutMs: 500 }).catch((error: DockernetError) => error);
+    expect((hung as DockernetError).code).toBe("SSH_TIMEOUT");
+    expect((hung as DockernetError).message).toContain("did not end within 0.5 s");
+    expect(performance.now() - started).toBeLessThan(3000);
+    const flood = await link.run("yes", { maxBytes: 100_000 }).catch((error: DockernetError) => error);
+    expect((flood as DockernetError).code).toBe("SSH_OUTPUT_CAP");
+    expect(await link.run("echo still here")).toEqual({ stdout: "still here\n", stderr: "", code: 0 });
+    // The channels cut off are gone on the server too (sshd's MaxSessions would fill up otherwise).
+    const results = await Promise.all(Array.from({ length: 12 }, () => link.run("sleep 600", { timeoutMs: 300 }).catch((error: DockernetError) => error.code)));
+    expect(new Set(results)).toEqual(new Set(["SSH_TIMEOUT"]));
+    expect((await link.run("true")).code).toBe(0);
+  });
+
   test("sshd's session killed: closed resolves, open streams fail with SSH_CLOSED, new channels are refused", async () => {
     const link = await connectKnown();
     const docker = await link.openUnixSocket(remote.engine.socketPath);

@@ -39,6 +39,7 @@ export async function serveBridgeControl(): Promise<BridgeControl> {
     forwards: [{ container: "web", remote: "127.0.0.1:8080", requested: 8080, actual: 8080, bytes: 1234, connections: 0 }],
     activity: { connections: 0, bytes: 5678, idle_s: 3, idle_time_left_s: null },
     warnings: [{ container: "dns", message: "UDP port 5353 not forwarded: SSH carries only TCP", since: "2026-01-01T00:00:02.000Z" }],
+    idle: null,
   };
   let stops = 0;
   const control = await startControl(socket, {

@@ -4,15 +4,19 @@
  * published API documentation (https://docs.hetzner.cloud) for exactly the endpoints the `hetzner`
  * bridge provider uses, and nothing else:
  *
- *   GET /servers, POST /servers, DELETE /servers/{id}, GET /server_types, GET /ssh_keys,
- *   POST /ssh_keys, GET /volumes, POST /volumes, GET /actions/{id}
+ *   GET /servers, POST /servers, GET /servers/{id}, DELETE /servers/{id},
+ *   POST /servers/{id}/actions/shutdown, GET /server_types, GET /ssh_keys, POST /ssh_keys,
+ *   GET /volumes, POST /volumes, GET /actions/{id}
  *
  * as Hetzner documents them: `Authorization: Bearer` (401 `unauthorized` without the right token),
  * resource shapes, filters (`name`, `fingerprint`, `label_selector`), pagination (`page`, `per_page`
  * up to 50, `meta.pagination` with `next_page`), 201 for creations with an `action` (and
  * `next_actions`) that is `running` and turns `success` after a short delay, and error bodies
  * `{ "error": { "code", "message", "details" } }`: 404 `not_found`, 409 `uniqueness_error`, 422
- * `invalid_input` with `details.fields`, 400 `json_error`.
+ * `invalid_input` with `details.fields`, 400 `json_error`. A server's `status` moves as Hetzner's
+ * does: `initializing`, `starting`, `running`; after `shutdown` (an ACPI request: its action only
+ * says it was sent) `stopping`, then `off` once the OS has stopped (`shutdownMs` later; never when
+ * `ignoresShutdown`, an OS that does not react to ACPI); `deleting` until the delete action ends.
  *
  * A created server's public IPv4 is `serverIp` (point it at a test SSH host). Hetzner's server object
  * has no SSH port: the provider takes the port (and user) from `[bridge] host`, so a test sshd on
@@ -41,6 +45,8 @@ export interface HetznerFakeOptions {
   serverIp?: string;
   /** How long an action stays `running` (default 30 ms). */
   actionDelayMs?: number;
+  /** How long a server's OS takes to stop after a `shutdown` (default 60 ms). */
+  shutdownMs?: number;
 }
 
 class ApiError extends Error {
@@ -127,6 +133,9 @@ export class HetznerFake {
   /** The public IPv4 of servers created from now on. */
   serverIp: string;
   actionDelayMs: number;
+  shutdownMs: number;
+  /** The servers' OS does not react to ACPI: a `shutdown` leaves them running (the action still succeeds). */
+  ignoresShutdown = false;
   /** Every request, in order. */
   readonly calls: FakeCall[] = [];
   readonly servers = new Map<number, Json>();
@@ -147,6 +156,7 @@ export class HetznerFake {
     this.token = options.token ?? "test-token";
     this.serverIp = options.serverIp ?? "127.0.0.1";
     this.actionDelayMs = options.actionDelayMs ?? 30;
+    this.shutdownMs = options.shutdownMs ?? 60;
   }
 
   static async start(options: HetznerFakeOptions = {}): Promise<HetznerFake> {
@@ -264,7 +274,9 @@ export class HetznerFake {
     let match: RegExpExecArray | null;
     if (path === "/servers" && method === "GET") return { status: 200, body: this.#list("servers", [...this.servers.values()], query, ["name", "status"]) };
     if (path === "/servers" && method === "POST") return { status: 201, body: this.#createServer(this.#object(body)) };
+    if ((match = /^\/servers\/(\d+)$/.exec(path)) && method === "GET") return { status: 200, body: { server: { ...this.#serverById(Number(match[1])) } } };
     if ((match = /^\/servers\/(\d+)$/.exec(path)) && method === "DELETE") return { status: 200, body: this.#deleteServer(Number(match[1])) };
+    if ((match = /^\/servers\/(\d+)\/actions\/shutdown$/.exec(path)) && method === "POST") return { status: 201, body: this.#shutdownServer(Number(match[1])) };
     if (path === "/server_types" && method === "GET") return { status: 200, body: this.#list("server_types", fakeServerTypes, query, ["name"]) };
     if (path === "/ssh_keys" && method === "GET") return { status: 200, body: this.#list("ssh_keys", [...this.sshKeys.values()], query, ["name", "fingerprint"]) };
     if (path === "/ssh_keys" && method === "POST") return { status: 201, body: this.#createSshKey(this.#object(body)) };
@@ -401,9 +413,28 @@ export class HetznerFake {
     return { server: { ...server }, action, next_actions: nextActions, root_password: null };
   }
 
-  #deleteServer(id: number): Json {
+  #serverById(id: number): Json {
     const server = this.servers.get(id);
     if (server === undefined) throw new ApiError(404, "not_found", `server with ID '${id}' not found`);
+    return server;
+  }
+
+  /** ACPI shutdown: the action succeeds once sent; the server is `off` when its OS has stopped. */
+  #shutdownServer(id: number): Json {
+    const server = this.#serverById(id);
+    if (server.status === "running" && !this.ignoresShutdown) {
+      server.status = "stopping";
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        if (server.status === "stopping") server.status = "off";
+      }, this.shutdownMs);
+      this.#timers.add(timer);
+    }
+    return { action: this.#action("shutdown_server", [{ id, type: "server" }]) };
+  }
+
+  #deleteServer(id: number): Json {
+    const server = this.#serverById(id);
     server.status = "deleting";
     return {
       action: this.#action("delete_server", [{ id, type: "server" }], () => {

@@ -21,7 +21,7 @@ describe("[bridge.hetzner]", () => {
   test("a TOML table [bridge.hetzner] beside [bridge]; env beats it, key by key; the rest are defaults", async () => {
     const resolved = await load('[bridge]\nprovider = "hetzner"\n\n[bridge.hetzner]\nserver_type = "cpx11"\nlocation = "nbg1"\n', { DOCKERNET_BRIDGE_HETZNER_LOCATION: "hel1", DOCKERNET_BRIDGE_HETZNER_VOLUME_SIZE: "40" });
     expect(resolved.config.bridge.provider).toBe("hetzner");
-    expect(resolved.config.bridge.hetzner).toEqual({ token: "", endpoint: "", server_name: "dockernet-bridge", server_type: "cpx11", location: "hel1", image: "debian-12", volume_size: 40 });
+    expect(resolved.config.bridge.hetzner).toEqual({ token: "", endpoint: "", server_name: "dockernet-bridge", server_type: "cpx11", location: "hel1", image: "debian-12", volume_size: 40, host_key_file: "/etc/ssh/ssh_host_ed25519_key", sshd_pid_file: "/run/sshd.pid" });
     expect(resolved.sources).toMatchObject({ "bridge.provider": "file", "bridge.hetzner.server_type": "file", "bridge.hetzner.location": "env", "bridge.hetzner.volume_size": "env", "bridge.hetzner.image": "default" });
   });
 

@@ -78,3 +78,21 @@ describe("reaching the engine over a link", () => {
     expect(opened).toEqual([`stream-local ${path}`, `stream-local ${path}`]);
   });
 });
+
+describe("a server that never answers the first channel", () => {
+  test("the decision holds connections no longer than its own timeout; the next connection decides anew", async () => {
+    const log = fakeLogger();
+    const dial = engineDialer({ remoteSocket: path, log, decideTimeoutMs: 100 });
+    let hang = true;
+    const link: DialableLink = {
+      openUnixSocket: () => (hang ? new Promise<Duplex>(() => {}) : Promise.resolve(new PassThrough())),
+      dialStdio: async () => new PassThrough(),
+    };
+    const started = performance.now();
+    const results = await Promise.allSettled([dial(link), dial(link), dial(link)]);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(results.map((result) => (result.status === "rejected" ? (result.reason as { code?: string }).code : "ok"))).toEqual(["BRIDGE_DIAL_UNDECIDED", "BRIDGE_DIAL_UNDECIDED", "BRIDGE_DIAL_UNDECIDED"]);
+    hang = false;
+    expect(await dial(link)).toBeInstanceOf(PassThrough);
+  });
+});

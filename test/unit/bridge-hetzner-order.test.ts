@@ -71,7 +71,8 @@ describe("hetzner servers: ensure and destroy, one at a time", () => {
     const [one, two] = await Promise.all([provider.ensure(), provider.ensure()]);
     expect(one).toEqual(two);
     expect(creates(fake)).toBe(1);
-    fake.failNext("GET /servers", 401, { times: 1 });
+    // The destroy's first call: the server it created, by id.
+    fake.failNext(`GET /servers/${[...fake.servers.keys()][0]}`, 401, { times: 1 });
     await expect(provider.destroy()).rejects.toMatchObject({ code: "HETZNER_UNAUTHORIZED" });
     expect((await provider.ensure()).name).toBe("dockernet-bridge");
     expect(creates(fake)).toBe(1);

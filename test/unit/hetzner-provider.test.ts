@@ -129,6 +129,16 @@ describe("hetzner provider: creating a server", () => {
     expect(String(fake.userData.get("dockernet-bridge"))).not.toContain("packages:");
   });
 
+  test("the cloud-init keeps containers from the metadata service (it hands out the user data): a DOCKER-USER reject, in place before Docker first starts", async () => {
+    const { fake, provider, log } = await scenario();
+    await provider.ensure(log);
+    const script = (fake.cloudConfig("dockernet-bridge").bootcmd as string[][])[0]![2]!;
+    execFileSync("sh", ["-n", "-c", script]);
+    const dropIn = "ExecStartPost=/bin/sh -c 'iptables -C DOCKER-USER -d 169.254.169.254/32 -j REJECT 2>/dev/null || iptables -I DOCKER-USER -d 169.254.169.254/32 -j REJECT'";
+    expect(script).toContain(`cat > /etc/systemd/system/docker.service.d/dockernet-no-metadata.conf <<'EOF'\n[Service]\n${dropIn}\nEOF\n`);
+    expect(script.indexOf(dropIn)).toBeLessThan(script.indexOf("apt-get install -y -q docker.io"));
+  });
+
   test("two Docker clients arriving together create one server (the bridge's lifecycle shares the ensure)", async () => {
     const { fake, provider, log } = await scenario();
     const servers = new ServerLifecycle(provider, log);
@@ -207,7 +217,9 @@ describe("hetzner provider: existing servers", () => {
     fake.calls.length = 0;
 
     await provider.destroy(log);
-    expect(folded(fake.callNames())).toEqual(["GET /servers", `DELETE /servers/${id}`, expect.stringMatching(/^GET \/actions\/\d+$/)]);
+    // By the id it created (no lookup by name), a shutdown first, the delete once the server is off.
+    const action = expect.stringMatching(/^GET \/actions\/\d+$/);
+    expect(folded(fake.callNames())).toEqual([`GET /servers/${id}`, `POST /servers/${id}/actions/shutdown`, action, `GET /servers/${id}`, `DELETE /servers/${id}`, action]);
     expect(fake.servers.size).toBe(0);
     expect(fake.volumes.get(volume!.id as number)).toMatchObject({ server: null, name: "dockernet-bridge-docker" });
     expect(infoLines(log)).toContain("server destroyed; its Docker volume is kept");
@@ -219,6 +231,36 @@ describe("hetzner provider: existing servers", () => {
     expect(fake.cloudConfig().bootcmd).toEqual([["sh", "-ec", expect.stringContaining(String(volume!.linux_device))]]);
     expect(again.hostKey?.key).toBe(fake.hostKey().publicKey.split(" ")[1]!);
     expect(fake.volumes.get(volume!.id as number)!.server).toBe([...fake.servers.keys()][0]!);
+  });
+
+  test("a server whose OS ignores the shutdown is deleted after shutdown_timeout, with a warning", async () => {
+    const { fake, provider, log } = await scenario({ config: { shutdown_timeout: 300 } });
+    await provider.ensure(log);
+    fake.ignoresShutdown = true;
+    const started = Date.now();
+    await provider.destroy(log);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(fake.servers.size).toBe(0);
+    expect(log.lines.filter((line) => line.level === "warn").map((line) => line.message)).toEqual(["the server did not shut down in time; deleting it anyway"]);
+  });
+
+  test("a second bridge with the same server_name neither adopts nor destroys the first one's server", async () => {
+    const { fake, provider, log, config } = await scenario({ config: { socket: "/run/user/1000/first.sock" } });
+    await provider.ensure(log);
+    const [first] = [...fake.servers.values()];
+    const other = new HetznerProvider({ ...config, socket: "/run/user/1000/second.sock" }, fast);
+    const error = await rejection(other.ensure(log));
+    expect(error.code).toBe("HETZNER_SERVER_OTHER_BRIDGE");
+    expect(error.message).toContain(`id ${first!.id}`);
+    expect(error.hint).toContain("server_name");
+    fake.calls.length = 0;
+    await other.destroy(log);
+    expect(fake.callNames().filter((call) => call.startsWith("DELETE") || call.includes("shutdown"))).toEqual([]);
+    expect(fake.servers.size).toBe(1);
+    // The first bridge, restarted on its socket, is the same owner: it adopts and destroys its own.
+    const restarted = new HetznerProvider(config, fast);
+    await restarted.destroy(log);
+    expect(fake.servers.size).toBe(0);
   });
 
   test("destroy without a server does nothing", async () => {

@@ -3,7 +3,7 @@ import { createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkHostKey, filesListing, fingerprint, hostKeyVerifier, knownKeys, knownKeyTypes, recordHostKey, wireKeyType } from "../../src/ssh/known-hosts.ts";
+import { checkHostKey, filesListing, fingerprint, forgetHostKey, hostKeyVerifier, knownKeys, knownKeyTypes, recordHostKey, wireKeyType } from "../../src/ssh/known-hosts.ts";
 
 const key = Buffer.from("0000000b7373682d656432353531390000002001020304", "hex");
 const other = Buffer.from("0000000b7373682d6564323535313900000020ffffffff", "hex");
@@ -157,5 +157,24 @@ describe("recordHostKey", () => {
     const file = join(tempDir(), "known_hosts");
     await expect(recordHostKey(file, "a b", 22, key, "ssh-ed25519")).rejects.toThrow("bad host");
     await expect(recordHostKey(file, "h", 22, key, "ssh-ed25519 x")).rejects.toThrow("bad SSH key type");
+  });
+});
+
+describe("forgetting a destroyed server's key", () => {
+  test("only the lines that list exactly that key for that host:port go; the others stay, the file stays 0600", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "known-hosts-forget-"));
+    const file = join(dir, "known_hosts");
+    const [gone, other] = [Buffer.from("gone-key"), Buffer.from("other-key")];
+    await recordHostKey(file, "203.0.113.5", 22, gone, "ssh-ed25519");
+    await recordHostKey(file, "203.0.113.5", 2222, gone, "ssh-ed25519");
+    await recordHostKey(file, "203.0.113.6", 22, gone, "ssh-ed25519");
+    await recordHostKey(file, "203.0.113.5", 22, other, "ssh-ed25519");
+    expect(await forgetHostKey(file, "203.0.113.5", 22, gone)).toBe(1);
+    expect(checkHostKey("203.0.113.5", 22, gone, [file])).toBe("changed");
+    expect(checkHostKey("203.0.113.5", 2222, gone, [file])).toBe("known");
+    expect(checkHostKey("203.0.113.6", 22, gone, [file])).toBe("known");
+    expect(checkHostKey("203.0.113.5", 22, other, [file])).toBe("known");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(await forgetHostKey(join(dir, "absent"), "203.0.113.5", 22, gone)).toBe(0);
   });
 });

@@ -33,6 +33,14 @@ export const bridgeSection = section(
     provider: oneOf(providerNames),
     /** With a provider that creates servers: destroy the server after this long without activity. */
     idle_timeout: durationSchema,
+    /** A container running on the server counts as use (one labelled `dockernet.bridge.idle=ignore` does not). */
+    idle_counts_running: booleanSchema,
+    /** A destroy asks the server to shut down first and waits this long for it to be off, then deletes it. */
+    shutdown_timeout: durationSchema,
+    /** How long a created server may take to answer SSH; past it the server is deleted and the start fails. */
+    create_timeout: durationSchema,
+    /** A server a failed start created is kept (for debugging) instead of deleted. */
+    keep_on_failure: booleanSchema,
     /** Warned in the log this long before an idle server is destroyed. */
     grace_period: durationSchema,
     /** An open connection counts as activity for at most this long. */
@@ -53,6 +61,10 @@ export const bridgeSection = section(
     known_hosts: "",
     provider: "ssh",
     idle_timeout: 300_000,
+    idle_counts_running: true,
+    shutdown_timeout: 60_000,
+    create_timeout: 900_000,
+    keep_on_failure: false,
     grace_period: 30_000,
     connection_timeout: 1_800_000,
     connect_timeout: 30_000,

@@ -39,6 +39,7 @@ export const bridgeMode = defineMode({
     socket: { key: "socket", type: "string", description: "The local socket (default: ~/.dockernet/bridge.sock)", valueHint: "PATH", for: ["start", "status", "stop"] },
     "accept-new-host-key": { key: "accept_new_host_key", type: "boolean", description: "Record a host key seen for the first time instead of refusing it (a changed key is always refused)", for: ["start"] },
     provider: { key: "provider", type: "string", description: providerNames.map((name) => `${name} (${providers[name].summary})`).join(" or "), valueHint: "NAME", for: ["start", "server"] },
+    "keep-on-failure": { key: "keep_on_failure", type: "boolean", description: "With a provider: keep a server a failed start created (for debugging) instead of deleting it", for: ["start"] },
     "idle-timeout": { key: "idle_timeout", type: "string", description: "With a provider: destroy the server after this long without activity (default: 5m)", valueHint: "DURATION", for: ["start"] },
   },
   localDocker: false,

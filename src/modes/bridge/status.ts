@@ -7,6 +7,7 @@ import type { PortForwards } from "./local/ports.ts";
 import type { Relay } from "./local/relay.ts";
 import type { BridgeWarnings } from "./local/warnings.ts";
 import type { ServerLifecycle } from "./server/lifecycle.ts";
+import type { RunningWork } from "./server/running-work.ts";
 
 /** The running bridge's parts that `status` reads. */
 export interface StatusParts {
@@ -18,6 +19,7 @@ export interface StatusParts {
   relay: Relay;
   activity: ActivityClock;
   warnings: BridgeWarnings;
+  work: RunningWork;
   /** Whether an idle watch runs (a provider that creates servers). */
   idleWatch: boolean;
 }
@@ -41,5 +43,7 @@ export function readStatus(config: BridgeConfig, parts: StatusParts): BridgeStat
       idle_s: Math.round(activity.idleMs() / 1000),
       idle_time_left_s: parts.idleWatch ? Math.max(0, Math.round((config.idle_timeout - activity.idleMs()) / 1000)) : null,
     },
+    // Idle: what keeps the server (a block of its own).
+    idle: parts.idleWatch ? { counts_running: config.idle_counts_running, kept_by: parts.work.names() } : null,
   };
 }

@@ -9,6 +9,8 @@ export class ActivityClock {
   #last: number;
   readonly #open = new Map<number, number>();
   #next = 0;
+  /** Something counts as use for as long as it lasts (a container running on the server). */
+  #held = false;
 
   constructor(options: { connectionTimeoutMs: number; now?: () => number }) {
     this.#connectionTimeoutMs = options.connectionTimeoutMs;
@@ -19,6 +21,12 @@ export class ActivityClock {
   /** Bytes went through. */
   touch(): void {
     this.#last = this.#now();
+  }
+
+  /** Held: in use until released, and idle time counts from the release. */
+  hold(held: boolean): void {
+    if (this.#held && !held) this.touch();
+    this.#held = held;
   }
 
   /** A connection opened; call the result when it closes. */
@@ -40,6 +48,7 @@ export class ActivityClock {
   /** When the bridge was last in use: open connections count as use until they are `connectionTimeoutMs` old. */
   lastActive(): number {
     const now = this.#now();
+    if (this.#held) return now;
     let last = this.#last;
     for (const since of this.#open.values()) last = Math.max(last, Math.min(now, since + this.#connectionTimeoutMs));
     return last;

@@ -1,6 +1,7 @@
-import { chmod, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import { DockernetError, errorMessage } from "../../../core/errors.ts";
+import { listenPrivately } from "../../../net/private-socket.ts";
 import { controlPath } from "../config.ts";
 import type { LinkStatus } from "../link/supervisor.ts";
 import type { ForwardStatus } from "./ports.ts";
@@ -18,6 +19,8 @@ export interface BridgeStatus {
   /** What the user must see, each with the container it concerns (the log has them too). */
   warnings: BridgeWarning[];
   activity: { connections: number; bytes: number; idle_s: number; idle_time_left_s: number | null };
+  /** Why the server is not idle (issue 18): the containers running on it that count as use. */
+  idle: { counts_running: boolean; kept_by: string[] } | null;
 }
 
 /**
@@ -37,12 +40,9 @@ export async function startControl(socket: string, handlers: { status(): BridgeS
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => resolve());
-  });
+  // Private from the first instant, like the bridge socket: `stop` is on it.
+  await listenPrivately(server, path, "the bridge's control socket");
   server.on("error", () => {});
-  await chmod(path, 0o600);
   return {
     close: async () => {
       server.closeAllConnections?.();

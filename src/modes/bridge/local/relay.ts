@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { chmod } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { DockernetError, errorMessage } from "../../../core/errors.ts";
 import type { Logger } from "../../../core/logger.ts";
+import { listenPrivately } from "../../../net/private-socket.ts";
 import type { ActivityClock } from "./activity.ts";
 import { relayWhenOpen } from "./_pipe.ts";
 import type { BridgeWarnings } from "./warnings.ts";
@@ -64,20 +65,19 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   };
   // allowHalfOpen: the client's end of its request must not end our answer (it would lose `docker run`'s output).
   const server: Server = createServer({ allowHalfOpen: true }, onConnection);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) => reject(new DockernetError(`cannot listen on ${options.path}: ${error.message}`, { code: "BRIDGE_SOCKET", cause: error })));
-    server.listen(options.path, () => resolve());
+  // Private from the first instant (bound 0600 in a 0700 directory, then renamed): it reaches root on the server.
+  await listenPrivately(server, options.path, "the bridge socket").catch((error: unknown) => {
+    if (error instanceof DockernetError) throw error;
+    throw new DockernetError(`cannot listen on ${options.path}: ${errorMessage(error)}`, { code: "BRIDGE_SOCKET", cause: error });
   });
   // After listening, an accept error (EMFILE under load) is logged, never left unhandled.
   server.on("error", (error) => log.error("the bridge socket failed to accept a connection", { error: error.message }));
-  // Its directory is 0700 already, and connecting needs write permission on the socket, which the
-  // default umask never grants to others: 0600 makes it explicit.
-  await chmod(options.path, 0o600);
   return {
     bytes: () => total,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
+      await rm(options.path, { force: true });
     },
   };
 }

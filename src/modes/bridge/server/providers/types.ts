@@ -14,6 +14,8 @@ export interface ServerInfo {
   hourlyPrice?: string;
   /** A host key the bridge itself gave the server (cloud-init), recorded before connecting. */
   hostKey?: { type: string; key: string };
+  /** With `hostKey`: where the server keeps it, to replace it after the first verified login (the bootstrap key is no secret). */
+  hostKeyPaths?: { keyFile: string; pidFile: string };
 }
 
 /** One of the provider's servers labelled as dockernet's (`bridge server list`). */
@@ -34,9 +36,13 @@ export interface Provider {
   readonly name: string;
   /** Whether servers are created on demand (and destroyed when idle). */
   readonly createsServers: boolean;
-  /** The server to connect to, created first when needed (each step logged: the client is waiting). */
-  ensure(log: Logger): Promise<ServerInfo>;
-  /** Destroys the server the bridge created (idle); its Docker data volume is kept. */
+  /** The server to connect to, created first when needed (each step logged: the client is waiting); `signal` stops a create's waits. */
+  ensure(log: Logger, signal?: AbortSignal): Promise<ServerInfo>;
+  /** A server an ensure created that no start has confirmed working yet: what a failed start deletes. */
+  readonly unconfirmed?: { name: string; id: string } | undefined;
+  /** The server created works (login and Docker answered): a later failure is not the start's. */
+  confirm?(): void;
+  /** Destroys the server the bridge created or adopted (idle, or a failed start), a shutdown first; its Docker data volume is kept. */
   destroy(log: Logger): Promise<void>;
   /** `bridge server list`. */
   list(): Promise<ListedServer[]>;

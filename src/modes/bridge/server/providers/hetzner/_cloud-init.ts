@@ -23,6 +23,9 @@ function yaml(value: Yaml, indent: string): string {
   return ` ${quote(value)}`;
 }
 
+/** Rejects what containers send to the cloud's metadata service (169.254.169.254). */
+export const METADATA_RULE = "iptables -I DOCKER-USER -d 169.254.169.254/32 -j REJECT";
+
 /** The Docker data volume's mount, and Docker installed onto it, as one idempotent shell script. */
 function dockerOnVolume(device: string): string {
   const done = "/var/lib/cloud/dockernet-docker-on-volume.done";
@@ -39,6 +42,12 @@ function dockerOnVolume(device: string): string {
     // nofail keeps a boot without the volume going, so Docker itself must wait for (and need) the mount.
     `mkdir -p /etc/systemd/system/docker.service.d`,
     `printf '[Unit]\\nRequiresMountsFor=/var/lib/docker\\n' > /etc/systemd/system/docker.service.d/dockernet-volume.conf`,
+    // Containers never reach the metadata service: it hands the user data (the bootstrap host key)
+    // to anyone on the server who asks. Docker's own DOCKER-USER chain is there once dockerd started.
+    `cat > /etc/systemd/system/docker.service.d/dockernet-no-metadata.conf <<'EOF'`,
+    `[Service]`,
+    `ExecStartPost=/bin/sh -c '${METADATA_RULE.replace("-I", "-C")} 2>/dev/null || ${METADATA_RULE}'`,
+    `EOF`,
     `export DEBIAN_FRONTEND=noninteractive`,
     `apt-get update -q`,
     `apt-get install -y -q docker.io`,

@@ -1,7 +1,10 @@
 import * as v from "valibot";
 import { show } from "../../../../../config/_quote.ts";
-import { name, string } from "../../../../../config/schema.ts";
+import { matching, name, string } from "../../../../../config/schema.ts";
 import { secret, section } from "../../../../../config/spec.ts";
+
+/** A path on the server, put on a remote command line unquoted: letters, digits and _ . / - only. */
+const remotePath = matching(/^\/[A-Za-z0-9_./-]+$/, "an absolute path (letters, digits, _ . / -)");
 
 /** The `[bridge.hetzner]` block: the API, and the server (and its Docker volume) created on demand. */
 export const hetznerSection = section(
@@ -16,6 +19,10 @@ export const hetznerSection = section(
     image: name,
     /** Size of the volume that keeps /var/lib/docker across destroy, in GB. */
     volume_size: v.pipe(v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))], "must be a number of GB"), v.integer("must be whole GB"), v.minValue(10, "must be at least 10 (GB)")),
+    /** On the server: sshd's ed25519 host key, replaced after the first verified login (the bootstrap key travelled in the user data). */
+    host_key_file: remotePath,
+    /** On the server: sshd's PID file, sent SIGHUP to load the new host key. */
+    sshd_pid_file: remotePath,
   }),
   {
     token: "",
@@ -25,6 +32,8 @@ export const hetznerSection = section(
     location: "fsn1",
     image: "debian-12",
     volume_size: 20,
+    host_key_file: "/etc/ssh/ssh_host_ed25519_key",
+    sshd_pid_file: "/run/sshd.pid",
   },
 );
 

@@ -1,11 +1,14 @@
 import { DockernetError, errorMessage, ExitCode, usageError } from "../../../../../core/errors.ts";
 import { createLogger, type Logger } from "../../../../../core/logger.ts";
-import type { BridgeConfig } from "../../../config.ts";
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
+import { socketPath, type BridgeConfig } from "../../../config.ts";
 import { parseSshUrl } from "../ssh.ts";
 import type { ListedServer, Provider, ServerInfo } from "../types.ts";
 import { HetznerApi, HetznerApiError, type HetznerAction, type HetznerServer, type HetznerServerType } from "./_api.ts";
 import { cloudConfig } from "./_cloud-init.ts";
 import { ensureSshKey, ensureVolume, hourlyPrice, LABEL_SELECTOR, LABELS } from "./_resources.ts";
+import { shutDown } from "./_shutdown.ts";
 import { generateEd25519 } from "./_ssh-key-format.ts";
 import { waitForSsh } from "./_wait-ssh.ts";
 import type { HetznerConfig } from "./config.ts";
@@ -16,7 +19,7 @@ export const HETZNER_ENDPOINT = "https://api.hetzner.cloud/v1";
 export interface HetznerProviderOptions {
   /** Between two polls of a running action (default 1 s). */
   pollIntervalMs?: number;
-  /** How long a server may take until its SSH port answers (default 10 min: boot and Docker's install). */
+  /** How long a server may take until its SSH port answers (default: bridge.create_timeout, 15 min: boot and Docker's install). */
   sshTimeoutMs?: number;
   /** Between two SSH port probes (default 2 s). */
   sshRetryMs?: number;
@@ -25,6 +28,14 @@ export interface HetznerProviderOptions {
 }
 
 type HostKey = NonNullable<ServerInfo["hostKey"]>;
+
+/** The label naming the bridge that created a server: another bridge never adopts (nor destroys) it. */
+export const OWNER_LABEL = "dockernet-bridge-owner";
+
+/** This bridge, as a label value: its machine and socket (a restarted bridge is the same one). */
+export function ownerOf(config: BridgeConfig): string {
+  return createHash("sha256").update(`${hostname()}\0${socketPath(config)}`).digest("hex").slice(0, 16);
+}
 
 /**
  * The `hetzner` provider: a Hetzner Cloud server (labelled `dockernet=bridge`) created on demand
@@ -51,6 +62,14 @@ export class HetznerProvider implements Provider {
   #unrecorded: { id: number; hostKey: HostKey } | undefined;
   /** The server the last ensure returned, so that reconnecting to it is not announced again. */
   #lastId: number | undefined;
+  /** This bridge's OWNER_LABEL value. */
+  readonly #owner: string;
+  readonly #shutdownTimeoutMs: number;
+  /** The server this bridge created or adopted: the only one its destroy deletes (by id, never by name alone). */
+  #owned: { id: number; name: string } | undefined;
+  /** The server an ensure created and no start confirmed yet (see Provider.unconfirmed). */
+  #unconfirmed: { id: number; name: string } | undefined;
+  readonly #createTimeoutMs: number;
 
   constructor(config: BridgeConfig, options: HetznerProviderOptions = {}) {
     this.#config = config.hetzner;
@@ -62,12 +81,30 @@ export class HetznerProvider implements Provider {
     }
     this.#endpoint = (config.hetzner.endpoint || process.env.HCLOUD_ENDPOINT || HETZNER_ENDPOINT).replace(/\/+$/, "");
     this.#reach = config.host === "" ? { user: "root", port: 22 } : parseSshUrl(config.host);
+    this.#owner = ownerOf(config);
+    this.#shutdownTimeoutMs = config.shutdown_timeout;
+    this.#createTimeoutMs = config.create_timeout;
   }
 
-  async ensure(log: Logger): Promise<ServerInfo> {
+  get unconfirmed(): { name: string; id: string } | undefined {
+    return this.#unconfirmed && { name: this.#unconfirmed.name, id: String(this.#unconfirmed.id) };
+  }
+
+  confirm(): void {
+    this.#unconfirmed = undefined;
+  }
+
+  async ensure(log: Logger, signal?: AbortSignal): Promise<ServerInfo> {
     const api = this.#api(log);
     const existing = await this.#find(api, this.#config.server_name);
-    if (existing === undefined) return await this.#create(api, log);
+    if (existing === undefined) return await this.#create(api, log, signal);
+    const owner = existing.labels[OWNER_LABEL];
+    if (owner !== undefined && owner !== this.#owner) {
+      throw new DockernetError(`the server ${existing.name} (id ${existing.id}) belongs to another bridge (${OWNER_LABEL}=${owner}, this one is ${this.#owner})`, {
+        code: "HETZNER_SERVER_OTHER_BRIDGE",
+        hint: "give this bridge its own [bridge.hetzner] server_name (two bridges sharing a server would destroy it under each other)",
+      });
+    }
     if (!["running", "initializing", "starting"].includes(existing.status)) {
       throw new DockernetError(`the server ${existing.name} is ${existing.status}`, {
         code: "HETZNER_SERVER_NOT_RUNNING",
@@ -77,17 +114,23 @@ export class HetznerProvider implements Provider {
     const server = this.#serverInfo(existing, this.#unrecorded?.id === existing.id ? this.#unrecorded.hostKey : undefined);
     // Said once per server (a bridge restarted), not at every reconnect.
     log[existing.id === this.#lastId ? "debug" : "info"]("using the existing server", { name: server.name, id: existing.id, address: server.host, price: server.hourlyPrice });
-    await waitForSsh(server.host, server.port, this.#sshWait(log, false));
+    await waitForSsh(server.host, server.port, this.#sshWait(log, false, signal));
     this.#unrecorded = undefined;
     this.#lastId = existing.id;
+    this.#owned = { id: existing.id, name: existing.name };
     return server;
   }
 
   async destroy(log: Logger): Promise<void> {
     const api = this.#api(log);
-    const server = await this.#find(api, this.#config.server_name);
-    if (server === undefined) log.info("no server to destroy", { name: this.#config.server_name });
-    else await this.#remove(api, server, log);
+    // Never by name alone: the server this bridge created or adopted, else one labelled as its own.
+    const server = this.#owned ?? (await this.#find(api, this.#config.server_name, this.#owner));
+    if (server === undefined) {
+      log.info("no server to destroy", { name: this.#config.server_name });
+      return;
+    }
+    await this.#remove(api, server, log, { shutdown: true });
+    if (this.#owned?.id === server.id) this.#owned = undefined;
   }
 
   async list(): Promise<ListedServer[]> {
@@ -101,29 +144,31 @@ export class HetznerProvider implements Provider {
     if (server === undefined) {
       throw new DockernetError(`no server named ${name} labelled ${LABEL_SELECTOR}`, { code: "HETZNER_NOT_FOUND", exitCode: ExitCode.usage, hint: "dockernet bridge server list --provider hetzner shows dockernet's servers" });
     }
-    await this.#remove(api, server, log);
+    await this.#remove(api, server, log, { shutdown: true });
+    if (this.#owned?.id === server.id) this.#owned = undefined;
   }
 
   #api(log: Logger): HetznerApi {
     return new HetznerApi({ endpoint: this.#endpoint, token: this.#token, log, retry: this.#options.retry, pollIntervalMs: this.#options.pollIntervalMs });
   }
 
-  #sshWait(log: Logger, announce: boolean) {
-    return { log, announce, timeoutMs: this.#options.sshTimeoutMs ?? 600_000, retryMs: this.#options.sshRetryMs ?? 2000 };
+  #sshWait(log: Logger, announce: boolean, signal: AbortSignal | undefined) {
+    return { log, announce, signal, timeoutMs: this.#options.sshTimeoutMs ?? this.#createTimeoutMs, retryMs: this.#options.sshRetryMs ?? 2000 };
   }
 
-  async #find(api: HetznerApi, name: string): Promise<HetznerServer | undefined> {
-    return (await api.list<HetznerServer>("/servers", "servers", { name, label_selector: LABEL_SELECTOR }))[0];
+  async #find(api: HetznerApi, name: string, owner?: string): Promise<HetznerServer | undefined> {
+    const label_selector = owner === undefined ? LABEL_SELECTOR : `${LABEL_SELECTOR},${OWNER_LABEL}=${owner}`;
+    return (await api.list<HetznerServer>("/servers", "servers", { name, label_selector }))[0];
   }
 
   #serverInfo(server: HetznerServer, hostKey?: HostKey): ServerInfo {
     const ip = server.public_net.ipv4?.ip;
     if (!ip) throw new DockernetError(`the server ${server.name} has no public IPv4 address`, { code: "HETZNER_NO_IPV4" });
     const price = hourlyPrice(server.server_type.prices, server.datacenter.location.name);
-    return { name: server.name, host: ip, port: this.#reach.port, user: this.#reach.user, createdByBridge: true, ...(price ? { hourlyPrice: price } : {}), ...(hostKey ? { hostKey } : {}) };
+    return { name: server.name, host: ip, port: this.#reach.port, user: this.#reach.user, createdByBridge: true, ...(price ? { hourlyPrice: price } : {}), ...(hostKey ? { hostKey, hostKeyPaths: { keyFile: this.#config.host_key_file, pidFile: this.#config.sshd_pid_file } } : {}) };
   }
 
-  async #create(api: HetznerApi, log: Logger): Promise<ServerInfo> {
+  async #create(api: HetznerApi, log: Logger, signal: AbortSignal | undefined): Promise<ServerInfo> {
     const config = this.#config;
     const name = config.server_name;
     log.info("creating server", { name, server_type: config.server_type, location: config.location, image: config.image });
@@ -145,7 +190,7 @@ export class HetznerProvider implements Provider {
           volumes: [volume.id],
           // cloud-init mounts the volume at /var/lib/docker; Hetzner's automount would mount it at /mnt/HC_Volume_<id> as well.
           automount: false,
-          labels: LABELS,
+          labels: { ...LABELS, [OWNER_LABEL]: this.#owner },
           user_data: cloudConfig({ hostKey: keyPair, volumeDevice: volume.linux_device }),
           start_after_create: true,
         },
@@ -155,6 +200,8 @@ export class HetznerProvider implements Provider {
       throw new DockernetError(`a server named ${name} exists already and is not labelled ${LABEL_SELECTOR}`, { code: "HETZNER_SERVER_FOREIGN", hint: "choose another [bridge.hetzner] server_name", cause: error });
     }
     const hostKey: HostKey = { type: keyPair.type, key: keyPair.publicWire.toString("base64") };
+    this.#owned = { id: created.server.id, name };
+    this.#unconfirmed = { id: created.server.id, name };
     this.#unrecorded = { id: created.server.id, hostKey };
     try {
       await api.waitFor([created.action, ...created.next_actions], `creating the server ${name}`);
@@ -167,21 +214,26 @@ export class HetznerProvider implements Provider {
     const price = hourlyPrice(type.prices, config.location);
     if (price) server.hourlyPrice = price;
     log.info("server created", { name, id: created.server.id, address: server.host, price });
-    await waitForSsh(server.host, server.port, this.#sshWait(log, true));
+    await waitForSsh(server.host, server.port, this.#sshWait(log, true, signal));
     this.#unrecorded = undefined;
     this.#lastId = created.server.id;
     return server;
   }
 
-  async #remove(api: HetznerApi, server: Pick<HetznerServer, "id" | "name">, log: Logger): Promise<void> {
+  async #remove(api: HetznerApi, server: Pick<HetznerServer, "id" | "name">, log: Logger, options: { shutdown?: boolean } = {}): Promise<void> {
     log.info("destroying server", { name: server.name, id: server.id });
     try {
-      const { action } = await api.call<{ action: HetznerAction }>("DELETE", `/servers/${server.id}`);
-      await api.waitFor([action], `destroying the server ${server.name}`);
+      // A shutdown first (dockerd stops cleanly); a server gone meanwhile ends like a deleted one.
+      const present = !options.shutdown || (await shutDown(api, server, { timeoutMs: this.#shutdownTimeoutMs, pollMs: this.#options.pollIntervalMs ?? 1000, log }));
+      if (present) {
+        const { action } = await api.call<{ action: HetznerAction }>("DELETE", `/servers/${server.id}`);
+        await api.waitFor([action], `destroying the server ${server.name}`);
+      }
     } catch (error) {
       if (!(error instanceof HetznerApiError && error.apiCode === "not_found")) throw error;
     }
     if (this.#unrecorded?.id === server.id) this.#unrecorded = undefined;
+    if (this.#unconfirmed?.id === server.id) this.#unconfirmed = undefined;
     log.info("server destroyed; its Docker volume is kept", { name: server.name, volume: `${server.name}-docker` });
   }
 }

@@ -1,0 +1,72 @@
+// A channel opened ahead of the next client (src/modes/bridge/link/spare-channel.ts), over the real
+// engine dialer and a link whose channels the test makes (the dialer's own tests: bridge-engine-dial).
+import { describe, expect, test } from "bun:test";
+import { PassThrough, type Duplex } from "node:stream";
+import { engineDialer, type DialableLink } from "../../src/modes/bridge/link/engine-dial.ts";
+import { SpareChannel } from "../../src/modes/bridge/link/spare-channel.ts";
+import { SshErrorCode } from "../../src/ssh/connection.ts";
+import { sshError } from "../../src/ssh/_errors.ts";
+import { fakeLogger } from "../support/fake-logger.ts";
+
+function fakeLink(options: { refuseStreamLocal?: boolean } = {}) {
+  const opened: PassThrough[] = [];
+  const sessions: PassThrough[] = [];
+  const link: DialableLink = {
+    async openUnixSocket(): Promise<Duplex> {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (options.refuseStreamLocal) throw sshError(SshErrorCode.streamLocalRefused, "refused");
+      const stream = new PassThrough();
+      opened.push(stream);
+      return stream;
+    },
+    async dialStdio(): Promise<Duplex> {
+      const stream = new PassThrough();
+      sessions.push(stream);
+      return stream;
+    },
+  };
+  return { link, opened, sessions };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe("a channel opened ahead of the next client", () => {
+  test("the second client gets the channel opened while the first was served; one spare waits at a time", async () => {
+    const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }));
+    const { link, opened } = fakeLink();
+    const first = await spare.take(link); // decides stream-local; nothing was ahead of it
+    await tick();
+    expect(opened).toHaveLength(2); // the first's, and the spare
+    const second = await spare.take(link);
+    expect(second).toBe(opened[1]!);
+    expect(first).toBe(opened[0]!);
+    await tick();
+    expect(opened).toHaveLength(3);
+    spare.close();
+    await tick();
+    expect(opened[2]!.destroyed).toBe(true);
+  });
+
+  test("a spare that went away meanwhile is not handed out: the client gets a fresh channel", async () => {
+    const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }));
+    const { link, opened } = fakeLink();
+    await spare.take(link);
+    await tick();
+    opened[1]!.destroy(new Error("dockerd restarted"));
+    await tick();
+    const next = await spare.take(link);
+    expect(next).not.toBe(opened[1]!);
+    expect(next.destroyed).toBe(false);
+    spare.close();
+  });
+
+  test("with dial-stdio no spare is opened (it would hold one of MaxSessions)", async () => {
+    const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }));
+    const { link, sessions } = fakeLink({ refuseStreamLocal: true });
+    await spare.take(link);
+    await spare.take(link);
+    await tick();
+    expect(sessions).toHaveLength(2);
+    spare.close();
+  });
+});
