@@ -1,9 +1,10 @@
-import { copyFile, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
-import { DockernetError, usageError } from "../../../core/errors.ts";
+import { realpath } from "node:fs/promises";
+import { usageError } from "../../../core/errors.ts";
 import { selfCommand } from "../../../core/runtime.ts";
 import { findExecutable } from "../../../net/which.ts";
 import type { ActionContext } from "../../types.ts";
 import type { WarpConfig } from "../config.ts";
+import { readIfPresent, writeAtomically } from "./daemon-json-file.ts";
 import { describeChange, parseDaemonJson, renderDaemonJson, runtimeName, withoutRuntime, withRuntime, type RuntimeEntry } from "./daemon-json.ts";
 import { ociWords } from "./entry.ts";
 
@@ -30,26 +31,6 @@ async function runtimeEntry(context: ActionContext<WarpConfig>): Promise<Runtime
   if (context.globals.configFile !== undefined) runtimeArgs.push("--config", context.globals.configFile);
   if (context.globals.dockerHost !== undefined) runtimeArgs.push("--docker-host", context.globals.dockerHost);
   return { path, runtimeArgs: [...runtimeArgs, "--"] };
-}
-
-async function readIfPresent(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new DockernetError(`cannot read ${file}: ${(error as Error).message}`, { code: "DAEMON_JSON", cause: error });
-  }
-}
-
-/** Writes next to the file and renames over it (never half a file for dockerd to read), after a backup of the old one. */
-async function writeAtomically(file: string, text: string, existed: boolean): Promise<string | undefined> {
-  const mode = existed ? (await stat(file)).mode & 0o777 : 0o644;
-  const backup = existed ? `${file}.dockernet-backup` : undefined;
-  if (backup) await copyFile(file, backup);
-  const temporary = `${file}.dockernet-${process.pid}`;
-  await writeFile(temporary, text, { mode });
-  await rename(temporary, file);
-  return backup;
 }
 
 /** `dockernet warp runtime install|uninstall [--default] [--daemon-json PATH] [--dry-run]`. */
