@@ -18,8 +18,13 @@ import { runCommand } from "../../../net/runner.ts";
 /** `runc state ID`: the pid of the container's init (parked until `start`) and its bundle. */
 export async function runcState(runc: string, globals: readonly string[], id: string): Promise<{ pid: number; bundle: string }> {
   const { stdout } = await runCommand(runc, [...globals, "state", id]);
-  const state = JSON.parse(stdout) as { pid?: unknown; bundle?: unknown };
-  if (typeof state.pid !== "number" || typeof state.bundle !== "string") {
+  let state: { pid?: unknown; bundle?: unknown } = {};
+  try {
+    state = JSON.parse(stdout) as typeof state;
+  } catch {
+    // reported below, with the id
+  }
+  if (typeof state?.pid !== "number" || typeof state.bundle !== "string") {
     throw new DockernetError(`runc state ${id} has no pid or bundle`, { code: "RUNTIME_STATE" });
   }
   return { pid: state.pid, bundle: state.bundle };
@@ -40,13 +45,29 @@ interface DockerHostConfig {
   PortBindings?: Record<string, unknown[] | null> | null;
 }
 
-/** The directory Docker keeps a container's own files in, found through the bundle; undefined for a container Docker did not make. */
+/** A container id as Docker names its directory. */
+const containerIdPattern = /^[0-9a-f]{64}$/;
+
+/**
+ * The directory Docker keeps a container's own files in, found through the bundle; undefined for a
+ * container Docker did not make. The `/etc/hostname` mount is `<data root>/containers/<id>/hostname`,
+ * but of the *other* container for `--network container:X` (Docker shares its files): so the
+ * directory is this id's under the same data root, never the one the mount names.
+ */
 export async function containerDir(bundle: string, id: string): Promise<string | undefined> {
-  const config = JSON.parse(await readFile(join(bundle, "config.json"), "utf8")) as OciConfig;
-  const hostname = config.mounts?.find((mount) => mount.destination === "/etc/hostname")?.source;
-  if (hostname === undefined) return undefined;
-  const dir = dirname(hostname);
-  return basename(dir) === id ? dir : undefined;
+  const file = join(bundle, "config.json");
+  let config: OciConfig;
+  try {
+    config = JSON.parse(await readFile(file, "utf8")) as OciConfig;
+  } catch (error) {
+    throw new DockernetError(`container ${id.slice(0, 12)}: cannot read ${file}: ${(error as Error).message}`, { code: "RUNTIME_CONTAINER", cause: error });
+  }
+  const mounts = Array.isArray(config.mounts) ? config.mounts : [];
+  const hostname = mounts.find((mount) => mount.destination === "/etc/hostname")?.source;
+  if (typeof hostname !== "string" || basename(hostname) !== "hostname") return undefined;
+  const containers = dirname(dirname(hostname));
+  if (basename(containers) !== "containers" || !containerIdPattern.test(basename(dirname(hostname))) || !containerIdPattern.test(id)) return undefined;
+  return join(containers, id);
 }
 
 /** `{"80/tcp": [{HostIp, HostPort}]}` (the ports asked for) -> the ports to publish. */
@@ -72,7 +93,8 @@ export async function readContainerFiles(dir: string, id: string, pid: number): 
     name: (config.Name ?? id).replace(/^\//, ""),
     running: true,
     pid,
-    labels: config.Config?.Labels ?? {},
+    // Only string values: a label is a string in Docker, and nothing else may reach the plan.
+    labels: Object.fromEntries(Object.entries(config.Config?.Labels ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string")),
     env: [],
     networks: Object.keys(config.NetworkSettings?.Networks ?? {}).map((name) => ({ name, networkId: "" })),
     networkMode: host.NetworkMode ?? "default",
