@@ -90,6 +90,28 @@ describe("fail closed", () => {
     expect(started.stderr).toContain("10.0.0.0/33");
     expect((await engine.docker(["inspect", "--format", "{{.State.Running}}", "bad"])).stdout.trim()).toBe("false");
   });
+
+  test("a label naming the target itself: the start fails with the reason, not waiting on its own inspect", async () => {
+    const net = await engine.network("vpn", { subnet: "10.124.7.0/24" });
+    const created = await engine.docker(["create", "--name", "warp-self", "--label", "dockernet.test=" + engine.runId, "--runtime", "dockernet", "--network", net.name, "--label", "network.warp.target=warp-self", engine.image]);
+    const id = created.stdout.trim();
+    const started = await engine.docker(["start", id], { allowFail: true });
+    expect(started.code).not.toBe(0);
+    expect(started.stderr).toContain("dockernet: container warp-self: label network.warp.target: a container cannot be its own warp container");
+    expect((await engine.docker(["inspect", "--format", "{{.State.Running}}", id])).stdout.trim()).toBe("false");
+  });
+
+  test("a target in another container's namespace (--network container:X): the start fails, as the daemon's plan does", async () => {
+    const net = await engine.network("vpn", { subnet: "10.124.8.0/24" });
+    await engine.run("warp-1", { network: net.name });
+    await engine.run("host-ns", { network: net.name });
+    // Docker mounts the other container's hostname file into this one: the runtime must still find this one's files.
+    const created = await engine.docker(["create", "--name", "guest", "--label", "dockernet.test=" + engine.runId, "--runtime", "dockernet", "--network", "container:host-ns", "--label", "network.warp.target=warp-1", engine.image]);
+    const started = await engine.docker(["start", created.stdout.trim()], { allowFail: true });
+    expect(started.code).not.toBe(0);
+    expect(started.stderr).toContain("dockernet: container guest: network mode container:");
+    expect((await engine.docker(["inspect", "--format", "{{.State.Running}}", "guest"])).stdout.trim()).toBe("false");
+  });
 });
 
 describe("warp status", () => {
