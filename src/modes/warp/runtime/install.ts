@@ -1,4 +1,5 @@
 import { realpath } from "node:fs/promises";
+import { resolve } from "node:path";
 import { usageError } from "../../../core/errors.ts";
 import { selfCommand } from "../../../core/runtime.ts";
 import { findExecutable } from "../../../net/which.ts";
@@ -28,7 +29,8 @@ async function runtimeEntry(context: ActionContext<WarpConfig>): Promise<Runtime
   if (runc === (await realpath(path).catch(() => path))) throw usageError(`warp.runc ${JSON.stringify(context.config.runc)} is dockernet itself`, "set warp.runc to the real runc (e.g. /usr/sbin/runc)");
   const runtimeArgs = [...ociWords, "--runc", runc];
   // dockerd's shim runs the runtime without the caller's environment: what chose the engine and the config goes in the entry.
-  if (context.globals.configFile !== undefined) runtimeArgs.push("--config", context.globals.configFile);
+  // Absolute: the shim runs the runtime in the container's bundle directory, where `./config.toml` is not.
+  if (context.globals.configFile !== undefined) runtimeArgs.push("--config", resolve(context.globals.configFile));
   if (context.globals.dockerHost !== undefined) runtimeArgs.push("--docker-host", context.globals.dockerHost);
   return { path, runtimeArgs: [...runtimeArgs, "--"] };
 }

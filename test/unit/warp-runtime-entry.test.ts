@@ -1,0 +1,42 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runOciRuntime } from "../../src/modes/warp/runtime/entry.ts";
+
+let dir = "";
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "dockernet-runtime-entry-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The lines the shim would read from the `--log` file (containerd takes the last `error` one as the reason). */
+async function logLines(file: string): Promise<{ level: string; msg: string; time: string }[]> {
+  return (await readFile(file, "utf8")).trim().split("\n").map((line) => JSON.parse(line));
+}
+
+describe("runOciRuntime's failures, as the shim reads them", () => {
+  test("the entry's runc gone: every call fails with that reason in runc's JSON log format, start included", async () => {
+    for (const command of [["state", "abc"], ["start", "abc"]]) {
+      const log = join(dir, `${command[0]}.json`);
+      const code = await runOciRuntime(["--runc", join(dir, "no-runc"), "--", "--log", log, "--log-format", "json", ...command]);
+      expect(code).toBe(1);
+      const [line] = await logLines(log);
+      expect(line?.level).toBe("error");
+      expect(line?.msg).toStartWith(`dockernet: runc not found: ${join(dir, "no-runc")} (install runc, or run \`dockernet warp runtime install\` again`);
+      expect(Number.isNaN(Date.parse(line?.time ?? ""))).toBe(false);
+    }
+  });
+
+  test("an argument of its own it does not know: a usage error, nothing run", async () => {
+    const log = join(dir, "usage.json");
+    expect(await runOciRuntime(["--runc", "/bin/true", "--bogus", "x", "--", "--log", log, "--log-format", "json", "state", "abc"])).toBe(2);
+  });
+
+  test("runc's own exit status comes back unchanged", async () => {
+    expect(await runOciRuntime(["--runc", "/bin/false", "--", "state", "abc"])).toBe(1);
+    expect(await runOciRuntime(["--runc", "/bin/true", "--", "state", "abc"])).toBe(0);
+  });
+});
