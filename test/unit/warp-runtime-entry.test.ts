@@ -40,3 +40,21 @@ describe("runOciRuntime's failures, as the shim reads them", () => {
     expect(await runOciRuntime(["--runc", "/bin/true", "--", "state", "abc"])).toBe(0);
   });
 });
+
+describe("runOciRuntime's pass-through of preserved file descriptors", () => {
+  test("--preserve-fds N: fds 3.. of the caller reach runc as they are (here: a file the caller opened)", async () => {
+    const { openSync, closeSync } = await import("node:fs");
+    const file = join(dir, "fd3.txt");
+    const fd = openSync(file, "w");
+    try {
+      // `sh -c SCRIPT --preserve-fds 1` reads as runc's `[globals] COMMAND [flags]`: sh stands in for runc.
+      const child = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "warp", "runtime", "oci", "--runc", "/bin/sh", "--", "-c", "echo through fd 3 >&3", "--preserve-fds", "1"], {
+        stdio: ["ignore", "inherit", "inherit", fd],
+      });
+      expect(await child.exited).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
+    expect(await readFile(file, "utf8")).toBe("through fd 3\n");
+  });
+});
