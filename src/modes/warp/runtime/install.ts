@@ -62,6 +62,9 @@ export async function runtimeCommand(context: ActionContext<WarpConfig>): Promis
   for (const line of changes) out(`  ${line}`);
   out("dockerd reads runtimes again on SIGHUP: sudo systemctl reload docker (or kill -HUP the dockerd pid)");
   if (operation === "install") {
+    const unseen = Object.keys(process.env).filter((name) => /^DOCKERNET_(WARP|LOG)_/.test(name));
+    // A label_prefix only this shell knows would let the runtime miss a target: say so.
+    if (unseen.length > 0) out(`note: ${unseen.sort().join(", ")} set here will not reach the runtime (dockerd's shim runs it without your environment): put them in the config file`);
     out(after["default-runtime"] === runtimeName ? "every new container then starts under it" : `then: docker run --runtime ${runtimeName} ... (compose: runtime: ${runtimeName}) for targets that must never leak`);
   }
   return 0;
