@@ -34,10 +34,10 @@ export function parseDaemonJson(text: string | undefined, file: string): DaemonJ
 
 /**
  * Docker writes a runtime with args as a script, `#!/bin/sh\n<path> <args joined by spaces> $@`
- * (moby's daemon/runtime_unix.go since 20.10, `wrapRuntime` in later ones): nothing quoted, so a word with a blank or a
- * shell character would be split or read by that shell. (runc's own arguments go through `$@`
- * unquoted too: harmless for the ids and paths containerd passes. And without `exec`, the shell
- * stays the shim's child, so the shim's signals reach it, not dockernet.)
+ * (moby's daemon/runtime_unix.go since 20.10, `wrapRuntime` in later ones): nothing quoted, so
+ * a word with a blank or a shell character would be split or read by that shell. (runc's own
+ * arguments go through `$@` unquoted too: harmless for the ids and paths containerd passes. And
+ * without `exec`, the shell stays the shim's child, so the shim's signals reach it, not dockernet.)
  */
 export function checkEntry(entry: RuntimeEntry): void {
   for (const word of [entry.path, ...entry.runtimeArgs]) {
