@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runOciRuntime } from "../../src/modes/warp/runtime/entry.ts";
@@ -56,5 +56,39 @@ describe("runOciRuntime's pass-through of preserved file descriptors", () => {
       closeSync(fd);
     }
     expect(await readFile(file, "utf8")).toBe("through fd 3\n");
+  });
+});
+
+describe("runc run / restore (a checkpoint): created and started in one call", () => {
+  const id = "c".repeat(64);
+
+  /** A Docker-made container as the runtime finds it: a bundle whose hostname mount is in `<data root>/containers/<id>/`. */
+  async function dockerContainer(labels: Record<string, string>): Promise<string> {
+    const own = join(dir, "data", "containers", id);
+    await mkdir(own, { recursive: true });
+    await writeFile(join(own, "config.v2.json"), JSON.stringify({ Name: "/app", Config: { Labels: labels }, NetworkSettings: { Networks: { vpn: {} } } }));
+    await writeFile(join(own, "hostconfig.json"), JSON.stringify({ NetworkMode: "vpn" }));
+    const bundle = join(dir, "bundle");
+    await mkdir(bundle, { recursive: true });
+    await writeFile(join(bundle, "config.json"), JSON.stringify({ mounts: [{ destination: "/etc/hostname", source: join(own, "hostname") }] }));
+    await writeFile(join(dir, "config.toml"), "");
+    return bundle;
+  }
+
+  const call = (bundle: string, command: string, log: string) =>
+    runOciRuntime(["--runc", "/bin/true", "--config", join(dir, "config.toml"), "--", "--log", log, "--log-format", "json", command, "--bundle", bundle, "--detach", id]);
+
+  test("a warp target is refused: it would run before its routes", async () => {
+    const bundle = await dockerContainer({ "network.warp.target": "warp-1" });
+    for (const command of ["restore", "run"]) {
+      const log = join(dir, `${command}.json`);
+      expect(await call(bundle, command, log)).toBe(1);
+      expect((await logLines(log))[0]?.msg).toStartWith(`dockernet: container app: runc ${command} would start it at once, before warp could route it (label network.warp.target)`);
+    }
+  });
+
+  test("any other container goes through (another prefix's .target label included)", async () => {
+    const bundle = await dockerContainer({ "com.example.target": "x" });
+    expect(await call(bundle, "restore", join(dir, "other.json"))).toBe(0);
   });
 });

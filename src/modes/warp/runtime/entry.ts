@@ -83,6 +83,10 @@ export async function runOciRuntime(argv: readonly string[]): Promise<number> {
     // written by hand without `--runc` gets warp.runc, the same for every call.
     const given = flagValue(own, "--runc");
     runc = given ?? (await resolveRunc((await setup()).config.runc));
+    if (call.command === "run" || call.command === "restore") {
+      const { refuseTargetAtOnce } = await import("./at-once.ts");
+      await refuseTargetAtOnce(call, setup);
+    }
     if (call.command !== "start" || call.id === undefined) {
       // The fast path: no config, no Docker code.
       return await runAttached(runc, runcArgs, { extraFds: preservedFds(call) });
