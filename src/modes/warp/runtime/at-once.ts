@@ -5,8 +5,7 @@
  */
 import { DockernetError } from "../../../core/errors.ts";
 import type { WarpConfig } from "../config.ts";
-import { labelNames } from "../labels.ts";
-import { containerDir, readContainerFiles } from "./bundle.ts";
+import { containerDir, readContainerFiles, targetLabel } from "./bundle.ts";
 import { flagValue, type OciCall } from "./oci-args.ts";
 
 /** Throws when `call` (a `run` or `restore`) would start a warp target before its routes. */
@@ -18,10 +17,9 @@ export async function refuseTargetAtOnce(call: OciCall, setup: () => Promise<{ c
   const dir = await containerDir(bundle, id);
   if (dir === undefined) return; // not a Docker container (a build step of BuildKit...)
   const files = await readContainerFiles(dir, id, 0);
-  if (!Object.keys(files.labels).some((key) => key.endsWith(".target"))) return;
-  const label = labelNames((await setup()).config.label_prefix).target;
-  if (files.labels[label] === undefined) return;
-  throw new DockernetError(`container ${files.name}: runc ${call.command} would start it at once, before warp could route it (label ${label})`, {
+  const found = await targetLabel(files.labels, setup);
+  if (found === undefined) return;
+  throw new DockernetError(`container ${files.name}: runc ${call.command} would start it at once, before warp could route it (label ${found.label})`, {
     code: "RUNTIME_AT_ONCE",
     hint: "start the target without a checkpoint, or under runc with the daemon routing it after its start",
   });

@@ -14,6 +14,8 @@ import { DockernetError } from "../../../core/errors.ts";
 import type { ObservedContainer, PublishedPort } from "../../../docker/types.ts";
 import { ipBatch } from "../../../net/ip-batch.ts";
 import { runCommand } from "../../../net/runner.ts";
+import type { WarpConfig } from "../config.ts";
+import { labelNames } from "../labels.ts";
 
 /** `runc state ID`: the pid of the container's init (parked until `start`) and its bundle. */
 export async function runcState(runc: string, globals: readonly string[], id: string): Promise<{ pid: number; bundle: string }> {
@@ -110,4 +112,17 @@ export async function withIpv6(container: ObservedContainer): Promise<ObservedCo
   if (ipv6 === undefined || container.networks.length === 0) return container;
   const [first, ...others] = container.networks;
   return { ...container, networks: [{ ...(first as ObservedContainer["networks"][number]), ipv6 }, ...others] };
+}
+
+/**
+ * A container's warp target label and value, with what `setup` gave; undefined for a container
+ * that is no target. Whatever the configured prefix, a target label ends in `.target`: without one,
+ * `setup` (the config) is never called, so a broken config cannot stop other containers.
+ */
+export async function targetLabel<T extends { config: WarpConfig }>(labels: Record<string, string>, setup: () => Promise<T>): Promise<(T & { label: string; value: string }) | undefined> {
+  if (!Object.keys(labels).some((key) => key.endsWith(".target"))) return undefined;
+  const loaded = await setup();
+  const label = labelNames(loaded.config.label_prefix).target;
+  const value = labels[label];
+  return value === undefined ? undefined : { ...loaded, label, value };
 }

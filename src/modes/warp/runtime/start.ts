@@ -3,10 +3,9 @@ import type { Logger } from "../../../core/logger.ts";
 import type { ObservedContainer } from "../../../docker/types.ts";
 import { applyPlan } from "../apply.ts";
 import type { WarpConfig } from "../config.ts";
-import { labelNames } from "../labels.ts";
 import { inspectWarp } from "../observe.ts";
 import { planTarget, type TargetPlan } from "../plan.ts";
-import { containerDir, readContainerFiles, runcState, withIpv6 } from "./bundle.ts";
+import { containerDir, readContainerFiles, runcState, targetLabel, withIpv6 } from "./bundle.ts";
 
 /**
  * How long the start of a target waits for the warp container's inspect. dockerd waits for the
@@ -67,12 +66,9 @@ export async function routeBeforeStart(input: StartInput): Promise<TargetPlan | 
   const dir = await containerDir(bundle, input.id);
   if (dir === undefined) return undefined; // not a Docker container: nothing carries labels
   const files = await readContainerFiles(dir, input.id, pid);
-  // Whatever the configured prefix, a target label ends in `.target`: without one, no config is read.
-  if (!Object.keys(files.labels).some((key) => key.endsWith(".target"))) return undefined;
-  const { config, dockerHost, log } = await input.setup();
-  const label = labelNames(config.label_prefix).target;
-  const value = files.labels[label];
-  if (value === undefined) return undefined;
+  const found = await targetLabel(files.labels, input.setup);
+  if (found === undefined) return undefined;
+  const { config, dockerHost, log, label, value } = found;
   const target = await withIpv6(files);
   // Every error the labels and the network mode alone decide, before any API call (the label
   // naming the target itself among them: its inspect would wait on this very start).
