@@ -159,10 +159,11 @@ async function lifecycle(runtime: string, net: string): Promise<Record<string, u
   const tty = await run(["--rm", "-t", engine.image, "sh", "-c", "[ -t 1 ] && echo tty"]);
   seen.tty = [tty.code, tty.stdout.trim()];
   // `-it` needs a terminal on the client's side too: `script` gives it one.
-  const docker = `docker -H ${engine.host} run --rm -it --runtime ${runtime} ${engine.image} sh -c 'test -t 0 && echo it'`;
+  const docker = `docker -H ${engine.host} run --rm -it --runtime ${runtime} ${engine.image} sh -c 'test -t 0 && echo it && sleep 0.2'`;
   const it = await Bun.$`script -qec ${docker} /dev/null`.env({ ...process.env, DOCKER_CONFIG: join(engine.dir, "cli") }).nothrow().quiet();
-  // `script` echoes the terminal's own bytes (a ^@) around the container's output.
-  seen.it = [it.exitCode, /(^|\W)it\r?\n?$/.test(it.stdout.toString())];
+  // `script` echoes the terminal's own bytes (a ^@) around the container's output; the sleep keeps a
+  // loaded machine's docker from losing the output of a container that ends at once (seen under runc).
+  seen.it = [it.exitCode, /(^|\W)it(\W|$)/.test(it.stdout.toString())];
 
   const trap = "trap 'echo got TERM; exit 7' TERM; trap 'echo got USR1' USR1; echo ready; while true; do sleep 0.1; done";
   const name = `life-${runtime}`;
