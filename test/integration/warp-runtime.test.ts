@@ -78,6 +78,10 @@ describe("fail closed", () => {
     expect(await nextHop(app, leaks.address)).toBe("unreachable");
     await Bun.sleep(300);
     expect(await leaks.count()).toBe(0);
+    // Its lookups (to the engine's upstream, routed) go nowhere either, and status says so.
+    const [command, prefix] = dockernetCommand();
+    const status = await exec("nsenter", [`--mount=${engine.mountNamespace}`, command, ...prefix, "warp", "status", "--json"], { env: dockernetEnv(engine), allowFail: true });
+    expect(JSON.parse(status.stdout)[0]).toMatchObject({ target: "app", state: "ok", dns: { servers: [{ server: "192.0.2.53", via: "blocked" }] } });
   });
 
   test("a bad label: the start fails with dockernet's reason (container, label, value)", async () => {
