@@ -67,6 +67,12 @@ describe("fail closed", () => {
     // A restart goes through start again, and finds its routes as planned.
     await app.restart();
     expect(await nextHop(app, "192.0.2.77")).toBe(await warp.ip(net.name));
+    // `-P`: ports Docker picks at start are in no binding; the runtime keeps them on Docker's route
+    // from what the container exposes, as the daemon plans them: one pass of it changes nothing.
+    await engine.docker(["run", "-d", "--name", "published", "--label", "dockernet.test=" + engine.runId, "--runtime", "dockernet", "--network", net.name, "--label", "network.warp.target=warp-1", "--expose", "8080", "-P", engine.image, "sleep", "300"]);
+    const once = await dockernet(engine, ["warp", "--once", "--log-level", "info"]);
+    expect(once.code).toBe(0);
+    expect(`${once.stdout}${once.stderr}`).not.toContain("route changed");
   });
 
   test("the warp container stopped: the target starts blocked, and nothing leaves", async () => {

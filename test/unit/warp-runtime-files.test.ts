@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { containerDir } from "../../src/modes/warp/runtime/bundle.ts";
+import { containerDir, readContainerFiles } from "../../src/modes/warp/runtime/bundle.ts";
 import { writeAtomically } from "../../src/modes/warp/runtime/daemon-json-file.ts";
 
 let dir = "";
@@ -92,5 +92,21 @@ describe("writeAtomically", () => {
     await expect(writeAtomically(file, '{"c":3}\n', true)).rejects.toThrow(`cannot write ${file}`);
     expect(await readFile(file, "utf8")).toBe("{}\n");
     expect((await stat(join(dir, `daemon.json.dockernet-${process.pid}`))).isDirectory()).toBe(true);
+  });
+});
+
+describe("readContainerFiles", () => {
+  test("name, string labels, networks, and published ports: -p bindings and, with -P, every exposed port", async () => {
+    await writeFile(join(dir, "config.v2.json"), JSON.stringify({ Name: "/app", Config: { Labels: { a: "1", b: 2 }, ExposedPorts: { "80/tcp": {}, "53/udp": {} } }, NetworkSettings: { Networks: { vpn: {} } } }));
+    await writeFile(join(dir, "hostconfig.json"), JSON.stringify({ NetworkMode: "vpn", PortBindings: { "8443/tcp": [{ HostPort: "" }] }, PublishAllPorts: true }));
+    const files = await readContainerFiles(dir, id, 42);
+    expect(files).toMatchObject({ id, name: "app", pid: 42, labels: { a: "1" }, networks: [{ name: "vpn" }], networkMode: "vpn" });
+    expect(files.published).toEqual([
+      { port: 80, proto: "tcp" },
+      { port: 53, proto: "udp" },
+      { port: 8443, proto: "tcp" },
+    ]);
+    await writeFile(join(dir, "hostconfig.json"), JSON.stringify({ NetworkMode: "vpn", PublishAllPorts: false }));
+    expect((await readContainerFiles(dir, id, 42)).published).toEqual([]);
   });
 });

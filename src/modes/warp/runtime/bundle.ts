@@ -38,13 +38,15 @@ interface OciConfig {
 
 interface DockerConfigV2 {
   Name?: string;
-  Config?: { Labels?: Record<string, string> | null };
+  Config?: { Labels?: Record<string, string> | null; ExposedPorts?: Record<string, unknown> | null };
   NetworkSettings?: { Networks?: Record<string, unknown> | null };
 }
 
 interface DockerHostConfig {
   NetworkMode?: string;
   PortBindings?: Record<string, unknown[] | null> | null;
+  /** `-P`: every exposed port published, on ports Docker picks at start (not in PortBindings). */
+  PublishAllPorts?: boolean;
 }
 
 /** A container id as Docker names its directory. */
@@ -80,6 +82,12 @@ export function portBindings(raw: Record<string, unknown[] | null> | null | unde
   });
 }
 
+/** The ports a container asked to publish: its `-p` bindings, and with `-P` every port its image or `--expose` exposes. */
+function publishedPorts(config: DockerConfigV2, host: DockerHostConfig): PublishedPort[] {
+  const all = host.PublishAllPorts === true ? Object.fromEntries(Object.keys(config.Config?.ExposedPorts ?? {}).map((key) => [key, [{}]])) : {};
+  return portBindings({ ...all, ...(host.PortBindings ?? {}) });
+}
+
 /** Name, labels and networks from a container's own files (no addresses: Docker's records get them after the start). */
 export async function readContainerFiles(dir: string, id: string, pid: number): Promise<ObservedContainer> {
   const read = async <T>(file: string): Promise<T> => {
@@ -100,7 +108,7 @@ export async function readContainerFiles(dir: string, id: string, pid: number): 
     env: [],
     networks: Object.keys(config.NetworkSettings?.Networks ?? {}).map((name) => ({ name, networkId: "" })),
     networkMode: host.NetworkMode ?? "default",
-    published: portBindings(host.PortBindings),
+    published: publishedPorts(config, host),
   };
 }
 
