@@ -67,6 +67,12 @@ describe("fail closed", () => {
     // A restart goes through start again, and finds its routes as planned.
     await app.restart();
     expect(await nextHop(app, "192.0.2.77")).toBe(await warp.ip(net.name));
+    // `-P`: ports Docker picks at start are in no binding; the runtime keeps them on Docker's route
+    // from what the container exposes, as the daemon plans them: one pass of it changes nothing.
+    await engine.docker(["run", "-d", "--name", "published", "--label", "dockernet.test=" + engine.runId, "--runtime", "dockernet", "--network", net.name, "--label", "network.warp.target=warp-1", "--expose", "8080", "-P", engine.image, "sleep", "300"]);
+    const once = await dockernet(engine, ["warp", "--once", "--log-level", "info"]);
+    expect(once.code).toBe(0);
+    expect(`${once.stdout}${once.stderr}`).not.toContain("route changed");
   });
 
   test("the warp container stopped: the target starts blocked, and nothing leaves", async () => {
@@ -78,6 +84,10 @@ describe("fail closed", () => {
     expect(await nextHop(app, leaks.address)).toBe("unreachable");
     await Bun.sleep(300);
     expect(await leaks.count()).toBe(0);
+    // Its lookups (to the engine's upstream, routed) go nowhere either, and status says so.
+    const [command, prefix] = dockernetCommand();
+    const status = await exec("nsenter", [`--mount=${engine.mountNamespace}`, command, ...prefix, "warp", "status", "--json"], { env: dockernetEnv(engine), allowFail: true });
+    expect(JSON.parse(status.stdout)[0]).toMatchObject({ target: "app", state: "ok", dns: { servers: [{ server: "192.0.2.53", via: "blocked" }] } });
   });
 
   test("a bad label: the start fails with dockernet's reason (container, label, value)", async () => {
@@ -89,6 +99,28 @@ describe("fail closed", () => {
     expect(started.stderr).toContain("dockernet: container bad: label network.warp.routes");
     expect(started.stderr).toContain("10.0.0.0/33");
     expect((await engine.docker(["inspect", "--format", "{{.State.Running}}", "bad"])).stdout.trim()).toBe("false");
+  });
+
+  test("a label naming the target itself: the start fails with the reason, not waiting on its own inspect", async () => {
+    const net = await engine.network("vpn", { subnet: "10.124.7.0/24" });
+    const created = await engine.docker(["create", "--name", "warp-self", "--label", "dockernet.test=" + engine.runId, "--runtime", "dockernet", "--network", net.name, "--label", "network.warp.target=warp-self", engine.image]);
+    const id = created.stdout.trim();
+    const started = await engine.docker(["start", id], { allowFail: true });
+    expect(started.code).not.toBe(0);
+    expect(started.stderr).toContain("dockernet: container warp-self: label network.warp.target: a container cannot be its own warp container");
+    expect((await engine.docker(["inspect", "--format", "{{.State.Running}}", id])).stdout.trim()).toBe("false");
+  });
+
+  test("a target in another container's namespace (--network container:X): the start fails, as the daemon's plan does", async () => {
+    const net = await engine.network("vpn", { subnet: "10.124.8.0/24" });
+    await engine.run("warp-1", { network: net.name });
+    await engine.run("host-ns", { network: net.name });
+    // Docker mounts the other container's hostname file into this one: the runtime must still find this one's files.
+    const created = await engine.docker(["create", "--name", "guest", "--label", "dockernet.test=" + engine.runId, "--runtime", "dockernet", "--network", "container:host-ns", "--label", "network.warp.target=warp-1", engine.image]);
+    const started = await engine.docker(["start", created.stdout.trim()], { allowFail: true });
+    expect(started.code).not.toBe(0);
+    expect(started.stderr).toContain("dockernet: container guest: network mode container:");
+    expect((await engine.docker(["inspect", "--format", "{{.State.Running}}", "guest"])).stdout.trim()).toBe("false");
   });
 });
 
@@ -137,10 +169,11 @@ async function lifecycle(runtime: string, net: string): Promise<Record<string, u
   const tty = await run(["--rm", "-t", engine.image, "sh", "-c", "[ -t 1 ] && echo tty"]);
   seen.tty = [tty.code, tty.stdout.trim()];
   // `-it` needs a terminal on the client's side too: `script` gives it one.
-  const docker = `docker -H ${engine.host} run --rm -it --runtime ${runtime} ${engine.image} sh -c 'test -t 0 && echo it'`;
+  const docker = `docker -H ${engine.host} run --rm -it --runtime ${runtime} ${engine.image} sh -c 'test -t 0 && echo it && sleep 0.2'`;
   const it = await Bun.$`script -qec ${docker} /dev/null`.env({ ...process.env, DOCKER_CONFIG: join(engine.dir, "cli") }).nothrow().quiet();
-  // `script` echoes the terminal's own bytes (a ^@) around the container's output.
-  seen.it = [it.exitCode, /(^|\W)it\r?\n?$/.test(it.stdout.toString())];
+  // `script` echoes the terminal's own bytes (a ^@) around the container's output; the sleep keeps a
+  // loaded machine's docker from losing the output of a container that ends at once (seen under runc).
+  seen.it = [it.exitCode, /(^|\W)it(\W|$)/.test(it.stdout.toString())];
 
   const trap = "trap 'echo got TERM; exit 7' TERM; trap 'echo got USR1' USR1; echo ready; while true; do sleep 0.1; done";
   const name = `life-${runtime}`;

@@ -17,6 +17,13 @@ describe("withRuntime / withoutRuntime", () => {
     expect(withoutRuntime(installed)).toEqual({});
   });
 
+  test("--default never replaces another default runtime (its containers would lose it); runc's or ours is fine", () => {
+    expect(() => withRuntime({ "default-runtime": "nvidia" }, entry, { makeDefault: true })).toThrow(/default-runtime is "nvidia": --default would replace it/);
+    expect(withRuntime({ "default-runtime": "nvidia" }, entry, { makeDefault: false })["default-runtime"]).toBe("nvidia");
+    expect(withRuntime({ "default-runtime": "runc" }, entry, { makeDefault: true })["default-runtime"]).toBe("dockernet");
+    expect(withRuntime({ "default-runtime": "dockernet" }, entry, { makeDefault: true })["default-runtime"]).toBe("dockernet");
+  });
+
   test("a second install replaces the entry (a new path or runc); uninstall of nothing changes nothing", () => {
     const again = withRuntime(withRuntime({}, entry, { makeDefault: false }), { ...entry, path: "/opt/dockernet" }, { makeDefault: false });
     expect(again).toEqual({ runtimes: { dockernet: { ...entry, path: "/opt/dockernet" } } });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { dnsReport, nameservers, routesDns } from "../../src/modes/warp/dns.ts";
+import { blockedReport, dnsReport, nameservers, routesDns } from "../../src/modes/warp/dns.ts";
 import { desired } from "./_warp-fixtures.ts";
 
 const everything = desired(["0.0.0.0/0"]);
@@ -38,6 +38,15 @@ describe("dnsReport", () => {
     ]);
     expect(report.remedy).toContain("Docker's route");
   });
+});
+
+test("blockedReport: a blocked target's lookups that would go through warp go nowhere; a leak past warp stays one", () => {
+  const report = dnsReport({ container: ["127.0.0.11"], configured: [], host: ["10.255.255.53", "127.0.0.1"] }, viaWarp);
+  expect(blockedReport(report).servers).toEqual([
+    { server: "10.255.255.53", via: "blocked" },
+    { server: "127.0.0.1", via: "host" },
+  ]);
+  expect(blockedReport(report).remedy).toBe(report.remedy as string);
 });
 
 describe("routesDns", () => {

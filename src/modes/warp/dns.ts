@@ -30,8 +30,8 @@ export interface DnsInput {
 /** One upstream server and the way a lookup to it takes. */
 export interface DnsServer {
   server: string;
-  /** `warp`: through the warp container; `host`: from dockerd's namespace, past every route; `docker`: Docker's route (not in the routed rules); `local`: the container's own loopback. */
-  via: "warp" | "host" | "docker" | "local";
+  /** `warp`: through the warp container; `blocked`: would go through warp, which is down (the kill switch: nothing leaves); `host`: from dockerd's namespace, past every route; `docker`: Docker's route (not in the routed rules); `local`: the container's own loopback. */
+  via: "warp" | "blocked" | "host" | "docker" | "local";
 }
 
 /** Where a target's lookups leave (`warp status`). */
@@ -88,6 +88,11 @@ export function dnsReport(input: DnsInput, routed: (server: string) => boolean, 
     report.remedy = `some lookups take Docker's route (their server is outside the routed rules): route it, or give the target --dns with an address reached through warp${gateway}`;
   }
   return report;
+}
+
+/** The report of a blocked target (its warp container down): what would go through warp goes nowhere, and says so. */
+export function blockedReport(report: DnsReport): DnsReport {
+  return { ...report, servers: report.servers.map((entry): DnsServer => (entry.via === "warp" ? { ...entry, via: "blocked" } : entry)) };
 }
 
 /** The `nameserver` lines of a resolv.conf. */

@@ -3,7 +3,7 @@ import { mapLimit } from "../../core/map-limit.ts";
 import { containerNameservers, hostNameservers } from "./_resolv.ts";
 import { readNetns } from "./apply.ts";
 import { actionText, diffNetns, type NetnsState } from "./diff.ts";
-import { dnsReport, routesDns, type DnsReport } from "./dns.ts";
+import { blockedReport, dnsReport, routesDns, type DnsReport } from "./dns.ts";
 import { familyFlag, routeKey, ruleKey, type Family } from "./netns-spec.ts";
 import type { TargetPlan } from "./plan.ts";
 import { listTargetIds, planById, type WarpContext } from "./observe.ts";
@@ -59,7 +59,8 @@ export async function inspectTargets(context: WarpContext): Promise<Inspection[]
     const runtime = target.runtime === undefined ? {} : { runtime: target.runtime };
     if (plan.kind === "error") return { plan, actions: [], error: plan.error, ...runtime };
     const servers = { container: await containerNameservers(target.resolvConfPath), configured: target.dns ?? [], host };
-    const dns = dnsReport(servers, (server) => routesDns(plan.desired, server), plan.kind === "route" ? plan.via : undefined);
+    const report = dnsReport(servers, (server) => routesDns(plan.desired, server), plan.kind === "route" ? plan.via : undefined);
+    const dns = plan.kind === "block" ? blockedReport(report) : report;
     try {
       const state = await readNetns(plan.target, plan.desired.families);
       return { plan, state, actions: diffNetns(plan.desired, state), ...runtime, dns };

@@ -33,8 +33,11 @@ export function parseDaemonJson(text: string | undefined, file: string): DaemonJ
 }
 
 /**
- * Docker writes a runtime with args as a `#!/bin/sh` script joining them with spaces, unquoted:
- * a word with a blank or a shell character would be split or read by that shell.
+ * Docker writes a runtime with args as a script, `#!/bin/sh\n<path> <args joined by spaces> $@`
+ * (moby's daemon/runtime_unix.go since 20.10, `wrapRuntime` in later ones): nothing quoted, so
+ * a word with a blank or a shell character would be split or read by that shell. (runc's own
+ * arguments go through `$@` unquoted too: harmless for the ids and paths containerd passes. And
+ * without `exec`, the shell stays the shim's child, so the shim's signals reach it, not dockernet.)
  */
 export function checkEntry(entry: RuntimeEntry): void {
   for (const word of [entry.path, ...entry.runtimeArgs]) {
@@ -44,9 +47,20 @@ export function checkEntry(entry: RuntimeEntry): void {
   }
 }
 
-/** daemon.json with dockernet's runtime (and, with `makeDefault`, as `default-runtime`). */
+/**
+ * daemon.json with dockernet's runtime (and, with `makeDefault`, as `default-runtime`). Refuses to
+ * replace another default runtime (nvidia's...): its containers would run under plain runc,
+ * without its hooks, and uninstall could not give it back.
+ */
 export function withRuntime(json: DaemonJson, entry: RuntimeEntry, options: { makeDefault: boolean }): DaemonJson {
   checkEntry(entry);
+  const current = json["default-runtime"];
+  if (options.makeDefault && current !== undefined && current !== "runc" && current !== runtimeName) {
+    throw usageError(
+      `default-runtime is ${JSON.stringify(current)}: --default would replace it, and its containers would run under plain runc`,
+      "leave out --default (docker run --runtime dockernet per target), or set warp.runc to that runtime's program, take default-runtime out of daemon.json and install --default again",
+    );
+  }
   const runtimes = { ...((json.runtimes as DaemonJson | undefined) ?? {}), [runtimeName]: { path: entry.path, runtimeArgs: entry.runtimeArgs } };
   const next: DaemonJson = { ...json, runtimes };
   if (options.makeDefault) next["default-runtime"] = runtimeName;

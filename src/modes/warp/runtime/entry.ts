@@ -60,9 +60,19 @@ async function loadSetup(own: readonly string[]) {
   return { config: resolved.config.warp, dockerHost: resolved.config.docker.host, log: createLogger("warp") };
 }
 
+/**
+ * The runc the entry names gone (an upgrade moved it, it was removed): every container under the
+ * runtime fails to start until the entry names it again, so the reason says that, not ENOENT.
+ */
+async function runcGone(runc: string | undefined, error: unknown): Promise<unknown> {
+  if (runc === undefined || (error as DockernetError)?.code !== "COMMAND_NOT_FOUND" || (await findExecutable(runc)) !== undefined) return error;
+  return new DockernetError(`runc not found: ${runc}`, { code: "RUNC_NOT_FOUND", hint: "install runc, or run `dockernet warp runtime install` again to write its path into the entry, then reload dockerd" });
+}
+
 /** Runs one call of the OCI runtime; resolves with the exit code for the shim. */
 export async function runOciRuntime(argv: readonly string[]): Promise<number> {
   let globals: readonly string[] = [];
+  let runc: string | undefined;
   try {
     const { own, runc: runcArgs } = splitArgs(argv);
     const call = parseOciCall(runcArgs);
@@ -72,7 +82,11 @@ export async function runOciRuntime(argv: readonly string[]): Promise<number> {
     // `runtime install` writes the resolved runc, so no call reads the config for it; an entry
     // written by hand without `--runc` gets warp.runc, the same for every call.
     const given = flagValue(own, "--runc");
-    const runc = given ?? (await resolveRunc((await setup()).config.runc));
+    runc = given ?? (await resolveRunc((await setup()).config.runc));
+    if (call.command === "run" || call.command === "restore") {
+      const { refuseTargetAtOnce } = await import("./at-once.ts");
+      await refuseTargetAtOnce(call, setup);
+    }
     if (call.command !== "start" || call.id === undefined) {
       // The fast path: no config, no Docker code.
       return await runAttached(runc, runcArgs, { extraFds: preservedFds(call) });
@@ -80,7 +94,8 @@ export async function runOciRuntime(argv: readonly string[]): Promise<number> {
     const { routeBeforeStart } = await import("./start.ts");
     await routeBeforeStart({ runc, globals, id: call.id, setup });
     return await runAttached(runc, runcArgs);
-  } catch (error) {
+  } catch (caught) {
+    const error = await runcGone(runc, caught);
     const hint = error instanceof DockernetError && error.hint ? ` (${error.hint})` : "";
     await reportToShim(globals, `${errorMessage(error)}${hint}`);
     return error instanceof DockernetError ? error.exitCode : ExitCode.runtime;

@@ -1,9 +1,11 @@
-import { copyFile, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
-import { DockernetError, usageError } from "../../../core/errors.ts";
+import { realpath } from "node:fs/promises";
+import { resolve } from "node:path";
+import { usageError } from "../../../core/errors.ts";
 import { selfCommand } from "../../../core/runtime.ts";
 import { findExecutable } from "../../../net/which.ts";
 import type { ActionContext } from "../../types.ts";
 import type { WarpConfig } from "../config.ts";
+import { readIfPresent, writeAtomically } from "./daemon-json-file.ts";
 import { describeChange, parseDaemonJson, renderDaemonJson, runtimeName, withoutRuntime, withRuntime, type RuntimeEntry } from "./daemon-json.ts";
 import { ociWords } from "./entry.ts";
 
@@ -27,29 +29,10 @@ async function runtimeEntry(context: ActionContext<WarpConfig>): Promise<Runtime
   if (runc === (await realpath(path).catch(() => path))) throw usageError(`warp.runc ${JSON.stringify(context.config.runc)} is dockernet itself`, "set warp.runc to the real runc (e.g. /usr/sbin/runc)");
   const runtimeArgs = [...ociWords, "--runc", runc];
   // dockerd's shim runs the runtime without the caller's environment: what chose the engine and the config goes in the entry.
-  if (context.globals.configFile !== undefined) runtimeArgs.push("--config", context.globals.configFile);
+  // Absolute: the shim runs the runtime in the container's bundle directory, where `./config.toml` is not.
+  if (context.globals.configFile !== undefined) runtimeArgs.push("--config", resolve(context.globals.configFile));
   if (context.globals.dockerHost !== undefined) runtimeArgs.push("--docker-host", context.globals.dockerHost);
   return { path, runtimeArgs: [...runtimeArgs, "--"] };
-}
-
-async function readIfPresent(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new DockernetError(`cannot read ${file}: ${(error as Error).message}`, { code: "DAEMON_JSON", cause: error });
-  }
-}
-
-/** Writes next to the file and renames over it (never half a file for dockerd to read), after a backup of the old one. */
-async function writeAtomically(file: string, text: string, existed: boolean): Promise<string | undefined> {
-  const mode = existed ? (await stat(file)).mode & 0o777 : 0o644;
-  const backup = existed ? `${file}.dockernet-backup` : undefined;
-  if (backup) await copyFile(file, backup);
-  const temporary = `${file}.dockernet-${process.pid}`;
-  await writeFile(temporary, text, { mode });
-  await rename(temporary, file);
-  return backup;
 }
 
 /** `dockernet warp runtime install|uninstall [--default] [--daemon-json PATH] [--dry-run]`. */
@@ -79,6 +62,9 @@ export async function runtimeCommand(context: ActionContext<WarpConfig>): Promis
   for (const line of changes) out(`  ${line}`);
   out("dockerd reads runtimes again on SIGHUP: sudo systemctl reload docker (or kill -HUP the dockerd pid)");
   if (operation === "install") {
+    const unseen = Object.keys(process.env).filter((name) => /^DOCKERNET_(WARP|LOG)_/.test(name));
+    // A label_prefix only this shell knows would let the runtime miss a target: say so.
+    if (unseen.length > 0) out(`note: ${unseen.sort().join(", ")} set here will not reach the runtime (dockerd's shim runs it without your environment): put them in the config file`);
     out(after["default-runtime"] === runtimeName ? "every new container then starts under it" : `then: docker run --runtime ${runtimeName} ... (compose: runtime: ${runtimeName}) for targets that must never leak`);
   }
   return 0;
