@@ -1,7 +1,7 @@
 #!/usr/bin/env -S deno run -A
 import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { commandPath, showHelp, withHelp, type CommandSummary } from "./cli/_help.ts";
-import { DockernetError, ExitCode } from "./core/errors.ts";
+import { DockernetError, ExitCode, usageError } from "./core/errors.ts";
 import { createLogger, currentLogLevel } from "./core/logger.ts";
 import { version } from "./core/version.ts";
 
@@ -44,9 +44,18 @@ const root = withHelp(
   },
 );
 
-/** `--help` of the command the words of `rawArgs` name; the root's lists the commands from their summaries, loading none. */
-async function help(rawArgs: readonly string[]): Promise<void> {
+/**
+ * `--help` of the command the words of `rawArgs` name; the root's lists the commands from their
+ * summaries, loading none. With `exact` (`dockernet help WORDS`), a word that names no command is
+ * a usage error rather than the help of the command before it.
+ */
+async function help(rawArgs: readonly string[], exact = false): Promise<void> {
   const path = rawArgs.length === 0 ? [{ name: "dockernet", command: root as CommandDef<ArgsDef> }] : await commandPath(root as CommandDef<ArgsDef>, rawArgs);
+  const unknown = exact ? rawArgs.filter((word) => !word.startsWith("-"))[path.length - 1] : undefined;
+  if (unknown !== undefined) {
+    const parent = path.map((step) => step.name).join(" ");
+    throw usageError(`${parent} has no command ${JSON.stringify(unknown)}`, `see ${parent} --help`);
+  }
   await showHelp(path, await commands());
 }
 
@@ -60,7 +69,9 @@ async function report(error: unknown, rawArgs: readonly string[]): Promise<numbe
   const log = createLogger("dockernet");
   if (error instanceof DockernetError) {
     log.error(error.message, { code: error.code });
-    if (error.hint) log.info(`hint: ${error.hint}`);
+    // A usage error with nothing more specific to say points to the help of the command it was made in.
+    const hint = error.hint ?? (error.exitCode === ExitCode.usage ? `see ${await commandWords(rawArgs)} --help` : undefined);
+    if (hint) log.info(`hint: ${hint}`);
     if (currentLogLevel() === "debug" || currentLogLevel() === "trace") log.debug(error.stack ?? "");
     return error.exitCode;
   }
@@ -94,7 +105,7 @@ async function main(rawArgs: string[]): Promise<void> {
     return;
   }
   // `dockernet help [COMMAND...]` is `dockernet [COMMAND...] --help`.
-  if (rawArgs[0] === "help") return await help(rawArgs.slice(1));
+  if (rawArgs[0] === "help") return await help(rawArgs.slice(1), true).catch(async (error: unknown) => void (process.exitCode = await report(error, [])));
   // Words after `--` are another program's (`flow agent -- redis-cli -h redis`), not ours.
   const ours = rawArgs.includes("--") ? rawArgs.slice(0, rawArgs.indexOf("--")) : rawArgs;
   if (ours.some(isHelp)) return await help(ours.filter((arg) => !isHelp(arg)));

@@ -123,6 +123,20 @@ const cases: Case[] = [
     stdout: ["USAGE dockernet flow serve"],
   },
   {
+    item: "12: dockernet help with a word that names no command: a usage error naming it, not the root help",
+    args: ["help", "flow", "serv"],
+    exit: 2,
+    stderr: ['dockernet flow has no command "serv"', "see dockernet flow --help"],
+    never: ["USAGE"],
+  },
+  {
+    item: "12: an unknown flag points to the help of the command it was given to",
+    args: ["warp", "status", "--jsn"],
+    exit: 2,
+    stderr: ["unknown flag --jsn", "see dockernet warp status --help"],
+    never: ["flags of this command"],
+  },
+  {
     item: "12: dockernet flow with no subcommand points to flow's own help",
     args: ["flow"],
     exit: 2,
