@@ -111,6 +111,20 @@ const cases: Case[] = [
     never: ["--url=", "comma-separated"],
   },
   {
+    item: "11: join status --help: the flags status reads, not the daemon's --keep-going; join's list says 'status' once",
+    args: ["join", "status", "--help"],
+    exit: 0,
+    stdout: ["USAGE dockernet join status [OPTIONS]", "--container-name", "--json"],
+    never: ["--keep-going", "--once"],
+  },
+  {
+    item: "11: join --help lists status by what it shows, not 'status: status: ...'",
+    args: ["join", "--help"],
+    exit: 0,
+    stdout: ["status    show every network", "--keep-going"],
+    never: ["status    status:"],
+  },
+  {
     item: "12: dockernet help is the root help",
     args: ["help"],
     exit: 0,
