@@ -11,35 +11,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec } from "../support/_exec.ts";
 import { repoRoot } from "../support/dockernet.ts";
+import { runFirstHourRow, type FirstHourRow } from "../support/first-hour.ts";
 import { freePort } from "../support/ports.ts";
 
 setDefaultTimeout(60_000);
 
 const binary = join(repoRoot, "dist/dockernet");
 const bun = join(repoRoot, "node_modules/.bin/bun");
-/** Runs a command as `nobody`: root would pass every permission check these rows are about. */
-const asNobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"];
-
-/** One row: a command line, who runs it, and what the user must see. */
-interface Case {
-  /** The issue's item number and what it is about. */
-  item: string;
-  /** `{dir}` is a scratch directory readable by nobody, `{port}` a port nothing listens on. */
-  args: string[];
-  nobody?: boolean;
-  exit: number;
-  /** Fragments each stream must hold (`{dir}` and `{port}` filled in). */
-  stdout?: string[];
-  stderr?: string[];
-  /** Fragments that must not appear, on either stream. */
-  never?: string[];
-  /** stdout must be one JSON document. */
-  json?: boolean;
-}
-
 const badConfig = '[flow]\ntoken_flie = "/tmp/x"\n[metrics]\nlisten = "127.0.0.1:99999"\n';
 
-const cases: Case[] = [
+const cases: FirstHourRow[] = [
   {
     item: "2: flow serve as non-root, default paths: refused at start, every path with its reason and flag, no 'stopped'",
     args: ["flow", "serve"],
@@ -141,7 +122,7 @@ const cases: Case[] = [
     args: ["help", "flow", "serv"],
     exit: 2,
     stderr: ['dockernet flow has no command "serv"', "see dockernet flow --help"],
-    never: ["USAGE"],
+    never: ["USAGE dockernet"],
   },
   {
     item: "12: an unknown flag points to the help of the command it was given to",
@@ -204,18 +185,9 @@ beforeAll(async () => {
 describe("the first hour, as a table (issue 19)", () => {
   for (const row of cases) {
     test(row.item, async () => {
-      const fill = (text: string) => text.replaceAll("{dir}", dir).replaceAll("{port}", String(closedPort));
-      const words = row.args.map(fill);
-      const [file, args] = row.nobody ? [asNobody[0] as string, [...asNobody.slice(1), binary, ...words]] : [binary, words];
       // A clean environment: no config of this machine leaks in, no terminal colours.
-      const result = await exec(file, args, { env: { PATH: process.env.PATH, HOME: "/tmp" }, allowFail: true, timeoutMs: 30_000 });
-      const plain = { stdout: result.stdout.replace(/\x1b\[[0-9;]*m/g, ""), stderr: result.stderr.replace(/\x1b\[[0-9;]*m/g, "") };
-      const seen = { item: row.item, exit: result.code, ...plain };
-      expect(seen.exit, JSON.stringify(seen, null, 2)).toBe(row.exit);
-      for (const fragment of row.stdout ?? []) expect(plain.stdout).toContain(fill(fragment));
-      for (const fragment of row.stderr ?? []) expect(plain.stderr).toContain(fill(fragment));
-      for (const fragment of row.never ?? []) expect(`${plain.stdout}\n${plain.stderr}`).not.toContain(fragment);
-      if (row.json) expect(() => JSON.parse(plain.stdout)).not.toThrow();
+      const env = () => ({ PATH: process.env.PATH, HOME: "/tmp" });
+      await runFirstHourRow(row, { binary, scene: { dir, port: String(closedPort) }, env, timeoutMs: 30_000 });
     });
   }
 });
