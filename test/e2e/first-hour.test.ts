@@ -159,6 +159,22 @@ const cases: FirstHourRow[] = [
     never: ["[warp]", "is not HOST:PORT"],
   },
   {
+    item: "a config file the user may not read: the path, who named it, 'permission denied' in words, and what to do",
+    args: ["config", "validate", "--config", "{dir}/root-only.toml"],
+    nobody: true,
+    exit: 2,
+    stderr: ["cannot read config file {dir}/root-only.toml (named by --config): permission denied", "readable by the user running dockernet (uid 65534)"],
+    never: ["EACCES"],
+  },
+  {
+    item: "service install into a directory the user may not write: the unit file, the reason in words, and sudo",
+    args: ["service", "install", "warp", "--binary", "/bin/true", "--unit-dir", "{dir}/root-only"],
+    nobody: true,
+    exit: 1,
+    stderr: ["cannot write {dir}/root-only/dockernet-warp.service: permission denied", "run it as root"],
+    never: ["EACCES", "dockernet-new"],
+  },
+  {
     item: "13: config validate --json of an invalid config: the problems on stdout too",
     args: ["config", "validate", "--config", "{dir}/bad.toml", "--json"],
     exit: 2,
@@ -178,6 +194,7 @@ beforeAll(async () => {
   await exec("mkdir", ["-m", "0755", join(dir, "root-only")]);
   await exec("mkdir", ["-m", "0777", join(dir, "writable")]);
   await writeFile(join(dir, "bad.toml"), badConfig, { mode: 0o644 });
+  await writeFile(join(dir, "root-only.toml"), "[log]\n", { mode: 0o600 });
   await writeFile(join(dir, "token"), "a-token-that-is-long-enough\n", { mode: 0o600 });
   closedPort = await freePort();
 });
