@@ -106,6 +106,13 @@ const cases: FirstHourRow[] = [
     never: ["status    status:"],
   },
   {
+    item: "11: run --help: the flags of each mode's daemon, not flow call's --url",
+    args: ["run", "--help"],
+    exit: 0,
+    stdout: ["USAGE dockernet run [OPTIONS] <MODES>", "--listen=<ADDR>", "--keep-going", "--host=<URL>"],
+    never: ["--url=<URL>"],
+  },
+  {
     item: "12: dockernet help is the root help",
     args: ["help"],
     exit: 0,
