@@ -166,6 +166,13 @@ const cases: FirstHourRow[] = [
     never: ["[warp]", "is not HOST:PORT"],
   },
   {
+    item: "a tcp:// engine that does not answer: the address and the hint, no Node deprecation warning from the Docker library",
+    args: ["warp", "--once", "--docker-host", "tcp://127.0.0.1:{port}"],
+    exit: 1,
+    stderr: ["cannot reach the Docker engine at tcp://127.0.0.1:{port}", "is dockerd running?"],
+    never: ["DeprecationWarning", "url.parse"],
+  },
+  {
     item: "a config file the user may not read: the path, who named it, 'permission denied' in words, and what to do",
     args: ["config", "validate", "--config", "{dir}/root-only.toml"],
     nobody: true,
