@@ -1,6 +1,6 @@
 #!/usr/bin/env -S deno run -A
 import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty";
-import { commandPath, showHelp, withHelp, type CommandSummary } from "./cli/_help.ts";
+import { commandPath, showHelp, withHelp, type CommandSummary, type PathStep } from "./cli/_help.ts";
 import { DockernetError, ExitCode, usageError } from "./core/errors.ts";
 import { createLogger, currentLogLevel } from "./core/logger.ts";
 import { version } from "./core/version.ts";
@@ -51,7 +51,9 @@ const root = withHelp(
  */
 async function help(rawArgs: readonly string[], exact = false): Promise<void> {
   const path = rawArgs.length === 0 ? [{ name: "dockernet", command: root as CommandDef<ArgsDef> }] : await commandPath(root as CommandDef<ArgsDef>, rawArgs);
-  const unknown = exact ? rawArgs.filter((word) => !word.startsWith("-"))[path.length - 1] : undefined;
+  // Only where a command was being named: `dockernet help run warp` is run's help (warp is its argument).
+  const named = exact && (path.at(-1) as PathStep).command.subCommands !== undefined;
+  const unknown = named ? rawArgs.filter((word) => !word.startsWith("-"))[path.length - 1] : undefined;
   if (unknown !== undefined) {
     const parent = path.map((step) => step.name).join(" ");
     throw usageError(`${parent} has no command ${JSON.stringify(unknown)}`, `see ${parent} --help`);

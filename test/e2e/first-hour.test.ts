@@ -132,6 +132,12 @@ const cases: FirstHourRow[] = [
     never: ["USAGE dockernet"],
   },
   {
+    item: "12: dockernet help run warp is run's help (warp is an argument of run, not a command)",
+    args: ["help", "run", "warp"],
+    exit: 0,
+    stdout: ["USAGE dockernet run [OPTIONS] <MODES>"],
+  },
+  {
     item: "12: an unknown flag points to the help of the command it was given to",
     args: ["warp", "status", "--jsn"],
     exit: 2,
