@@ -78,7 +78,8 @@ async function report(error: unknown, rawArgs: readonly string[]): Promise<numbe
     return error.exitCode;
   }
   if ((error as Error)?.name === "CLIError") {
-    log.error((error as Error).message);
+    // citty colours the word it did not know even when stderr is a file or a pipe.
+    log.error((error as Error).message.replace(/\x1b\[[0-9;]*m/g, ""), { code: "USAGE" });
     log.info(`hint: see ${await commandWords(rawArgs)} --help`);
     return ExitCode.usage;
   }

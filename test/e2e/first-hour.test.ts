@@ -228,3 +228,9 @@ describe("the first hour, as a table (issue 19)", () => {
     });
   }
 });
+
+test("an unknown command is named without terminal colours when stderr is not a terminal", async () => {
+  const result = await exec(binary, ["nosuch"], { env: { PATH: process.env.PATH, HOME: "/tmp" }, allowFail: true });
+  expect({ exit: result.code, stderr: result.stderr }).toMatchObject({ exit: 2, stderr: expect.stringContaining("Unknown command nosuch code=USAGE") });
+  expect(result.stderr).toContain("see dockernet --help");
+});
