@@ -1,7 +1,7 @@
 #!/usr/bin/env -S deno run -A
 import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty";
-import { commandPath, showHelp, withHelp, type CommandSummary } from "./cli/_help.ts";
-import { DockernetError, ExitCode } from "./core/errors.ts";
+import { commandPath, showHelp, withHelp, type CommandSummary, type PathStep } from "./cli/_help.ts";
+import { DockernetError, ExitCode, usageError } from "./core/errors.ts";
 import { createLogger, currentLogLevel } from "./core/logger.ts";
 import { version } from "./core/version.ts";
 
@@ -44,9 +44,20 @@ const root = withHelp(
   },
 );
 
-/** `--help` of the command the words of `rawArgs` name; the root's lists the commands from their summaries, loading none. */
-async function help(rawArgs: readonly string[]): Promise<void> {
+/**
+ * `--help` of the command the words of `rawArgs` name; the root's lists the commands from their
+ * summaries, loading none. With `exact` (`dockernet help WORDS`), a word that names no command is
+ * a usage error rather than the help of the command before it.
+ */
+async function help(rawArgs: readonly string[], exact = false): Promise<void> {
   const path = rawArgs.length === 0 ? [{ name: "dockernet", command: root as CommandDef<ArgsDef> }] : await commandPath(root as CommandDef<ArgsDef>, rawArgs);
+  // Only where a command was being named: `dockernet help run warp` is run's help (warp is its argument).
+  const named = exact && (path.at(-1) as PathStep).command.subCommands !== undefined;
+  const unknown = named ? rawArgs.filter((word) => !word.startsWith("-"))[path.length - 1] : undefined;
+  if (unknown !== undefined) {
+    const parent = path.map((step) => step.name).join(" ");
+    throw usageError(`${parent} has no command ${JSON.stringify(unknown)}`, `see ${parent} --help`);
+  }
   await showHelp(path, await commands());
 }
 
@@ -60,12 +71,15 @@ async function report(error: unknown, rawArgs: readonly string[]): Promise<numbe
   const log = createLogger("dockernet");
   if (error instanceof DockernetError) {
     log.error(error.message, { code: error.code });
-    if (error.hint) log.info(`hint: ${error.hint}`);
+    // A usage error with nothing more specific to say points to the help of the command it was made in.
+    const hint = error.hint ?? (error.exitCode === ExitCode.usage ? `see ${await commandWords(rawArgs)} --help` : undefined);
+    if (hint) log.info(`hint: ${hint}`);
     if (currentLogLevel() === "debug" || currentLogLevel() === "trace") log.debug(error.stack ?? "");
     return error.exitCode;
   }
   if ((error as Error)?.name === "CLIError") {
-    log.error((error as Error).message);
+    // citty colours the word it did not know even when stderr is a file or a pipe.
+    log.error((error as Error).message.replace(/\x1b\[[0-9;]*m/g, ""), { code: "USAGE" });
     log.info(`hint: see ${await commandWords(rawArgs)} --help`);
     return ExitCode.usage;
   }
@@ -94,7 +108,7 @@ async function main(rawArgs: string[]): Promise<void> {
     return;
   }
   // `dockernet help [COMMAND...]` is `dockernet [COMMAND...] --help`.
-  if (rawArgs[0] === "help") return await help(rawArgs.slice(1));
+  if (rawArgs[0] === "help") return await help(rawArgs.slice(1), true).catch(async (error: unknown) => void (process.exitCode = await report(error, [])));
   // Words after `--` are another program's (`flow agent -- redis-cli -h redis`), not ours.
   const ours = rawArgs.includes("--") ? rawArgs.slice(0, rawArgs.indexOf("--")) : rawArgs;
   if (ours.some(isHelp)) return await help(ours.filter((arg) => !isHelp(arg)));

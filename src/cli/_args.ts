@@ -99,6 +99,7 @@ export function rejectUnknownFlags(rawArgs: readonly string[], defined: ArgsDef)
     // A lone `-` is a value (stdin, as in `--file -`), not a flag.
     if (!arg.startsWith("-") || arg === "-") continue;
     const name = arg.replace(/^-{1,2}/, "").split("=")[0] ?? "";
-    if (!known.has(name)) throw usageError(`unknown flag ${arg.split("=")[0]}`, "see --help for the flags of this command");
+    // No hint here: the top level points to the help of the command the flag was given to.
+    if (!known.has(name)) throw usageError(`unknown flag ${arg.split("=")[0]}`);
   }
 }

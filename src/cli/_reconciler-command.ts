@@ -14,7 +14,7 @@ const write = (text: string) => process.stdout.write(`${text}\n`);
 
 /** `<mode> status [--json]`: what is in force. */
 function statusCommand(mode: Reconciler, status: NonNullable<Reconciler["status"]>): CommandDef<ArgsDef> {
-  const args: ArgsDef = { ...globalArgs, ...modeArgs(mode), json: { type: "boolean", description: status.json } };
+  const args: ArgsDef = { ...globalArgs, ...modeArgs(mode, "status"), json: { type: "boolean", description: status.json } };
   const command = defineCommand({
     meta: { name: "status", description: status.help },
     args,

@@ -7,11 +7,15 @@ import { loadCommandConfig } from "./_context.ts";
 import { withHelp } from "./_help.ts";
 import { serveModes } from "./_serve.ts";
 
-/** Every mode's flags in one set; two modes may not name the same flag (the registry test checks). */
+/**
+ * Every mode's daemon flags in one set (a service's are those of its daemon action: `run flow`
+ * reads `--listen`, not `flow call`'s `--url`); two modes may not name the same flag (the registry
+ * test checks).
+ */
 function allModeArgs(): ArgsDef {
   const all: ArgsDef = {};
   for (const mode of modes) {
-    for (const [flag, def] of Object.entries(modeArgs(mode))) {
+    for (const [flag, def] of Object.entries(modeArgs(mode, mode.kind === "service" ? mode.daemonAction : undefined))) {
       if (Object.hasOwn(all, flag)) throw new Error(`modes ${mode.name} and another both define --${flag}`);
       all[flag] = def;
     }

@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { parse, TomlError } from "smol-toml";
-import { DockernetError, ExitCode } from "../core/errors.ts";
+import { DockernetError, ExitCode, isPermissionError, systemReason } from "../core/errors.ts";
 import { unknownKey, type Layer, type Problems } from "./_layers.ts";
 import type { ConfigSpec } from "./spec.ts";
 
@@ -32,9 +32,15 @@ export async function readConfigFile(spec: ConfigSpec, file: { path: string; nam
     text = await readFile(file.path, "utf8");
   } catch (error) {
     const missing = errorCode(error) === "ENOENT";
+    const uid = process.getuid?.();
+    const hint = missing
+      ? "Check the path, or leave --config and DOCKERNET_CONFIG unset to use defaults."
+      : isPermissionError(error)
+        ? `Make it readable by the user running dockernet${uid === undefined ? "" : ` (uid ${uid})`}, or run it as root.`
+        : undefined;
     throw new DockernetError(
-      missing ? `config file ${file.path} does not exist (named by ${file.namedBy})` : `cannot read config file ${file.path}: ${errorCode(error) ?? String(error)}`,
-      { code: "CONFIG_UNREADABLE", exitCode: ExitCode.usage, cause: error, hint: missing ? "Check the path, or leave --config and DOCKERNET_CONFIG unset to use defaults." : undefined },
+      missing ? `config file ${file.path} does not exist (named by ${file.namedBy})` : `cannot read config file ${file.path} (named by ${file.namedBy}): ${systemReason(error)}`,
+      { code: "CONFIG_UNREADABLE", exitCode: ExitCode.usage, cause: error, hint },
     );
   }
   let document: Record<string, unknown>;

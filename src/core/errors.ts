@@ -39,3 +39,28 @@ export function usageError(message: string, hint?: string): DockernetError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+const systemReasons: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "read-only file system",
+  ENOENT: "no such file or directory",
+  EISDIR: "is a directory",
+  ENOTDIR: "a part of the path is not a directory",
+  ENOSPC: "no space left on the device",
+};
+
+/**
+ * Why a system call failed, in the words a user reads (`permission denied`), never a bare
+ * `EACCES`: for the end of a message that already names the path and what was being done.
+ */
+export function systemReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (code !== undefined ? systemReasons[code] : undefined) ?? code ?? errorMessage(error);
+}
+
+/** Whether a system call failed for lack of permission (or a read-only file system), which running as another user may fix. */
+export function isPermissionError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === "EACCES" || code === "EPERM" || code === "EROFS";
+}

@@ -1,13 +1,7 @@
 import { constants } from "node:fs";
 import { access, lstat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-
-/** The errno code of a failed file-system call. */
-function codeOf(error: unknown): string {
-  return (error as NodeJS.ErrnoException)?.code ?? String(error);
-}
-
-const reasons: Record<string, string> = { EACCES: "permission denied", EPERM: "permission denied", EROFS: "read-only file system" };
+import { systemReason } from "./errors.ts";
 
 /** Who this process is, for messages: the same path is fine for root and refused for others. */
 function user(): string {
@@ -43,7 +37,7 @@ export async function whyNoDir(path: string): Promise<string | undefined> {
     await access(existing, constants.W_OK | constants.X_OK);
     return undefined;
   } catch (error) {
-    const reason = reasons[codeOf(error)] ?? codeOf(error);
+    const reason = systemReason(error);
     return existing === resolve(path) ? `${existing} is not writable by ${user()} (${reason})` : `${existing} is not writable by ${user()} (${reason}), so ${resolve(path)} cannot be created`;
   }
 }
@@ -57,6 +51,6 @@ export async function whyNoFile(path: string): Promise<string | undefined> {
     await access(path, constants.R_OK);
     return undefined;
   } catch (error) {
-    return `${path} is not readable by ${user()} (${reasons[codeOf(error)] ?? codeOf(error)})`;
+    return `${path} is not readable by ${user()} (${systemReason(error)})`;
   }
 }

@@ -7,6 +7,7 @@ import { toObserved, toState } from "./_inspect.ts";
 import { toHostPorts, toSummary } from "./_list.ts";
 import { readPull } from "./_pull.ts";
 import { demuxLines } from "./log-lines.ts";
+import { quietUrlParseWarning } from "./_quiet-url-parse.ts";
 import { toUsage } from "./_stats.ts";
 import { parseDockerHost, type DockerConnection } from "./host.ts";
 import type { ContainerState, ContainerSummary, ContainerUsage, CreateSpec, HostPort, NetworkSummary, ObservedContainer, PullProgress } from "./types.ts";
@@ -38,6 +39,7 @@ export class DockerClient {
     // docker-modem fills unset options from DOCKER_HOST and DOCKER_CERT_PATH in the environment, which
     // would override --docker-host and the config file: every connection option is given, even if unset.
     const explicit = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, username: undefined, ca: undefined, cert: undefined, key: undefined, sshOptions: undefined };
+    if (this.connection.socketPath === undefined) quietUrlParseWarning();
     this.api = new Docker({ ...explicit, ...options } as Docker.DockerOptions);
   }
 

@@ -7,7 +7,7 @@
 import type { Dirent } from "node:fs";
 import { access, chmod, constants, lstat, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
-import { DockernetError, ExitCode, errorMessage } from "../core/errors.ts";
+import { DockernetError, ExitCode, isPermissionError, systemReason } from "../core/errors.ts";
 import { modesOfUnitFile, namesOfUnitFile, type ServiceMode, unitName } from "./modes.ts";
 import { defaultUnitDir, generatedMarker, type UnitFile } from "./units.ts";
 
@@ -58,11 +58,9 @@ async function offlineReason(dir: string): Promise<string | undefined> {
 }
 
 function fsError(action: string, path: string, error: unknown): DockernetError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const denied = code === "EACCES" || code === "EPERM" || code === "EROFS";
-  return new DockernetError(`cannot ${action} ${path}: ${errorMessage(error)}`, {
+  return new DockernetError(`cannot ${action} ${path}: ${systemReason(error)}`, {
     code: "UNIT_FILE",
-    hint: denied ? "run it as root, e.g. with sudo" : undefined,
+    hint: isPermissionError(error) ? "run it as root, e.g. with sudo" : undefined,
     cause: error,
   });
 }

@@ -15,33 +15,14 @@ import { exec } from "../support/_exec.ts";
 import { serveBridgeControl, type BridgeControl } from "../support/bridge-control.ts";
 import { repoRoot } from "../support/dockernet.ts";
 import { ensureBinary } from "../support/flow-image.ts";
+import { runFirstHourRow, type FirstHourRow } from "../support/first-hour.ts";
 import { freePort } from "../support/ports.ts";
 import { waitFor } from "../support/wait.ts";
 
 setDefaultTimeout(90_000);
 
-/** Runs a command as `nobody`: root reads every file, which would hide a permission problem. */
-const asNobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"];
-
-/** One row: a command line and what the user must see. */
-interface Row {
-  /** The issue's item number and what it is about. */
-  item: string;
-  /** Words; `{name}` is filled from the scene (see `scene` below). */
-  args: string[];
-  nobody?: boolean;
-  exit: number;
-  /** Fragments stdout must hold. */
-  stdout?: string[];
-  /** Fragments stderr must hold, in this order. */
-  stderr?: string[];
-  /** Fragments that must appear on neither stream. */
-  never?: string[];
-  /** stdout is one JSON document holding this. */
-  json?: Record<string, unknown>;
-  /** A file the command wrote, and fragments it must hold. */
-  file?: { path: string; holds: string[] };
-}
+/** One row: a command line and what the user must see (`{name}` filled from `scene` below). */
+type Row = FirstHourRow;
 
 const host = ["bridge", "start", "--socket", "{dir}/bridge.sock", "--host"];
 const helpFlags = { start: ["--host", "--identity", "--remote-socket", "--socket", "--accept-new-host-key", "--provider", "--idle-timeout", "--detach"] };
@@ -215,24 +196,9 @@ afterAll(async () => {
 describe("the bridge's first hour, as a table (issue 19)", () => {
   for (const row of rows) {
     test(row.item, async () => {
-      const fill = (text: string) => text.replace(/\{(\w+)\}/g, (whole, name: string) => scene[name] ?? whole);
-      const words = row.args.map(fill);
-      const [file, args] = row.nobody ? [asNobody[0] as string, [...asNobody.slice(1), binary, ...words]] : [binary, words];
       // A clean environment: a home of its own (no known_hosts, no keys, no config), no agent, no colours.
-      const env = { PATH: process.env.PATH, HOME: row.nobody ? join(scene.dir as string, "nobody") : join(scene.dir as string, "home") };
-      const result = await exec(file, args, { env, allowFail: true, timeoutMs: 60_000 });
-      const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
-      const [stdout, stderr] = [plain(result.stdout), plain(result.stderr)];
-      expect({ exit: result.code, stdout, stderr }).toMatchObject({ exit: row.exit });
-      for (const fragment of row.stdout ?? []) expect(stdout).toContain(fill(fragment));
-      let from = 0;
-      for (const fragment of (row.stderr ?? []).map(fill)) {
-        expect(stderr.slice(from)).toContain(fragment);
-        from = stderr.indexOf(fragment, from) + fragment.length;
-      }
-      for (const fragment of row.never ?? []) expect(`${stdout}\n${stderr}`).not.toContain(fill(fragment));
-      if (row.json) expect(JSON.parse(stdout)).toMatchObject(row.json);
-      if (row.file) for (const fragment of row.file.holds) expect(await readFile(fill(row.file.path), "utf8")).toContain(fill(fragment));
+      const env = (row: Row) => ({ PATH: process.env.PATH, HOME: join(scene.dir as string, row.nobody ? "nobody" : "home") });
+      await runFirstHourRow(row, { binary, scene, env, timeoutMs: 60_000, stderrInOrder: true });
     });
   }
 

@@ -11,35 +11,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec } from "../support/_exec.ts";
 import { repoRoot } from "../support/dockernet.ts";
+import { runFirstHourRow, type FirstHourRow } from "../support/first-hour.ts";
 import { freePort } from "../support/ports.ts";
 
 setDefaultTimeout(60_000);
 
 const binary = join(repoRoot, "dist/dockernet");
 const bun = join(repoRoot, "node_modules/.bin/bun");
-/** Runs a command as `nobody`: root would pass every permission check these rows are about. */
-const asNobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"];
-
-/** One row: a command line, who runs it, and what the user must see. */
-interface Case {
-  /** The issue's item number and what it is about. */
-  item: string;
-  /** `{dir}` is a scratch directory readable by nobody, `{port}` a port nothing listens on. */
-  args: string[];
-  nobody?: boolean;
-  exit: number;
-  /** Fragments each stream must hold (`{dir}` and `{port}` filled in). */
-  stdout?: string[];
-  stderr?: string[];
-  /** Fragments that must not appear, on either stream. */
-  never?: string[];
-  /** stdout must be one JSON document. */
-  json?: boolean;
-}
-
 const badConfig = '[flow]\ntoken_flie = "/tmp/x"\n[metrics]\nlisten = "127.0.0.1:99999"\n';
 
-const cases: Case[] = [
+const cases: FirstHourRow[] = [
   {
     item: "2: flow serve as non-root, default paths: refused at start, every path with its reason and flag, no 'stopped'",
     args: ["flow", "serve"],
@@ -111,6 +92,27 @@ const cases: Case[] = [
     never: ["--url=", "comma-separated"],
   },
   {
+    item: "11: join status --help: the flags status reads, not the daemon's --keep-going; join's list says 'status' once",
+    args: ["join", "status", "--help"],
+    exit: 0,
+    stdout: ["USAGE dockernet join status [OPTIONS]", "--container-name", "--json"],
+    never: ["--keep-going", "--once"],
+  },
+  {
+    item: "11: join --help lists status by what it shows, not 'status: status: ...'",
+    args: ["join", "--help"],
+    exit: 0,
+    stdout: ["status    show every network", "--keep-going"],
+    never: ["status    status:"],
+  },
+  {
+    item: "11: run --help: the flags of each mode's daemon, not flow call's --url",
+    args: ["run", "--help"],
+    exit: 0,
+    stdout: ["USAGE dockernet run [OPTIONS] <MODES>", "--listen=<ADDR>", "--keep-going", "--host=<URL>"],
+    never: ["--url=<URL>"],
+  },
+  {
     item: "12: dockernet help is the root help",
     args: ["help"],
     exit: 0,
@@ -121,6 +123,26 @@ const cases: Case[] = [
     args: ["help", "flow", "serve"],
     exit: 0,
     stdout: ["USAGE dockernet flow serve"],
+  },
+  {
+    item: "12: dockernet help with a word that names no command: a usage error naming it, not the root help",
+    args: ["help", "flow", "serv"],
+    exit: 2,
+    stderr: ['dockernet flow has no command "serv"', "see dockernet flow --help"],
+    never: ["USAGE dockernet"],
+  },
+  {
+    item: "12: dockernet help run warp is run's help (warp is an argument of run, not a command)",
+    args: ["help", "run", "warp"],
+    exit: 0,
+    stdout: ["USAGE dockernet run [OPTIONS] <MODES>"],
+  },
+  {
+    item: "12: an unknown flag points to the help of the command it was given to",
+    args: ["warp", "status", "--jsn"],
+    exit: 2,
+    stderr: ["unknown flag --jsn", "see dockernet warp status --help"],
+    never: ["flags of this command"],
   },
   {
     item: "12: dockernet flow with no subcommand points to flow's own help",
@@ -150,6 +172,29 @@ const cases: Case[] = [
     never: ["[warp]", "is not HOST:PORT"],
   },
   {
+    item: "a tcp:// engine that does not answer: the address and the hint, no Node deprecation warning from the Docker library",
+    args: ["warp", "--once", "--docker-host", "tcp://127.0.0.1:{port}"],
+    exit: 1,
+    stderr: ["cannot reach the Docker engine at tcp://127.0.0.1:{port}", "is dockerd running?"],
+    never: ["DeprecationWarning", "url.parse"],
+  },
+  {
+    item: "a config file the user may not read: the path, who named it, 'permission denied' in words, and what to do",
+    args: ["config", "validate", "--config", "{dir}/root-only.toml"],
+    nobody: true,
+    exit: 2,
+    stderr: ["cannot read config file {dir}/root-only.toml (named by --config): permission denied", "readable by the user running dockernet (uid 65534)"],
+    never: ["EACCES"],
+  },
+  {
+    item: "service install into a directory the user may not write: the unit file, the reason in words, and sudo",
+    args: ["service", "install", "warp", "--binary", "/bin/true", "--unit-dir", "{dir}/root-only"],
+    nobody: true,
+    exit: 1,
+    stderr: ["cannot write {dir}/root-only/dockernet-warp.service: permission denied", "run it as root"],
+    never: ["EACCES", "dockernet-new"],
+  },
+  {
     item: "13: config validate --json of an invalid config: the problems on stdout too",
     args: ["config", "validate", "--config", "{dir}/bad.toml", "--json"],
     exit: 2,
@@ -169,6 +214,7 @@ beforeAll(async () => {
   await exec("mkdir", ["-m", "0755", join(dir, "root-only")]);
   await exec("mkdir", ["-m", "0777", join(dir, "writable")]);
   await writeFile(join(dir, "bad.toml"), badConfig, { mode: 0o644 });
+  await writeFile(join(dir, "root-only.toml"), "[log]\n", { mode: 0o600 });
   await writeFile(join(dir, "token"), "a-token-that-is-long-enough\n", { mode: 0o600 });
   closedPort = await freePort();
 });
@@ -176,18 +222,15 @@ beforeAll(async () => {
 describe("the first hour, as a table (issue 19)", () => {
   for (const row of cases) {
     test(row.item, async () => {
-      const fill = (text: string) => text.replaceAll("{dir}", dir).replaceAll("{port}", String(closedPort));
-      const words = row.args.map(fill);
-      const [file, args] = row.nobody ? [asNobody[0] as string, [...asNobody.slice(1), binary, ...words]] : [binary, words];
       // A clean environment: no config of this machine leaks in, no terminal colours.
-      const result = await exec(file, args, { env: { PATH: process.env.PATH, HOME: "/tmp" }, allowFail: true, timeoutMs: 30_000 });
-      const plain = { stdout: result.stdout.replace(/\x1b\[[0-9;]*m/g, ""), stderr: result.stderr.replace(/\x1b\[[0-9;]*m/g, "") };
-      const seen = { item: row.item, exit: result.code, ...plain };
-      expect(seen.exit, JSON.stringify(seen, null, 2)).toBe(row.exit);
-      for (const fragment of row.stdout ?? []) expect(plain.stdout).toContain(fill(fragment));
-      for (const fragment of row.stderr ?? []) expect(plain.stderr).toContain(fill(fragment));
-      for (const fragment of row.never ?? []) expect(`${plain.stdout}\n${plain.stderr}`).not.toContain(fragment);
-      if (row.json) expect(() => JSON.parse(plain.stdout)).not.toThrow();
+      const env = () => ({ PATH: process.env.PATH, HOME: "/tmp" });
+      await runFirstHourRow(row, { binary, scene: { dir, port: String(closedPort) }, env, timeoutMs: 30_000 });
     });
   }
+});
+
+test("an unknown command is named without terminal colours when stderr is not a terminal", async () => {
+  const result = await exec(binary, ["nosuch"], { env: { PATH: process.env.PATH, HOME: "/tmp" }, allowFail: true });
+  expect({ exit: result.code, stderr: result.stderr }).toMatchObject({ exit: 2, stderr: expect.stringContaining("Unknown command nosuch code=USAGE") });
+  expect(result.stderr).toContain("see dockernet --help");
 });

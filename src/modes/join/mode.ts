@@ -24,7 +24,8 @@ export const joinMode = defineMode({
   config: joinSection,
   flags: {
     "container-name": { key: "container_name", type: "string", description: "The proxy container, by exact name (default: http-proxy)", valueHint: "NAME" },
-    "keep-going": { key: "keep_going", type: "boolean", description: "Log a network change that still fails after retries and carry on, instead of exiting 1" },
+    // Read by the reconciling forms (the daemon, --once), not by `status`: no subcommand lists it.
+    "keep-going": { key: "keep_going", type: "boolean", description: "Log a network change that still fails after retries and carry on, instead of exiting 1", for: [] },
   },
   // The Docker socket is root:docker 0660 and root owns it, so no capability is involved.
   capabilities: { names: [], why: "only the Docker API; root owns the socket, so it needs no capability." },
@@ -32,7 +33,7 @@ export const joinMode = defineMode({
   once: async (context) => (await import("./index.ts")).runJoinOnce(context),
   dryRun: async (context) => (await import("./index.ts")).joinDryRun(context),
   status: {
-    help: "status: show every network, its routable containers, and whether the proxy is on it",
+    help: "show every network, its routable containers, and whether the proxy is on it",
     json: "With status: print a JSON array, one object per network",
     show: async (context, { json }) => (await import("./index.ts")).showJoinStatus(context, { json }),
   },
