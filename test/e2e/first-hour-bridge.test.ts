@@ -150,8 +150,9 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), "dn-first-hour-bridge-"));
   scene.dir = dir;
   await exec("chmod", ["0755", dir]);
-  await mkdir(join(dir, "nobody"), { mode: 0o777 });
-  await exec("chmod", ["0777", join(dir, "nobody")]);
+  // nobody's own home: a socket directory others can write would be refused before the identity is read.
+  await mkdir(join(dir, "nobody"), { mode: 0o700 });
+  await exec("chown", ["nobody:nogroup", join(dir, "nobody")]);
   await mkdir(join(dir, "home"), { mode: 0o700 });
   // id_ed25519: root's only (0600); client_key: the one the rows log in with; encrypted: has a passphrase.
   await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "id_ed25519")]);

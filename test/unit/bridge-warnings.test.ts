@@ -97,6 +97,7 @@ describe("bridge status as text", () => {
     docker: { reachable: true, last_check: null, last_error: null },
     forwards: [],
     activity: { connections: 0, bytes: 0, idle_s: 1, idle_time_left_s: null },
+    idle: null,
   };
 
   test("a warnings block, one line each with its container, before the forwards", () => {
