@@ -68,7 +68,7 @@ export const warpMode = defineMode({
   once: async (context) => (await import("./index.ts")).runWarpOnce(context),
   dryRun: async (context) => (await import("./index.ts")).warpDryRun(context),
   status: {
-    help: "status: show what is routed where (read from the real route tables)",
+    help: "show what is routed where (read from the real route tables)",
     json: "With status: print a JSON array, one object per target",
     show: async (context, { json }) => (await import("./index.ts")).showWarpStatus(context, { json }),
   },
