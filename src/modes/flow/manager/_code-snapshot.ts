@@ -9,6 +9,7 @@ import { constants } from "node:fs";
 import { lstat, open, readdir, readlink, type FileHandle } from "node:fs/promises";
 import { posix } from "node:path";
 import { FlowError } from "../protocol/replies.ts";
+import { leavesTree } from "./_link-escape.ts";
 import type { TarEntry } from "./_tar.ts";
 
 /** The most update_container copies at once (the tree is held in memory while it is sent). */
@@ -44,8 +45,7 @@ export async function snapshotTree(source: string, isAllowed: (real: string) => 
       if (!stats) throw refuse(path, "went away while it was read");
       if (stats.isSymbolicLink()) {
         const target = await readlink(at);
-        const inside = posix.normalize(posix.join(posix.dirname(path), target));
-        if (posix.isAbsolute(target) || inside === ".." || inside.startsWith("../")) throw refuse(path, "is a symlink leading out of the code directory");
+        if (posix.isAbsolute(target)) throw refuse(path, "is a symlink leading out of the code directory");
         entries.push({ type: "symlink", path, target });
         continue;
       }
@@ -91,5 +91,8 @@ export async function snapshotTree(source: string, isAllowed: (real: string) => 
   } finally {
     await top.close();
   }
+  // Checked once the whole tree is known: a link may lead out through another link.
+  const links = new Map(entries.flatMap((entry) => (entry.type === "symlink" ? [[entry.path, entry.target] as const] : [])));
+  for (const [path, target] of links) if (leavesTree(links, path, target)) throw refuse(path, "is a symlink leading out of the code directory");
   return entries;
 }
