@@ -38,4 +38,23 @@ describe("the tar writer of update_container", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test("owner ids too large for the header travel in pax records; GNU tar reads them back", async () => {
+    const archive = writeTar([{ type: "file", path: "f", mode: 0o644, content: Buffer.from("x") }], { uid: 4_000_000_000, gid: 3_000_000 });
+    const dir = await mkdtemp(join(tmpdir(), "dnflow-tar-"));
+    try {
+      await writeFile(join(dir, "a.tar"), archive);
+      const listed = spawnSync("tar", ["--numeric-owner", "-tvf", join(dir, "a.tar")], { encoding: "utf8" });
+      expect(listed.status).toBe(0);
+      expect(listed.stdout).toContain("4000000000/3000000");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("paths that could leave the unpack directory are refused, naming the path", () => {
+    for (const path of ["../x", "a/../../x", "/etc/passwd", "a//b", "./a", "a/\0b", ""]) {
+      expect(() => writeTar([{ type: "file", path, mode: 0o644, content: Buffer.alloc(0) }], { uid: 0, gid: 0 })).toThrow(JSON.stringify(path));
+    }
+  });
 });
