@@ -179,6 +179,8 @@ export interface Listed {
   name: string;
   image: string;
   state: string;
+  /** Docker's words, uptime included ("Up 2 seconds"): it changes while nothing else does. */
+  status: string;
   socket_connected: boolean;
   last_communication: string | null;
 }
