@@ -246,6 +246,37 @@ describe("update_container, all or nothing", () => {
     expect(after.Id).toBe(app.id);
   });
 
+  test("an image without rm: refused before anything is sent; without mv: the staged tree removed again; the old tree in place each time", async () => {
+    const { root, flow, admin, app } = await setup();
+    await using _flow = flow;
+    const startedAt = (await inspect(app.id)).State.StartedAt;
+    const before = await files(app.id);
+    const v2 = join(root, "v2");
+    await mkdir(v2);
+    await writeFile(join(v2, "code.sh"), "echo v2\n");
+    // The hidden names update_container uses beside /app.
+    const beside = async () => (await engine.docker(["exec", app.id, "ls", "-a", "/"])).stdout.split("\n").filter((name) => name.includes("dockernet-"));
+    // busybox's applets are links: without its link, an exec finds no `rm` (busybox itself still runs).
+    const hide = (name: string) => engine.docker(["exec", app.id, "busybox", "mv", `/bin/${name}`, `/bin/${name}-hidden`]);
+    const unhide = (name: string) => engine.docker(["exec", app.id, "busybox", "mv", `/bin/${name}-hidden`, `/bin/${name}`]);
+    expect((await engine.docker(["exec", app.id, "busybox", "which", "-a", "rm", "mv"])).stdout.trim().split("\n")).toEqual(["/bin/rm", "/bin/mv"]);
+
+    await hide("rm");
+    expect(await failure(admin, "update_container", { container_id: app.id, code_path: v2 })).toMatchObject({ error_type: "docker_api_error", details: { command: "rm" } });
+    expect(await files(app.id)).toEqual(before);
+    expect(await beside()).toEqual([]);
+    await unhide("rm");
+
+    await hide("mv");
+    expect(await failure(admin, "update_container", { container_id: app.id, code_path: v2 })).toMatchObject({ error_type: "docker_api_error", details: { command: "mv" } });
+    expect(await files(app.id)).toEqual(before);
+    expect(await beside()).toEqual([]);
+    await unhide("mv");
+
+    expect((await inspect(app.id)).State.StartedAt).toBe(startedAt);
+    expect(await ok(admin, "send_message", { container_id: app.id, message: { command: "code" } })).toMatchObject({ code: "v1" });
+  });
+
   test("the new tree replaces the old whole: a deleted file is gone, setuid dropped, owner code_owner; two updates run one after the other", async () => {
     const { root, flow, admin, app } = await setup();
     await using _flow = flow;
