@@ -3,9 +3,9 @@
  * agent (the compiled binary in `dockernet-test:agent`), driven by socket.io clients as a program
  * would, and by the compiled binary's `flow call` and `flow watch` as a script would.
  */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { mkdir, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Socket } from "socket.io-client";
 import { exec, sleep } from "../support/_exec.ts";
@@ -20,9 +20,8 @@ import {
   connect,
   failure,
   ok,
-  removeFlowContainers,
   request,
-  tempDir,
+  useFlowCleanup,
   waitConnected,
   type Listed,
 } from "../support/flow-server.ts";
@@ -31,23 +30,11 @@ import { freePort } from "../support/ports.ts";
 setDefaultTimeout(120_000);
 
 const engine = useTestEngine({ name: "dntest-flow", subnet: 114 });
-const cleanups: (() => Promise<unknown>)[] = [];
+const { cleanups, scratch } = useFlowCleanup(engine, "dnflowt-");
 
 beforeAll(async () => {
   await buildAgentImage(engine);
 });
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await removeFlowContainers(engine);
-});
-
-/** A directory removed after the test. */
-async function scratch(): Promise<string> {
-  const dir = await tempDir("dnflowt-");
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** What create_container answers. */
 interface Created {
