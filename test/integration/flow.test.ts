@@ -241,7 +241,9 @@ describe("safety", () => {
       expect(await failure(client, "update_container", { container_id: "flow-1", code_path: path })).toMatchObject({ error_type: "forbidden", details: { field: "code_path" } });
     }
     expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { [join(volumes, "missing")]: "/data" } })).toMatchObject({ error_type: "not_found" });
-    expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { [join(volumes, "data")]: "/run/dockernet-flow" } })).toMatchObject({ error_type: "validation_error" });
+    for (const bind of ["/run/dockernet-flow", "/run//dockernet-flow", "/run/./dockernet-flow/x"]) {
+      expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { [join(volumes, "data")]: bind } })).toMatchObject({ error_type: "validation_error", message: expect.stringContaining("where the manager's socket is mounted") });
+    }
     expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { "vol/data": "/data" } })).toMatchObject({ error_type: "validation_error", details: { field: "volumes.vol/data" } });
     // A volume is a directory directly inside a root: a container holding the root, or a parent of
     // another container's source, could swap that source for a link to / before its next start.

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import type { Logger } from "../../../core/logger.ts";
 import type { DockerClient } from "../../../docker/client.ts";
 import type { BoundPort, CreateSpec } from "../../../docker/types.ts";
@@ -89,7 +90,8 @@ export class OwnedContainers {
     // Read-only: the container connects to its socket but can change nothing in the directory.
     const binds = [`${hostDir}:${socketMount}:ro`];
     for (const [host, target] of Object.entries(payload.volumes ?? {})) {
-      const bind = typeof target === "string" ? target : target.bind;
+      // Normalised as Docker will: `/run//dockernet-flow` or `/run/./dockernet-flow` is the socket's place too.
+      const bind = posix.normalize(typeof target === "string" ? target : target.bind);
       const mode = typeof target === "string" ? "rw" : (target.mode ?? "rw");
       if (bind === socketMount || bind.startsWith(`${socketMount}/`)) {
         throw new FlowError("validation_error", `volumes: ${bind} is where the manager's socket is mounted`, { field: `volumes.${host}` });
