@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { leavesTree } from "../../src/modes/flow/manager/_link-escape.ts";
+import { snapshotTree } from "../../src/modes/flow/manager/_code-snapshot.ts";
 import { readCode } from "../../src/modes/flow/manager/code-update.ts";
 
 describe("symlinks of update_container's tree, resolved as the container will", () => {
@@ -42,6 +43,19 @@ describe("readCode", () => {
       expect(entries.map((entry) => `${entry.type} ${entry.path}`)).toEqual(["symlink d", "symlink run", "directory sub", "file sub/code.sh"]);
       await symlink("d/d/../../etc", join(dir, "e"));
       await expect(readCode(dir)).rejects.toThrow("e is a symlink leading out of the code directory; nothing was changed");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a tree over its bounds of bytes or entries is refused, naming the entry that went over", async () => {
+    const dir = await realpath(await mkdtemp(join(tmpdir(), "dnflow-snap-")));
+    try {
+      for (const name of ["a", "b", "c", "d"]) await writeFile(join(dir, name), "12345");
+      const all = (real: string) => real === dir;
+      expect(await snapshotTree(dir, all, { bytes: 20, entries: 4 })).toHaveLength(4);
+      await expect(snapshotTree(dir, all, { bytes: 20, entries: 3 })).rejects.toThrow("code_path: d takes the tree over 3 entries; nothing was changed");
+      await expect(snapshotTree(dir, all, { bytes: 12, entries: 4 })).rejects.toThrow("code_path: c takes the tree over 12 bytes; nothing was changed");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
