@@ -166,6 +166,28 @@ describe("flow under a flood", () => {
     await waitFor("the next tick", () => messages.length >= 3);
     expect(messages.map((message) => message.command)).toEqual(["tick", "tick", "tick"]);
   });
+
+  test("a session is recovered only with the token: a wrong one on the way back is refused and gets nothing missed", async () => {
+    await using flow = await serve();
+    const admin = await flow.client();
+    const relay = await run(admin, "relay");
+    const client = await flow.client({ reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+    const messages = collect<{ command: string }>(client, "container_message");
+    await ok(client, "subscribe", { container_id: relay.id });
+    await ok(admin, "send_message", { container_id: relay.id, message: { command: "emit" } });
+    await waitFor("the first tick", () => messages.length >= 1);
+
+    const refused = new Promise<Error>((resolve) => client.once("connect_error", resolve));
+    // The same session id and offset, another token: what someone holding a stolen session id would send.
+    client.auth = { token: randomBytes(32).toString("base64url") };
+    client.io.engine.close();
+    await waitFor("the client to see the drop", () => !client.connected);
+    await ok(admin, "send_message", { container_id: relay.id, message: { command: "emit" } });
+    expect((await refused).message).toBe("unauthorized");
+    await sleep(500);
+    expect(client.connected).toBe(false);
+    expect(messages).toHaveLength(1);
+  });
 });
 
 describe("limits on what a client asks for", () => {
