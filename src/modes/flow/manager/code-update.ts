@@ -66,13 +66,14 @@ export async function replaceCode(client: DockerClient, id: string, update: Code
     }
     await run(["mv", staging, codeDir]);
   } catch (error) {
+    // The old code back first (the container may be reading it), the staged tree removed after.
+    const restored = !movedAside || (await run(["mv", aside, codeDir]).then(
+      () => true,
+      (undo: unknown) => void log.error("cannot put the old code back", { container: id.slice(0, 12), code_dir: codeDir, old_code: aside, error: undo }),
+    ));
     await run(["rm", "-rf", staging]).catch(() => {});
-    if (!movedAside) throw error;
     // The reply must not say "the old code is in place" when it is not: it names where it is.
-    await run(["mv", aside, codeDir]).catch((undo: unknown) => {
-      log.error("cannot put the old code back", { container: id.slice(0, 12), code_dir: codeDir, old_code: aside, error: undo });
-      throw new FlowError("docker_api_error", `update_container: the new code could not be swapped in, nor the old put back: ${codeDir} is missing in the container, the old code is at ${aside}`, { code_dir: codeDir, old_code: aside });
-    });
+    if (!restored) throw new FlowError("docker_api_error", `update_container: the new code could not be swapped in, nor the old put back: ${codeDir} is missing in the container, the old code is at ${aside}`, { code_dir: codeDir, old_code: aside });
     throw error;
   }
   if (movedAside) await run(["rm", "-rf", aside]).catch((error: unknown) => log.warn("cannot remove the old code", { container: id.slice(0, 12), error }));
