@@ -241,6 +241,10 @@ describe("safety", () => {
       expect(await failure(client, "update_container", { container_id: "flow-1", code_path: path })).toMatchObject({ error_type: "forbidden", details: { field: "code_path" } });
     }
     expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { [join(volumes, "missing")]: "/data" } })).toMatchObject({ error_type: "not_found" });
+    // A link to a directory whose name has a colon: Docker's `host:container:mode` cannot hold it.
+    await mkdir(join(volumes, "a:b"));
+    await symlink(join(volumes, "a:b"), join(volumes, "colon"));
+    expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { [join(volumes, "colon")]: "/data" } })).toMatchObject({ error_type: "validation_error", details: { field: `volumes.${join(volumes, "colon")}` } });
     for (const bind of ["/run/dockernet-flow", "/run//dockernet-flow", "/run/./dockernet-flow/x"]) {
       expect(await failure(client, "create_container", { image: AGENT_IMAGE, volumes: { [join(volumes, "data")]: bind } })).toMatchObject({ error_type: "validation_error", message: expect.stringContaining("where the manager's socket is mounted") });
     }

@@ -97,6 +97,8 @@ export class OwnedContainers {
         throw new FlowError("validation_error", `volumes: ${bind} is where the manager's socket is mounted`, { field: `volumes.${host}` });
       }
       const real = await underRoots(host, this.#config.volume_roots, `volumes.${host}`, "--volume-root", { childOnly: true });
+      // The request's path has no colon (checked at the edge); where a link under the root leads might.
+      if (real.includes(":")) throw new FlowError("validation_error", `volumes.${host}: the directory it leads to has a colon in its name, which Docker's bind would read as a separator`, { field: `volumes.${host}` });
       binds.push(`${real}:${bind}:${mode}`);
     }
     const environment = Object.entries(payload.environment ?? {}).map(([key, value]) => `${key}=${value}`);
