@@ -4,7 +4,7 @@
  * before and during; logs over a reply's limit; a transport dropped and recovered; limits, ports,
  * all-or-nothing code updates, roots through symlinks, and pulls from a registry on loopback.
  */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -14,14 +14,14 @@ import { dockernet, waitFor } from "../support/dockernet.ts";
 import { useTestEngine } from "../support/engine.ts";
 import { AGENT_IMAGE, BINARY_IN_IMAGE, RELAY_COMMAND, buildAgentImage, ensureBinary } from "../support/flow-image.ts";
 import { LocalRegistry } from "../support/flow-registry.ts";
-import { FlowServer, collect, connect, failure, ok, removeFlowContainers, request, tempDir, waitConnected } from "../support/flow-server.ts";
+import { FlowServer, collect, connect, failure, ok, request, useFlowCleanup, waitConnected } from "../support/flow-server.ts";
 import { SlowReader } from "../support/flow-slow-reader.ts";
 import { freePort } from "../support/ports.ts";
 
 setDefaultTimeout(120_000);
 
 const engine = useTestEngine({ name: "dntest-flood", subnet: 131 });
-const cleanups: (() => Promise<unknown>)[] = [];
+const { cleanups, scratch } = useFlowCleanup(engine, "dnflood-");
 let binary = "";
 
 beforeAll(async () => {
@@ -29,16 +29,6 @@ beforeAll(async () => {
   await buildAgentImage(engine);
 });
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await removeFlowContainers(engine);
-});
-
-async function scratch(): Promise<string> {
-  const dir = await tempDir("dnflood-");
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** The manager as users run it: the compiled binary. */
 const serve = (options: { args?: string[]; env?: Record<string, string> } = {}) => FlowServer.start(engine, { program: [binary, []], ...options });
@@ -76,7 +66,7 @@ const p = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Ma
  * a shared machine stall any process now and then, and a stall lands in one round, while a flood
  * that slows the manager slows every round.
  */
-async function bestP99(client: Socket, container: string, rounds = 3): Promise<{ p50: number; p99: number }> {
+async function bestP99(client: Socket, container: string, rounds = 5): Promise<{ p50: number; p99: number }> {
   const results = [];
   for (let i = 0; i < rounds; i++) {
     const times = await pings(client, container, 200);
@@ -108,8 +98,10 @@ describe("flow under a flood", () => {
     let peak = rssBefore;
     const sampler = setInterval(() => void rssMb(flow.daemon.pid).then((rss) => (peak = Math.max(peak, rss))), 100);
     try {
-      // Past its budget the slow client's share is dropped: wait until the manager says so.
-      await waitFor("the manager dropping events for the slow client", () => flow.daemon.stderr.some((line) => line.includes("some of its events were dropped")), 30_000, 100);
+      // Past its budget the slow client's share is dropped: wait until the manager says so. The
+      // kernel's socket buffers (megabytes on loopback) fill first, at the pace a loaded machine
+      // lets the flood through: 6 s on a quiet one, over 20 s seen on a shared 2-core one.
+      await waitFor("the manager dropping events for the slow client", () => flow.daemon.stderr.some((line) => line.includes("some of its events were dropped")), 90_000, 100);
       const during = await bestP99(admin, quiet.id);
       console.log(`quiet send_message p50/p99 before ${before.p50.toFixed(2)}/${before.p99.toFixed(2)} ms, during ${during.p50.toFixed(2)}/${during.p99.toFixed(2)} ms; RSS ${rssBefore.toFixed(0)} -> peak ${peak.toFixed(0)} MB; slow client got ${slowMessages} messages meanwhile`);
       expect(during.p99).toBeLessThanOrEqual(Math.max(2 * before.p99, before.p99 + 5));
@@ -131,7 +123,7 @@ describe("flow under a flood", () => {
     const first = Date.parse((dropped[0] as unknown as { time: string }).time);
     const last = Date.parse((dropped.at(-1) as unknown as { time: string }).time);
     expect(dropped.length).toBeLessThanOrEqual(Math.floor((last - first) / 1000) + 1);
-  });
+  }, 240_000);
 
   test("logs with a huge tail answer within 1 MiB: truncated, and how many lines were left out", async () => {
     await using flow = await serve();
@@ -174,6 +166,28 @@ describe("flow under a flood", () => {
     await waitFor("the next tick", () => messages.length >= 3);
     expect(messages.map((message) => message.command)).toEqual(["tick", "tick", "tick"]);
   });
+
+  test("a session is recovered only with the token: a wrong one on the way back is refused and gets nothing missed", async () => {
+    await using flow = await serve();
+    const admin = await flow.client();
+    const relay = await run(admin, "relay");
+    const client = await flow.client({ reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+    const messages = collect<{ command: string }>(client, "container_message");
+    await ok(client, "subscribe", { container_id: relay.id });
+    await ok(admin, "send_message", { container_id: relay.id, message: { command: "emit" } });
+    await waitFor("the first tick", () => messages.length >= 1);
+
+    const refused = new Promise<Error>((resolve) => client.once("connect_error", resolve));
+    // The same session id and offset, another token: what someone holding a stolen session id would send.
+    client.auth = { token: randomBytes(32).toString("base64url") };
+    client.io.engine.close();
+    await waitFor("the client to see the drop", () => !client.connected);
+    await ok(admin, "send_message", { container_id: relay.id, message: { command: "emit" } });
+    expect((await refused).message).toBe("unauthorized");
+    await sleep(500);
+    expect(client.connected).toBe(false);
+    expect(messages).toHaveLength(1);
+  });
 });
 
 describe("limits on what a client asks for", () => {
@@ -215,30 +229,37 @@ describe("update_container, all or nothing", () => {
     const app = await run(admin, "app");
     await ok(admin, "update_container", { container_id: app.id, code_path: v1 });
     await waitConnected(admin, app.id);
-    return { root, flow, admin, app };
+    // What a refused update must leave as it was.
+    return { root, flow, admin, app, startedAt: (await inspect(app.id)).State.StartedAt as string, before: await files(app.id) };
   }
   const files = async (id: string) => (await engine.docker(["exec", id, "sh", "-c", "cd /app && find . | sort"])).stdout.trim().split("\n");
+  /** A code tree `name` under `root` whose code.sh says `name`. */
+  async function tree(root: string, name: string): Promise<string> {
+    const dir = join(root, name);
+    await mkdir(dir);
+    await writeFile(join(dir, "code.sh"), `echo ${name}\n`);
+    return dir;
+  }
 
   test("refused before anything is sent: a FIFO, a symlink out of the root; the old tree and the running container untouched", async () => {
-    const { root, flow, admin, app } = await setup();
+    const { root, flow, admin, app, startedAt, before } = await setup();
     await using _flow = flow;
-    const startedAt = (await inspect(app.id)).State.StartedAt;
-    const before = await files(app.id);
 
-    const fifo = join(root, "fifo");
-    await mkdir(fifo);
-    await writeFile(join(fifo, "code.sh"), "echo fifo\n");
+    const fifo = await tree(root, "fifo");
     await exec("mkfifo", [join(fifo, "pipe")]);
     expect(await failure(admin, "update_container", { container_id: app.id, code_path: fifo })).toMatchObject({ error_type: "validation_error", message: expect.stringContaining("pipe is a special file") });
 
-    const escape = join(root, "escape");
-    await mkdir(escape);
-    await writeFile(join(escape, "code.sh"), "echo escape\n");
+    const escape = await tree(root, "escape");
     await symlink("/etc", join(escape, "etc"));
     expect(await failure(admin, "update_container", { container_id: app.id, code_path: escape })).toMatchObject({ error_type: "validation_error", message: expect.stringContaining("etc is a symlink leading out") });
     await symlink("../../..", join(escape, "up"));
     await rm(join(escape, "etc"));
     expect(await failure(admin, "update_container", { container_id: app.id, code_path: escape })).toMatchObject({ error_type: "validation_error", message: expect.stringContaining("up is a symlink leading out") });
+    // Out through another link: `d` is the tree's top, so d/d/../.. is above it, though it reads as inside.
+    await rm(join(escape, "up"));
+    await symlink(".", join(escape, "d"));
+    await symlink("d/d/../../etc", join(escape, "e"));
+    expect(await failure(admin, "update_container", { container_id: app.id, code_path: escape })).toMatchObject({ error_type: "validation_error", message: expect.stringContaining("e is a symlink leading out") });
 
     expect(await files(app.id)).toEqual(before);
     const after = await inspect(app.id);
@@ -246,12 +267,37 @@ describe("update_container, all or nothing", () => {
     expect(after.Id).toBe(app.id);
   });
 
+  test("an image without rm: refused before anything is sent; without mv: the staged tree removed again; the old tree in place each time", async () => {
+    const { root, flow, admin, app, startedAt, before } = await setup();
+    await using _flow = flow;
+    const v2 = await tree(root, "v2");
+    // The hidden names update_container uses beside /app.
+    const beside = async () => (await engine.docker(["exec", app.id, "ls", "-a", "/"])).stdout.split("\n").filter((name) => name.includes("dockernet-"));
+    // busybox's applets are links: without its link, an exec finds no `rm` (busybox itself still runs).
+    const hide = (name: string) => engine.docker(["exec", app.id, "busybox", "mv", `/bin/${name}`, `/bin/${name}-hidden`]);
+    const unhide = (name: string) => engine.docker(["exec", app.id, "busybox", "mv", `/bin/${name}-hidden`, `/bin/${name}`]);
+    expect((await engine.docker(["exec", app.id, "busybox", "which", "-a", "rm", "mv"])).stdout.trim().split("\n")).toEqual(["/bin/rm", "/bin/mv"]);
+
+    await hide("rm");
+    expect(await failure(admin, "update_container", { container_id: app.id, code_path: v2 })).toMatchObject({ error_type: "docker_api_error", details: { command: "rm" } });
+    expect(await files(app.id)).toEqual(before);
+    expect(await beside()).toEqual([]);
+    await unhide("rm");
+
+    await hide("mv");
+    expect(await failure(admin, "update_container", { container_id: app.id, code_path: v2 })).toMatchObject({ error_type: "docker_api_error", details: { command: "mv" } });
+    expect(await files(app.id)).toEqual(before);
+    expect(await beside()).toEqual([]);
+    await unhide("mv");
+
+    expect((await inspect(app.id)).State.StartedAt).toBe(startedAt);
+    expect(await ok(admin, "send_message", { container_id: app.id, message: { command: "code" } })).toMatchObject({ code: "v1" });
+  });
+
   test("the new tree replaces the old whole: a deleted file is gone, setuid dropped, owner code_owner; two updates run one after the other", async () => {
     const { root, flow, admin, app } = await setup();
     await using _flow = flow;
-    const v2 = join(root, "v2");
-    await mkdir(v2);
-    await writeFile(join(v2, "code.sh"), "echo v2\n");
+    const v2 = await tree(root, "v2");
     await writeFile(join(v2, "tool"), "#!/bin/sh\n");
     await chmod(join(v2, "tool"), 0o4755);
     await ok(admin, "update_container", { container_id: app.id, code_path: v2 });

@@ -9,6 +9,7 @@
  * const created = await ok(client, "create_container", { image: AGENT_IMAGE });
  * ```
  */
+import { afterEach } from "bun:test";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -179,6 +180,8 @@ export interface Listed {
   name: string;
   image: string;
   state: string;
+  /** Docker's words, uptime included ("Up 2 seconds"): it changes while nothing else does. */
+  status: string;
   socket_connected: boolean;
   last_communication: string | null;
 }
@@ -191,4 +194,22 @@ export async function waitConnected(socket: Socket, containerId: string, connect
     timeoutMs,
     50,
   );
+}
+
+/**
+ * A flow test file's cleanup: after each test, what it pushed on `cleanups` runs (last first),
+ * then every container a manager made is removed; `scratch` makes a directory removed with them.
+ */
+export function useFlowCleanup(engine: TestEngine, prefix: string): { cleanups: (() => Promise<unknown>)[]; scratch: () => Promise<string> } {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await removeFlowContainers(engine);
+  });
+  const scratch = async () => {
+    const dir = await tempDir(prefix);
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  };
+  return { cleanups, scratch };
 }

@@ -43,6 +43,10 @@ describe("parsePayload", () => {
     expect(refused("get_status", { container_id: "../web-1" })).toMatchObject({ details: { field: "container_id" } });
     expect(refused("get_status", { container_id: "web\n1" })).toMatchObject({ message: "get_status: container_id must not contain control characters" });
     expect(refused("update_container", { container_id: "web-1", code_path: "relative/code" })).toMatchObject({ message: "update_container: code_path must be an absolute path" });
+    // A colon would be read as the separator of Docker's `host:container:mode` bind.
+    expect(refused("create_container", { image: "busybox", volumes: { "/srv/a": "/a:/etc" } })).toMatchObject({ details: { field: "volumes./srv/a" } });
+    expect(refused("create_container", { image: "busybox", volumes: { "/srv/a": { bind: "/a:ro" } } })).toMatchObject({ details: { field: "volumes./srv/a.bind" } });
+    expect(refused("create_container", { image: "busybox", volumes: { "/srv/a:/x": "/a" } })).toMatchObject({ message: expect.stringContaining("must not contain a colon") });
   });
 
   test("a refusal never repeats a value the client sent", () => {

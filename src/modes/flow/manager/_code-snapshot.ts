@@ -9,10 +9,13 @@ import { constants } from "node:fs";
 import { lstat, open, readdir, readlink, type FileHandle } from "node:fs/promises";
 import { posix } from "node:path";
 import { FlowError } from "../protocol/replies.ts";
+import { leavesTree } from "./_link-escape.ts";
 import type { TarEntry } from "./_tar.ts";
 
 /** The most update_container copies at once (the tree is held in memory while it is sent). */
 export const maxCodeBytes = 256 * 1024 * 1024;
+/** The most entries it copies: each costs a 512-byte tar header and memory however small it is. */
+export const maxCodeEntries = 100_000;
 
 const refuse = (path: string, why: string) => new FlowError("validation_error", `code_path: ${path === "" ? "the directory" : path} ${why}; nothing was changed`, { field: "code_path", path });
 
@@ -28,9 +31,9 @@ async function whereIs(handle: FileHandle): Promise<string> {
  * The tree under `source` (a real path, already checked to lie under a root) as tar entries with
  * paths relative to it. Refused with a `validation_error` naming the entry: a special file (FIFO,
  * socket, device), an unreadable file, a symlink leading out of the tree, more than
- * {@link maxCodeBytes}, or an entry that changed while it was read.
+ * {@link maxCodeBytes} or {@link maxCodeEntries}, or an entry that changed while it was read.
  */
-export async function snapshotTree(source: string, isAllowed: (real: string) => boolean): Promise<TarEntry[]> {
+export async function snapshotTree(source: string, isAllowed: (real: string) => boolean, bounds = { bytes: maxCodeBytes, entries: maxCodeEntries }): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
   let total = 0;
   const flags = constants.O_RDONLY | constants.O_NOFOLLOW;
@@ -39,13 +42,13 @@ export async function snapshotTree(source: string, isAllowed: (real: string) => 
     const names = (await readdir(`/proc/self/fd/${dir.fd}`)).sort();
     for (const name of names) {
       const path = relative === "" ? name : `${relative}/${name}`;
+      if (entries.length >= bounds.entries) throw refuse(path, `takes the tree over ${bounds.entries} entries`);
       const at = `/proc/self/fd/${dir.fd}/${name}`;
       const stats = await lstat(at).catch(() => undefined);
       if (!stats) throw refuse(path, "went away while it was read");
       if (stats.isSymbolicLink()) {
         const target = await readlink(at);
-        const inside = posix.normalize(posix.join(posix.dirname(path), target));
-        if (posix.isAbsolute(target) || inside === ".." || inside.startsWith("../")) throw refuse(path, "is a symlink leading out of the code directory");
+        if (posix.isAbsolute(target)) throw refuse(path, "is a symlink leading out of the code directory");
         entries.push({ type: "symlink", path, target });
         continue;
       }
@@ -68,7 +71,7 @@ export async function snapshotTree(source: string, isAllowed: (real: string) => 
           continue;
         }
         total += opened.size;
-        if (total > maxCodeBytes) throw refuse(path, `takes the tree over ${maxCodeBytes} bytes`);
+        if (total > bounds.bytes) throw refuse(path, `takes the tree over ${bounds.bytes} bytes`);
         const content = await handle.readFile().catch(() => undefined);
         if (content === undefined) throw refuse(path, "is not readable");
         entries.push({ type: "file", path, mode, content: Buffer.from(content) });
@@ -91,5 +94,8 @@ export async function snapshotTree(source: string, isAllowed: (real: string) => 
   } finally {
     await top.close();
   }
+  // Checked once the whole tree is known: a link may lead out through another link.
+  const links = new Map(entries.flatMap((entry) => (entry.type === "symlink" ? [[entry.path, entry.target] as const] : [])));
+  for (const [path, target] of links) if (leavesTree(links, path, target)) throw refuse(path, "is a symlink leading out of the code directory");
   return entries;
 }

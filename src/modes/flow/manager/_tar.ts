@@ -4,6 +4,7 @@
  * chose, and nothing is read from the host while it is written.
  */
 import { Buffer } from "node:buffer";
+import { FlowError } from "../protocol/replies.ts";
 
 /** One entry: a directory, a regular file with its content, or a symlink with its target. */
 export type TarEntry =
@@ -48,18 +49,34 @@ function paxRecord(key: string, value: string): string {
   return `${length}${body}`;
 }
 
+/** The largest id a ustar header holds (7 octal digits); larger ones go in pax records. */
+const maxHeaderId = 0o7777777;
+
+/**
+ * A path the archive may hold: relative, no empty, `.` or `..` component, no NUL. Entries come
+ * from readdir, so this never fires for them; it keeps the writer from ever placing a file outside
+ * the directory the archive is unpacked in, whoever calls it.
+ */
+function checkedPath(path: string): string {
+  const parts = path.split("/");
+  if (path.includes("\0") || parts.some((part) => part === "" || part === "." || part === "..")) throw new FlowError("validation_error", `code_path: ${JSON.stringify(path)} cannot be an archive entry (empty, \`.\` or \`..\` component); nothing was changed`, { field: "code_path", path });
+  return path;
+}
+
 /** The archive of `entries`, each owned by `owner`, in the order given (parents before children). */
 export function writeTar(entries: readonly TarEntry[], owner: { uid: number; gid: number }, mtime = Math.floor(Date.now() / 1000)): Buffer {
   const parts: Buffer[] = [];
+  const bigIds = owner.uid > maxHeaderId || owner.gid > maxHeaderId;
+  const ids = bigIds ? paxRecord("uid", String(owner.uid)) + paxRecord("gid", String(owner.gid)) : "";
   for (const entry of entries) {
-    const name = entry.type === "directory" ? `${entry.path}/` : entry.path;
+    const name = entry.type === "directory" ? `${checkedPath(entry.path)}/` : checkedPath(entry.path);
     const linkname = entry.type === "symlink" ? entry.target : "";
     const long = Buffer.byteLength(name) > 99 || Buffer.byteLength(linkname) > 99;
-    if (long) {
-      const pax = Buffer.from(paxRecord("path", name) + (linkname ? paxRecord("linkpath", linkname) : ""), "utf8");
+    if (long || bigIds) {
+      const pax = Buffer.from((long ? paxRecord("path", name) + (linkname ? paxRecord("linkpath", linkname) : "") : "") + ids, "utf8");
       parts.push(header({ name: "././@PaxHeader", mode: 0o644, uid: 0, gid: 0, size: pax.length, mtime, type: "x" }), ...padded(pax));
     }
-    const base = { name: long ? name.slice(0, 99) : name, uid: owner.uid, gid: owner.gid, mtime };
+    const base = { name: long ? name.slice(0, 99) : name, uid: Math.min(owner.uid, maxHeaderId), gid: Math.min(owner.gid, maxHeaderId), mtime };
     if (entry.type === "directory") parts.push(header({ ...base, mode: entry.mode, size: 0, type: "5" }));
     else if (entry.type === "symlink") parts.push(header({ ...base, mode: 0o777, size: 0, type: "2", linkname: long ? "" : linkname }));
     else parts.push(header({ ...base, mode: entry.mode, size: entry.content.length, type: "0" }), ...padded(entry.content));

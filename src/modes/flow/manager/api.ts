@@ -9,7 +9,7 @@ import type { FlowConfig } from "../config.ts";
 import type { OwnedContainers } from "./containers.ts";
 import { FlowError } from "../protocol/replies.ts";
 import { KeyedSerialQueue } from "../../../core/serial-queue.ts";
-import { parseOwner, replaceCode } from "./code-update.ts";
+import { parseOwner, readCode, replaceCode } from "./code-update.ts";
 import { ContainerCreator } from "./create.ts";
 import { followLines, tailLines } from "./logs.ts";
 import { underRoots } from "./paths.ts";
@@ -154,11 +154,12 @@ export class FlowApi implements AsyncDisposable {
     // One update of a container at a time: two at once would mix their trees.
     return await this.#updates.run(container.id, async () => {
       const source = await underRoots(payload.code_path, config.code_roots, "code_path", "--code-root");
+      const entries = await readCode(source);
       // The swap runs in the container: a stopped one is started for it, and stopped again on failure.
       const wasRunning = (await client.inspectState(container.id))?.running === true;
       if (!wasRunning) await client.startContainer(container.id);
       try {
-        await replaceCode(client, container.id, { source, codeDir: config.code_dir, owner: parseOwner(config.code_owner), log });
+        await replaceCode(client, container.id, { entries, codeDir: config.code_dir, owner: parseOwner(config.code_owner), log });
       } catch (error) {
         if (!wasRunning) await client.stopContainer(container.id).catch(() => {});
         throw error;

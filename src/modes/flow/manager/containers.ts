@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import type { Logger } from "../../../core/logger.ts";
 import type { DockerClient } from "../../../docker/client.ts";
 import type { BoundPort, CreateSpec } from "../../../docker/types.ts";
@@ -89,12 +90,15 @@ export class OwnedContainers {
     // Read-only: the container connects to its socket but can change nothing in the directory.
     const binds = [`${hostDir}:${socketMount}:ro`];
     for (const [host, target] of Object.entries(payload.volumes ?? {})) {
-      const bind = typeof target === "string" ? target : target.bind;
+      // Normalised as Docker will: `/run//dockernet-flow` or `/run/./dockernet-flow` is the socket's place too.
+      const bind = posix.normalize(typeof target === "string" ? target : target.bind);
       const mode = typeof target === "string" ? "rw" : (target.mode ?? "rw");
       if (bind === socketMount || bind.startsWith(`${socketMount}/`)) {
         throw new FlowError("validation_error", `volumes: ${bind} is where the manager's socket is mounted`, { field: `volumes.${host}` });
       }
       const real = await underRoots(host, this.#config.volume_roots, `volumes.${host}`, "--volume-root", { childOnly: true });
+      // The request's path has no colon (checked at the edge); where a link under the root leads might.
+      if (real.includes(":")) throw new FlowError("validation_error", `volumes.${host}: the directory it leads to has a colon in its name, which Docker's bind would read as a separator`, { field: `volumes.${host}` });
       binds.push(`${real}:${bind}:${mode}`);
     }
     const environment = Object.entries(payload.environment ?? {}).map(([key, value]) => `${key}=${value}`);

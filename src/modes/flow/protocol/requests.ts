@@ -21,8 +21,10 @@ const absolutePath = v.pipe(text(4096, "an absolute path"), v.startsWith("/", "m
 const envName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"));
 const port = v.pipe(v.number("must be a port number"), v.integer("must be a port number"), v.minValue(1, "must be 1-65535"), v.maxValue(65535, "must be 1-65535"));
 
+/** A path in a Docker bind (`host:container:mode`): a colon in it would be read as a separator. */
+const bindPath = v.pipe(absolutePath, v.check((value) => !value.includes(":"), "must not contain a colon"));
 const volume = v.union(
-  [absolutePath, v.strictObject({ bind: absolutePath, mode: v.optional(v.picklist(["ro", "rw"], 'must be "ro" or "rw"')) })],
+  [bindPath, v.strictObject({ bind: bindPath, mode: v.optional(v.picklist(["ro", "rw"], 'must be "ro" or "rw"')) })],
   'must be a path inside the container, or { bind, mode: "ro" | "rw" }',
 );
 
@@ -37,7 +39,7 @@ export const schemas = {
     /** `{ NAME: value }`. */
     environment: v.optional(v.pipe(v.record(envName, text(32_768, "a string")), v.check((env) => Object.keys(env).length <= 256, "must have at most 256 variables"))),
     /** `{ "/host/path": "/in/container" }` or `{ "/host/path": { bind, mode } }`; host paths must lie under a volume root. */
-    volumes: v.optional(v.pipe(v.record(absolutePath, volume), v.check((volumes) => Object.keys(volumes).length <= 64, "must have at most 64 volumes"))),
+    volumes: v.optional(v.pipe(v.record(bindPath, volume), v.check((volumes) => Object.keys(volumes).length <= 64, "must have at most 64 volumes"))),
     /** `{ "80/tcp": 8080 }`: container port -> host port (null: any free port). */
     ports: v.optional(
       v.pipe(

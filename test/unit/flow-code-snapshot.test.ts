@@ -1,0 +1,63 @@
+import { describe, expect, test } from "bun:test";
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { leavesTree } from "../../src/modes/flow/manager/_link-escape.ts";
+import { snapshotTree } from "../../src/modes/flow/manager/_code-snapshot.ts";
+import { readCode } from "../../src/modes/flow/manager/code-update.ts";
+
+describe("symlinks of update_container's tree, resolved as the container will", () => {
+  const links = (pairs: Record<string, string>) => new Map(Object.entries(pairs));
+
+  test("links that stay inside are kept, through other links too", () => {
+    expect(leavesTree(links({ "a/up": "../b" }), "a/up", "../b")).toBe(false);
+    expect(leavesTree(links({ here: "." }), "here", ".")).toBe(false);
+    expect(leavesTree(links({ deep: "x/y", back: "deep/.." }), "back", "deep/..")).toBe(false);
+  });
+
+  test("links that leave are refused: absolute, `..` past the top, and `..` after a link to a shallower place", () => {
+    expect(leavesTree(links({ abs: "/etc" }), "abs", "/etc")).toBe(true);
+    expect(leavesTree(links({ "a/up": "../.." }), "a/up", "../..")).toBe(true);
+    // `d/d/../../etc` reads as `etc`, but d is the top itself: the kernel lands two levels above it.
+    const tricky = links({ d: ".", e: "d/d/../../etc" });
+    expect(leavesTree(tricky, "e", "d/d/../../etc")).toBe(true);
+    // Through a chain: f leads to a link that leads out.
+    expect(leavesTree(links({ out: "../x", f: "out" }), "f", "out")).toBe(true);
+    expect(leavesTree(links({ abs: "/", g: "abs/etc" }), "g", "abs/etc")).toBe(true);
+  });
+
+  test("a loop leads nowhere and ends", () => {
+    expect(leavesTree(links({ a: "b", b: "a" }), "a", "b")).toBe(false);
+  });
+});
+
+describe("readCode", () => {
+  test("reads a tree whole, keeps inside links, refuses the link that leaves through another link", async () => {
+    const dir = await realpath(await mkdtemp(join(tmpdir(), "dnflow-snap-")));
+    try {
+      await mkdir(join(dir, "sub"));
+      await writeFile(join(dir, "sub/code.sh"), "echo hi\n");
+      await symlink("sub/code.sh", join(dir, "run"));
+      await symlink(".", join(dir, "d"));
+      const entries = await readCode(dir);
+      expect(entries.map((entry) => `${entry.type} ${entry.path}`)).toEqual(["symlink d", "symlink run", "directory sub", "file sub/code.sh"]);
+      await symlink("d/d/../../etc", join(dir, "e"));
+      await expect(readCode(dir)).rejects.toThrow("e is a symlink leading out of the code directory; nothing was changed");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a tree over its bounds of bytes or entries is refused, naming the entry that went over", async () => {
+    const dir = await realpath(await mkdtemp(join(tmpdir(), "dnflow-snap-")));
+    try {
+      for (const name of ["a", "b", "c", "d"]) await writeFile(join(dir, name), "12345");
+      const all = (real: string) => real === dir;
+      expect(await snapshotTree(dir, all, { bytes: 20, entries: 4 })).toHaveLength(4);
+      await expect(snapshotTree(dir, all, { bytes: 20, entries: 3 })).rejects.toThrow("code_path: d takes the tree over 3 entries; nothing was changed");
+      await expect(snapshotTree(dir, all, { bytes: 12, entries: 4 })).rejects.toThrow("code_path: c takes the tree over 12 bytes; nothing was changed");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
