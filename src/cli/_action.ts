@@ -7,7 +7,7 @@ import { withHelp } from "./_help.ts";
 
 /** One action of a mode as a subcommand (`flow call`, `warp runtime`): the global flags, the mode's flags, its own args. */
 export function actionCommand(mode: AnyMode, name: string, action: ModeAction<unknown>): CommandDef<ArgsDef> {
-  const args: ArgsDef = { ...action.args, ...globalArgsFor({ docker: action.docker }), ...modeArgs(mode, name) };
+  const args: ArgsDef = { ...action.args, ...globalArgsFor({ docker: action.docker || action.recordsDockerHost === true }), ...modeArgs(mode, name) };
   const command = defineCommand({
     meta: { name, description: action.summary },
     args,

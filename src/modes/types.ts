@@ -80,6 +80,11 @@ export interface ModeAction<C> {
   examples: string[];
   /** Whether it talks to the local Docker engine (then the engine must answer first). */
   docker: boolean;
+  /**
+   * Takes `--docker-host` without talking to the engine: `warp runtime install` writes it into the
+   * runtime's entry, for the runtime to use when Docker calls it.
+   */
+  recordsDockerHost?: boolean;
   /** Its own args; config-setting flags come from the mode's `flags`, which every action takes too. */
   args: Record<string, ActionArg>;
   /** Runs it; resolves with the exit code. */

@@ -24,8 +24,8 @@ export const warpMode = defineMode({
   ],
   config: warpSection,
   flags: {
-    "container-pattern": { key: "container_pattern", type: "string", description: "Glob naming warp containers (default: warp-*)", valueHint: "GLOB" },
-    routes: { key: "routes", type: "string", description: "Comma-separated rules cidr[:proto[:lo-hi]] (default: 0.0.0.0/0)", valueHint: "RULES" },
+    "container-pattern": { key: "container_pattern", type: "string", description: "Glob naming warp containers (default: warp-*)", valueHint: "GLOB", for: ["status"] },
+    routes: { key: "routes", type: "string", description: "Comma-separated rules cidr[:proto[:lo-hi]] (default: 0.0.0.0/0)", valueHint: "RULES", for: ["status"] },
   },
   // warp runs `nsenter -t PID -n ip -batch -` per target, and needs all three (measured with
   // setpriv against a real engine; test/e2e/service.test.ts repeats it):
@@ -55,6 +55,7 @@ export const warpMode = defineMode({
         "sudo dockernet warp runtime uninstall",
       ],
       docker: false,
+      recordsDockerHost: true,
       args: {
         operation: { type: "positional", description: "install | uninstall", valueHint: "install|uninstall", required: true },
         default: { type: "boolean", description: "Also make it Docker's default-runtime (every new container)" },
