@@ -104,7 +104,7 @@ async function rssKb(pid: number): Promise<number> {
 
 const mb = (bytesPerSecond: number) => `${(bytesPerSecond / 1024 / 1024).toFixed(1)} MiB/s`;
 
-const remote = await RemoteHost.start({ name: "dntest-remote2", subnet: 116 });
+const remote = await RemoteHost.start({ name: "dnbench-remote", subnet: 127 });
 const work = await mkdtemp(join(tmpdir(), "dnbridge-bench-"));
 const lines: string[] = [];
 try {
