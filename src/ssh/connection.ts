@@ -193,6 +193,7 @@ export class SshLink {
     await gate.recorded();
     link.#fingerprint = gate.fingerprint();
     log.debug("ssh connected", { host: where, fingerprint: link.hostKeyFingerprint });
+    link.#startSession();
     return link;
   }
 
@@ -272,6 +273,19 @@ export class SshLink {
         hint: refused ? "the server refuses TCP forwarding (AllowTcpForwarding, PermitOpen)" : undefined,
       });
     }
+  }
+
+  /**
+   * One short session (`true`) right after connecting, not awaited. OpenSSH's sshd turns Nagle off
+   * on a connection only once a session starts: on a connection that only carries stream-local
+   * channels, a channel's EOF after its last data waits for this side's delayed ACK, about 40 ms
+   * per Docker API call (`ssh -N -L` has the same cost). A server that refuses sessions costs
+   * that delay, nothing else.
+   */
+  #startSession(): void {
+    this.run("true", { timeoutMs: 10_000, maxBytes: 1024 }).catch((error: unknown) => {
+      this.#log.debug("no session on the SSH connection: its channels may wait for delayed ACKs", { host: this.where, error: (error as Error).message });
+    });
   }
 
   /**

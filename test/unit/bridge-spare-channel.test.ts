@@ -60,6 +60,23 @@ describe("a channel opened ahead of the next client", () => {
     spare.close();
   });
 
+  test("after a burst of clients that waited together, as many spares wait ahead of the next burst", async () => {
+    const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }));
+    const { link, opened } = fakeLink();
+    await spare.take(link);
+    await tick();
+    const first = await Promise.all(Array.from({ length: 6 }, () => spare.take(link)));
+    expect(new Set(first).size).toBe(6);
+    await tick();
+    const waiting = opened.filter((stream) => !first.includes(stream) && stream !== opened[0]);
+    expect(waiting.length).toBeGreaterThanOrEqual(5); // the burst's size, less the ones the burst itself took
+    const second = await Promise.all(Array.from({ length: waiting.length }, () => spare.take(link)));
+    expect(second).toEqual(waiting); // all opened ahead, none dialled on demand
+    spare.close();
+    await tick();
+    expect(opened.filter((stream) => !stream.destroyed).length).toBe(1 + first.length + second.length);
+  });
+
   test("with dial-stdio no spare is opened (it would hold one of MaxSessions)", async () => {
     const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }));
     const { link, sessions } = fakeLink({ refuseStreamLocal: true });

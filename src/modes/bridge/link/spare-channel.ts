@@ -1,64 +1,91 @@
 import type { Duplex } from "node:stream";
 import type { DialableLink, EngineDialer } from "./engine-dial.ts";
 
+/** At most this many channels wait ahead (each holds a connection to dockerd, idle). */
+const MAX_SPARES = 20;
+/** Clients waiting at once that count as a burst (one docker command may open two connections). */
+const BURST = 3;
+
+interface Spare {
+  link: DialableLink;
+  stream: Promise<Duplex>;
+}
+
 /**
- * One channel to the remote engine opened ahead of the next client, so a new local connection
- * does not wait the round trip of a channel open (what `ssh -L` on a persistent OpenSSH
- * connection costs too, per connection): the client takes the spare, and the next one is opened
- * at once. Only with stream-local channels: a dial-stdio spare would hold one of OpenSSH's
- * `MaxSessions` sessions (and a process on the server) for nothing. A spare that went away
- * meanwhile (the link lost, dockerd restarted) is dropped, and the client gets a fresh channel.
+ * Channels to the remote engine opened ahead of the next clients, so a new local connection does
+ * not wait the round trip of a channel open (what `ssh -L` on a persistent OpenSSH connection
+ * costs too, per connection): a client takes a spare, and the spares are refilled at once. One
+ * waits ahead; after a burst of clients that had to wait together (`docker compose up`, 20 calls
+ * at once), as many as that burst (up to MAX_SPARES), so the next burst finds them open. Only
+ * with stream-local channels: a dial-stdio spare would hold one of OpenSSH's `MaxSessions`
+ * sessions (and a process on the server) for nothing. A spare that went away meanwhile (the link
+ * lost, dockerd restarted) is dropped, and the client gets a fresh channel.
  */
 export class SpareChannel {
   readonly #dial: EngineDialer;
-  #spare: { link: DialableLink; stream: Promise<Duplex> } | undefined;
+  #spares: Spare[] = [];
+  #wanted = 1;
+  #waiting = 0;
   #closed = false;
 
   constructor(dial: EngineDialer) {
     this.#dial = dial;
   }
 
-  /** A channel on `link`: the spare when it is ready and usable, else a new one. */
+  /** A channel on `link`: a spare when one is ready and usable, else a new one. */
   async take(link: DialableLink): Promise<Duplex> {
-    const spare = this.#spare;
-    this.#spare = undefined;
+    this.#dropOtherLinks(link);
+    const spare = this.#spares.shift();
     this.#refill(link);
-    if (spare?.link === link) {
-      const stream = await spare.stream.catch(() => undefined);
-      if (stream && !stream.destroyed && stream.readable && stream.writable) return stream;
-      stream?.destroy();
-    } else {
-      void spare?.stream.then((stream) => stream.destroy(), () => {});
+    this.#waiting++;
+    if (this.#waiting >= BURST) this.#wanted = Math.min(MAX_SPARES, Math.max(this.#wanted, this.#waiting));
+    try {
+      if (spare) {
+        const stream = await spare.stream.catch(() => undefined);
+        if (stream && !stream.destroyed && stream.readable && stream.writable) return stream;
+        stream?.destroy();
+      }
+      const fresh = await this.#dial(link);
+      // The link's first channel decided stream-local just now: the next clients' can be opened.
+      this.#refill(link);
+      return fresh;
+    } finally {
+      this.#waiting--;
     }
-    const fresh = await this.#dial(link);
-    // The link's first channel decided stream-local just now: the next client's can be opened.
-    if (this.#spare === undefined) this.#refill(link);
-    return fresh;
   }
 
-  /** No more spares; the one waiting is closed. */
+  /** No more spares; those waiting are closed. */
   close(): void {
     this.#closed = true;
-    void this.#spare?.stream.then((stream) => stream.destroy(), () => {});
-    this.#spare = undefined;
+    this.#dropOtherLinks(undefined);
+  }
+
+  /** Spares of an earlier link (before a reconnect) are closed: they cannot serve this one. */
+  #dropOtherLinks(link: DialableLink | undefined): void {
+    const stale = this.#spares.filter((spare) => spare.link !== link);
+    if (stale.length === 0) return;
+    this.#spares = this.#spares.filter((spare) => spare.link === link);
+    for (const spare of stale) void spare.stream.then((stream) => stream.destroy(), () => {});
   }
 
   #refill(link: DialableLink): void {
     if (this.#closed || this.#dial.decided(link) !== "stream-local") return;
-    const stream = this.#dial(link);
-    const spare = { link, stream };
-    this.#spare = spare;
-    stream.then(
+    while (this.#spares.length < this.#wanted) this.#open(link);
+  }
+
+  #open(link: DialableLink): void {
+    const spare: Spare = { link, stream: this.#dial(link) };
+    this.#spares.push(spare);
+    const drop = () => {
+      this.#spares = this.#spares.filter((waiting) => waiting !== spare);
+    };
+    spare.stream.then(
       (opened) => {
         // While it waits it has no other listener: an error (the link lost) must not go unhandled.
         opened.on("error", () => {});
-        opened.once("close", () => {
-          if (this.#spare === spare) this.#spare = undefined;
-        });
+        opened.once("close", drop);
       },
-      () => {
-        if (this.#spare === spare) this.#spare = undefined;
-      },
+      drop,
     );
   }
 }
