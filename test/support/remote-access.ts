@@ -56,7 +56,8 @@ export async function startSsh(netns: string, engineHost: string): Promise<SshAc
     "PasswordAuthentication no",
     "StrictModes no",
     "UsePAM no",
-    `SetEnv DOCKER_HOST=${engineHost} PATH=${process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`,
+    // SHLVL=1 keeps Debian's bash from sourcing this machine's ~/.bashrc for sshd's commands (see remote-host.ts).
+    `SetEnv DOCKER_HOST=${engineHost} PATH=${process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"} SHLVL=1`,
   ];
   await writeFile(join(dir, "sshd_config"), `${config.join("\n")}\n`);
   const server: ChildProcess = spawn("nsenter", [`--net=/run/netns/${netns}`, sshd, "-D", "-e", "-f", join(dir, "sshd_config")], { stdio: "ignore" });

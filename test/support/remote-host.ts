@@ -240,7 +240,10 @@ export class RemoteHost implements AsyncDisposable {
         "MaxSessions 200",
         "MaxStartups 100:30:200",
         "LogLevel VERBOSE",
-        `SetEnv DOCKER_HOST=${this.engine.host} PATH=${process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}:/usr/local/bin:/usr/bin:/bin`,
+        // SHLVL=1: Debian's bash sources ~/.bashrc for a command run by sshd only at the top shell level,
+        // so the test host's sessions never run this machine's root dotfiles (a `pyenv rehash` there
+        // waits a minute on a lock that a killed session left behind, and every exec with it).
+        `SetEnv DOCKER_HOST=${this.engine.host} PATH=${process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}:/usr/local/bin:/usr/bin:/bin SHLVL=1`,
         "",
       ].join("\n"),
     );
