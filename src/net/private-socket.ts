@@ -21,32 +21,41 @@ export async function checkSocketDir(path: string, what: string): Promise<void> 
 }
 
 /**
+ * Listens on the Unix socket `staging`, sets its `mode` there, then renames it to `path` (one step,
+ * replacing a stale socket of that name), so the socket is never reachable at `path` with other
+ * permissions. `staging` must be somewhere only we can reach, on `path`'s file system. `server`
+ * is closed (and `staging` removed) again when a step after listening fails.
+ */
+export async function listenAndMove(server: Server, staging: string, path: string, mode: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(staging, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  try {
+    await chmod(staging, mode);
+    await rename(staging, path);
+  } catch (error) {
+    server.close();
+    await rm(staging, { force: true });
+    throw error;
+  }
+}
+
+/**
  * Listens on the Unix socket `path` so that it is never connectable by another user, whatever the
  * umask: bound in a fresh 0700 directory beside it (the same file system, so the rename is one
- * step), chmod-ed 0600 there, then renamed into place; a stale socket of that name is replaced
- * by the rename. The caller removes `path` after closing the server (the runtime unlinks only the
- * path it bound). `server` is closed again when a step after listening fails.
+ * step), chmod-ed 0600 there, then renamed into place. The caller removes `path` after closing the
+ * server (the runtime unlinks only the path it bound).
  */
 export async function listenPrivately(server: Server, path: string, what: string): Promise<void> {
   await checkSocketDir(path, what);
   // mkdtemp makes the directory 0700 (a umask can only take bits away).
   const staging = await mkdtemp(join(dirname(path), `.${basename(path)}.bind-`));
-  const bound = join(staging, "s");
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(bound, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    try {
-      await chmod(bound, 0o600);
-      await rename(bound, path);
-    } catch (error) {
-      server.close();
-      throw error;
-    }
+    await listenAndMove(server, join(staging, "s"), path, 0o600);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import type { Server } from "node:net";
 import { Buffer } from "node:buffer";
 import { join, resolve } from "node:path";
 import { DockernetError, ExitCode } from "../../../core/errors.ts";
+import { listenAndMove } from "../../../net/private-socket.ts";
 
 /** The name of a per-container directory: 16 hex characters, random. */
 export const dirNamePattern = /^[0-9a-f]{16}$/;
@@ -65,21 +66,11 @@ export async function listenInDir(server: Server, dir: string, socketName: strin
   const path = join(dir, socketName);
   const staging = join(privateDir, `.${socketName}.${process.pid}.bind`);
   await rm(staging, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(staging, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listenAndMove(server, staging, path, 0o666);
   try {
-    await chmod(staging, 0o666);
-    // rename replaces a stale socket (or anything else of that name) in one step.
-    await rename(staging, path);
     await linkSocket(dir, socketName);
   } catch (error) {
     server.close();
-    await rm(staging, { force: true });
     throw error;
   }
   return path;
