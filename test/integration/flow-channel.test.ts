@@ -443,6 +443,21 @@ describe("flow channel: hub and reference agent", () => {
     expect(agent.log.entries.some((entry) => entry.level === "info" && entry.message === "connected to the flow manager")).toBe(true);
   });
 
+  test("a CMD printing without pause from its first instruction, the manager away at first: the agent connects and relays every line in order, none read and dropped meanwhile", async () => {
+    const { hub, events } = await useHub();
+    const id = containerId();
+    const dirName = hub.newDirName();
+    // Before: the agent read such a CMD as fast as it printed, dropping what the queue could not
+    // hold, and Bun's pipe reader never returned to the event loop, so the connection (once the
+    // manager listened) was never seen to complete: nothing was ever relayed.
+    agentProcess(join(hub.hostDir(dirName), "flow.sock"), { command: ["seq", "1", "100000000"], env: { FLOW_AGENT_LOG_LEVEL: "info" } });
+    await sleep(1000);
+    await hub.open(id, dirName);
+    await waitFor("the agent to connect", () => hub.status(id).socket_connected, 10_000);
+    await waitFor("10,000 lines relayed", () => events.length >= 10_000, 10_000);
+    expect(events.slice(0, 10_000).map((event) => event.data)).toEqual(Array.from({ length: 10_000 }, (_, i) => i + 1));
+  });
+
   test("the channel cut: the agent reconnects to the reopened listener, and to a restarted manager", async () => {
     const first = await useHub();
     const container = await openContainer(first.hub);

@@ -97,16 +97,29 @@ describe("flow under a flood", () => {
     await ok(admin, "start_container", { container_id: flooder.id });
     let peak = rssBefore;
     const sampler = setInterval(() => void rssMb(flow.daemon.pid).then((rss) => (peak = Math.max(peak, rss))), 100);
+    // Where the flood's bytes are, every 2 s: said when the wait below fails.
+    const trace: string[] = [];
+    const tracer = setInterval(async () => {
+      const queues = await exec("ss", ["-tnmH", `( sport = :${flow.port} or dport = :${flow.port} )`], { allowFail: true });
+      trace.push(`${new Date().toISOString()} slow client: ${slowMessages} messages, ${slowLink.bytes} bytes passed, connected ${slow.connected}; RSS ${peak.toFixed(0)} MB; sockets:\n${queues.stdout.trim()}`);
+    }, 2000);
     try {
       // Past its budget the slow client's share is dropped: wait until the manager says so. The
       // kernel's socket buffers (megabytes on loopback) fill first, at the pace a loaded machine
       // lets the flood through: 6 s on a quiet one, over 20 s seen on a shared 2-core one.
-      await waitFor("the manager dropping events for the slow client", () => flow.daemon.stderr.some((line) => line.includes("some of its events were dropped")), 90_000, 100);
+      await waitFor("the manager dropping events for the slow client", () => flow.daemon.stderr.some((line) => line.includes("some of its events were dropped")), 90_000, 100).catch(async (error: Error) => {
+        // The flooding side as the kernel and the engine see it: its processes (state, CPU time) and log.
+        const top = await engine.docker(["top", flooder.id, "-o", "pid,stat,wchan:24,time,args"], { allowFail: true });
+        const logs = await engine.docker(["logs", "--tail", "20", flooder.id], { allowFail: true });
+        throw new Error(`${error.message}\n${trace.slice(-3).join("\n")}\nmanager stderr:\n${flow.daemon.stderr.slice(-10).join("\n")}\nflooder:\n${top.stdout}${logs.stdout}${logs.stderr}`);
+      });
+      clearInterval(tracer);
       const during = await bestP99(admin, quiet.id);
       console.log(`quiet send_message p50/p99 before ${before.p50.toFixed(2)}/${before.p99.toFixed(2)} ms, during ${during.p50.toFixed(2)}/${during.p99.toFixed(2)} ms; RSS ${rssBefore.toFixed(0)} -> peak ${peak.toFixed(0)} MB; slow client got ${slowMessages} messages meanwhile`);
       expect(during.p99).toBeLessThanOrEqual(Math.max(2 * before.p99, before.p99 + 5));
     } finally {
       clearInterval(sampler);
+      clearInterval(tracer);
     }
     // Bounded: the budget, the recovery store and the read pace, not the flood, set the memory.
     expect(peak - rssBefore).toBeLessThan(150);

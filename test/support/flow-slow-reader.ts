@@ -16,7 +16,13 @@ export class SlowReader implements AsyncDisposable {
     readonly url: string,
     readonly sockets: Set<Socket>,
     readonly rate: { bytesPerSecond: number },
+    readonly counts: { bytes: number },
   ) {}
+
+  /** Bytes passed on to the client so far. */
+  get bytes(): number {
+    return this.counts.bytes;
+  }
 
   /** Reads at another pace from now on (`Infinity`: as fast as the client takes it). */
   setRate(bytesPerSecond: number): void {
@@ -25,6 +31,7 @@ export class SlowReader implements AsyncDisposable {
 
   static async start(targetPort: number, bytesPerSecond: number): Promise<SlowReader> {
     const rate = { bytesPerSecond };
+    const counts = { bytes: 0 };
     const sockets = new Set<Socket>();
     const server = createServer((client) => {
       const upstream = createConnection(targetPort, "127.0.0.1");
@@ -40,6 +47,7 @@ export class SlowReader implements AsyncDisposable {
       client.pipe(upstream);
       upstream.on("data", (chunk: Buffer) => {
         client.write(chunk);
+        counts.bytes += chunk.length;
         // Read no more until this chunk's share of the rate has passed.
         if (rate.bytesPerSecond === Infinity) return;
         upstream.pause();
@@ -48,7 +56,7 @@ export class SlowReader implements AsyncDisposable {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
-    return new SlowReader(server, `http://127.0.0.1:${port}`, sockets, rate);
+    return new SlowReader(server, `http://127.0.0.1:${port}`, sockets, rate, counts);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

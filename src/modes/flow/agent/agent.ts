@@ -24,7 +24,8 @@ export interface AgentOptions {
   backoff?: { initialMs: number; maxMs: number };
 }
 
-// Events CMD prints while the manager is away are kept up to this many, and sent on reconnect.
+// Events CMD prints while the manager is away are kept, and sent on reconnect; from this many on,
+// CMD's output is no longer read (CMD then waits on its own writes) until the manager is back.
 const maxQueuedEvents = 100;
 // A connection shorter than this does not reset the backoff, so two agents on one socket (each
 // replacing the other's connection) settle at the slowest retry instead of a busy loop.
@@ -53,8 +54,19 @@ export async function runAgent(options: AgentOptions): Promise<number> {
 
   let current: Socket | undefined;
   const queued: string[] = [];
+  // CMD's output is not read while the manager's side is full (until "drain") or while the
+  // manager is away with the queue full (until connected). Never read and thrown away: a command
+  // that prints without pause would otherwise keep this process busy reading it, and Bun's pipe
+  // reader does not return to the event loop while there is more to read, so the connection to
+  // the manager would never be seen to complete.
   let paused = false;
+  const pause = (): void => {
+    if (paused) return;
+    paused = true;
+    relay?.pause();
+  };
   const resume = (): void => {
+    if (!paused) return;
     paused = false;
     relay?.resume();
   };
@@ -69,13 +81,15 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     }
     if (current && !current.destroyed) {
       // The manager reads each container at a bounded pace: wait for it rather than buffer.
-      if (!current.write(line) && relay && !paused) {
-        paused = true;
-        relay.pause();
+      if (!current.write(line) && !paused) {
+        pause();
         current.once("drain", resume);
       }
-    } else if (frame.type === "event" && queued.length < maxQueuedEvents) queued.push(line);
-    else log.debug("not connected: dropped a frame", { type: frame.type, command: frame.command });
+    } else if (frame.type === "event") {
+      // What is left of the read that filled the queue is kept too: at most one read more.
+      queued.push(line);
+      if (queued.length >= maxQueuedEvents) pause();
+    } else log.debug("not connected: dropped a frame", { type: frame.type, command: frame.command });
   };
 
   let exitCode = 0;
@@ -119,12 +133,15 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     log.info("connected to the flow manager", { socket: socketPath });
     const since = Date.now();
     current = socket;
-    for (const line of queued.splice(0)) socket.write(line);
+    let writable = true;
+    for (const line of queued.splice(0)) writable = socket.write(line);
+    if (writable) resume();
+    else socket.once("drain", resume);
     await serve(socket, { log, handle, send, signal: stop.signal });
     current = undefined;
-    // Nothing to wait for on a connection gone: CMD's events are queued (or dropped) meanwhile.
+    // Nothing to wait for on a connection gone: CMD's events are queued meanwhile, up to the limit.
     socket.off("drain", resume);
-    if (paused) resume();
+    resume();
     if (stop.signal.aborted) break;
     if (Date.now() - since >= stableMs) backoff.reset();
     const delayMs = backoff.next();
