@@ -63,14 +63,24 @@ const prettyReporter: ConsolaReporter = {
 const state: { level: LogLevel; consola: ConsolaInstance; timestamps: boolean } = {
   level: "info",
   timestamps: true,
-  consola: createConsola({ level: consolaLevel.info, reporters: [prettyReporter] }),
+  // No throttle: consola would fold repeated identical lines into "(repeated N times)", and an
+  // audit log keeps every line.
+  consola: createConsola({ level: consolaLevel.info, reporters: [prettyReporter], throttle: 0 }),
 };
+
+/**
+ * One consola instance per tag, made on its first line: consola's withTag copies the root's
+ * options into a new instance on every call, which a line per Docker event made the daemon's
+ * busiest work. Made again after configureLogging, so they take its level and reporters.
+ */
+const tagged = new Map<string, ConsolaInstance>();
 
 /** Set the level and format of every logger, once, from the resolved config. */
 export function configureLogging(options: { level: LogLevel; format: LogFormat }): void {
   state.level = options.level;
   state.consola.level = consolaLevel[options.level];
   state.consola.setReporters([options.format === "json" ? jsonReporter : prettyReporter]);
+  tagged.clear();
 }
 
 /**
@@ -89,8 +99,11 @@ export function currentLogLevel(): LogLevel {
 /** A logger tagged with the name of the mode or module that logs. */
 export function createLogger(tag: string): Logger {
   const log = (level: Exclude<LogLevel, "silent">) => (message: string, fields?: LogFields) => {
-    // Tagged instances share the root's level and reporters, so configureLogging reaches them all.
-    state.consola.withTag(tag)[level](message, fields ?? {});
+    // A line below the level costs a comparison, nothing more.
+    if (consolaLevel[level] > consolaLevel[state.level]) return;
+    let instance = tagged.get(tag);
+    if (instance === undefined) tagged.set(tag, (instance = state.consola.withTag(tag)));
+    instance[level](message, fields ?? {});
   };
   return { error: log("error"), warn: log("warn"), info: log("info"), debug: log("debug"), trace: log("trace"), withTag: createLogger };
 }

@@ -1,0 +1,43 @@
+/** The logger's lines as an operator greps them: every line kept, the level applied to every tag. */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { configureLogging, createLogger } from "../../src/core/logger.ts";
+
+let lines: Record<string, unknown>[] = [];
+const write = process.stderr.write.bind(process.stderr);
+
+beforeEach(() => {
+  lines = [];
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+    return true;
+  }) as typeof process.stderr.write;
+});
+
+afterEach(() => {
+  process.stderr.write = write;
+  configureLogging({ level: "info", format: "pretty" });
+});
+
+describe("logger", () => {
+  test("the same line ten times in a row is written ten times (an audit log folds nothing)", () => {
+    configureLogging({ level: "info", format: "json" });
+    const log = createLogger("warp");
+    for (let i = 0; i < 10; i++) log.info("route changed", { container: "web-1", command: "ip route replace default via 10.0.0.2" });
+    expect(lines).toHaveLength(10);
+    expect(lines.every((line) => line.msg === "route changed" && line.tag === "warp" && line.container === "web-1")).toBe(true);
+  });
+
+  test("lines below the level are not written; a later configureLogging reaches a logger already used", () => {
+    configureLogging({ level: "info", format: "json" });
+    const log = createLogger("flow");
+    log.debug("hidden");
+    log.info("shown");
+    configureLogging({ level: "trace", format: "json" });
+    log.trace("now shown", { id: 1 });
+    log.withTag("docker").debug("another tag");
+    configureLogging({ level: "warn", format: "json" });
+    log.info("hidden again");
+    log.warn("a warning");
+    expect(lines.map((line) => `${line.level} ${line.tag} ${line.msg}`)).toEqual(["info flow shown", "trace flow now shown", "debug docker another tag", "warn flow a warning"]);
+  });
+});
