@@ -3,7 +3,8 @@
  * (one process, this runtime) that relays each `send_message` as one NDJSON request over a Unix
  * socket to the agent connected there, and acknowledges with its answer. No token, no lookups,
  * no validation, no budgets.
- * Usage: bun test/bench/_flow-floor.ts PORT SOCKET_PATH   (prints "listening" once both listen)
+ * Usage: bun test/bench/_flow-floor.ts PORT SOCKET_PATH   (prints "listening" once both listen,
+ * "agent connected" when an agent connects)
  */
 import { createServer as createHttp } from "node:http";
 import { createServer, type Socket as NetSocket } from "node:net";
@@ -15,6 +16,7 @@ const pending = new Map<string, (data: unknown) => void>();
 let next = 0;
 const channel = createServer((socket) => {
   agent = socket;
+  console.log("agent connected");
   let buffer = "";
   socket.on("data", (chunk: Buffer) => {
     buffer += chunk.toString("utf8");
