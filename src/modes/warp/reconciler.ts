@@ -9,7 +9,8 @@ import { applyPlan } from "./apply.ts";
 import type { NetnsState } from "./diff.ts";
 import { familyFlag, routeKey, ruleKey } from "./netns-spec.ts";
 import { labelNames } from "./labels.ts";
-import { listTargetIds, planById, type WarpContext } from "./observe.ts";
+import { inspectWarpNamed, listTargetIds, planById, type WarpContext } from "./observe.ts";
+import { WarpLookup } from "./_warp-lookup.ts";
 
 /** Container actions after which the container runs. */
 const runningAfter = new Set(["start", "restart", "unpause"]);
@@ -30,11 +31,14 @@ export class WarpReconciler {
   readonly driver: ReconcileDriver;
   readonly #context: WarpContext;
   readonly #book = new TargetBook();
+  /** The warp containers' inspects, shared by the targets of a burst (see WarpLookup). */
+  readonly #warps: WarpLookup;
   /** Target id -> the warp container its label names, as its last event said, until its next reconcile. */
   readonly #eventWarpNames = new Map<string, string>();
 
   constructor(context: WarpContext) {
     this.#context = context;
+    this.#warps = new WarpLookup((name) => inspectWarpNamed(context, name));
     this.driver = new ReconcileDriver({
       log: context.log,
       reconcile: (id) => this.reconcile(id),
@@ -52,7 +56,7 @@ export class WarpReconciler {
   async reconcile(id: string): Promise<void> {
     const warpName = this.#eventWarpNames.get(id) ?? (this.#book.isTarget(id) ? this.#book.record(id).warp : undefined);
     this.#eventWarpNames.delete(id);
-    const planned = await planById(this.#context, id, { warpName });
+    const planned = await planById(this.#context, id, { warpName, lookupWarp: (name) => this.#warps.get(name) });
     if (planned === undefined) return this.#book.forget(id);
     const { plan, warp } = planned;
     const record = this.#book.record(id);
@@ -94,6 +98,8 @@ export class WarpReconciler {
 
   /** A full scan's keys; what is known of containers no longer running is forgotten. */
   async #listAndPrune(): Promise<string[]> {
+    // A resync (periodic, or the events stream reopened) looks at every warp container afresh.
+    this.#warps.clear();
     const ids = await listTargetIds(this.#context);
     this.#book.keepOnly(new Set(ids));
     return ids;
@@ -115,11 +121,13 @@ export class WarpReconciler {
   async #onEvent(event: DockerEvent): Promise<void> {
     const { config } = this.#context;
     if (event.type === "container") {
+      const names = [event.name, event.attributes.oldName?.replace(/^\//, "")].filter((name): name is string => !!name);
+      // Before any target is queued: their reconciles inspect this container afresh.
+      this.#warps.forget(event.id, names);
       const warpName = event.attributes[labelNames(config.label_prefix).target];
       // After these the target runs: its reconcile inspects its warp container beside it.
       if (warpName !== undefined && runningAfter.has(event.action)) this.#eventWarpNames.set(event.id, warpName);
       if (warpName !== undefined || this.#book.isTarget(event.id)) this.driver.enqueue(event.id, eventTimeMs(event));
-      const names = [event.name, event.attributes.oldName?.replace(/^\//, "")].filter((name): name is string => !!name);
       // Its known targets are looked at again; only a start or rename may concern targets not seen yet.
       const list = event.action === "start" || event.action === "rename";
       for (const name of names) if (matchGlob(config.container_pattern, name)) await this.#enqueueTargetsOf(name, eventTimeMs(event), list);
@@ -129,6 +137,7 @@ export class WarpReconciler {
     if (event.type === "network") {
       const container = event.attributes.container;
       if (container === undefined) return;
+      this.#warps.forget(container, []);
       if (this.#book.isTarget(container)) this.driver.enqueue(container, eventTimeMs(event));
       const warp = this.#book.warpName(container);
       if (warp !== undefined) await this.#enqueueTargetsOf(warp, eventTimeMs(event), false);
