@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { leavesTree } from "../../src/modes/flow/manager/_link-escape.ts";
@@ -56,6 +56,31 @@ describe("readCode", () => {
       expect(await snapshotTree(dir, all, { bytes: 20, entries: 4 })).toHaveLength(4);
       await expect(snapshotTree(dir, all, { bytes: 20, entries: 3 })).rejects.toThrow("code_path: d takes the tree over 3 entries; nothing was changed");
       await expect(snapshotTree(dir, all, { bytes: 12, entries: 4 })).rejects.toThrow("code_path: c takes the tree over 12 bytes; nothing was changed");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  test("a path swapped for a symlink after its check cannot lead the copy out of the root", async () => {
+    const dir = await realpath(await mkdtemp(join(tmpdir(), "dnflow-snap-")));
+    try {
+      const root = join(dir, "root");
+      const outside = join(dir, "outside");
+      for (const tree of [join(root, "app/code"), join(outside, "app/code")]) {
+        await mkdir(tree, { recursive: true });
+        await writeFile(join(tree, "code.sh"), "echo hi\n");
+      }
+      const underRoot = (real: string) => real === root || real.startsWith(`${root}/`);
+      const source = join(root, "app/code");
+      expect(await snapshotTree(source, underRoot)).toHaveLength(1);
+      // Checked, then the directory itself becomes a link to elsewhere: its last component is never followed.
+      await rename(source, join(root, "app/code-old"));
+      await symlink(join(outside, "app/code"), source);
+      await expect(snapshotTree(source, underRoot)).rejects.toThrow(/^code_path: the directory cannot be opened as a directory \((ENOTDIR|ELOOP)\); nothing was changed$/);
+      // Checked, then a parent becomes a link: what was opened is not under the root, and is refused.
+      await rm(source);
+      await rename(join(root, "app"), join(root, "app-old"));
+      await symlink(join(outside, "app"), join(root, "app"));
+      await expect(snapshotTree(source, underRoot)).rejects.toThrow("code_path: the directory changed after it was checked; nothing was changed");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
