@@ -1,10 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, realpath, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, realpath, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { leavesTree } from "../../src/modes/flow/manager/_link-escape.ts";
 import { snapshotTree } from "../../src/modes/flow/manager/_code-snapshot.ts";
 import { readCode } from "../../src/modes/flow/manager/code-update.ts";
+import { exec } from "../support/_exec.ts";
+import { repoRoot } from "../support/dockernet.ts";
+import { asNobody } from "../support/first-hour.ts";
 
 describe("symlinks of update_container's tree, resolved as the container will", () => {
   const links = (pairs: Record<string, string>) => new Map(Object.entries(pairs));
@@ -81,6 +84,23 @@ describe("readCode", () => {
       await rename(join(root, "app"), join(root, "app-old"));
       await symlink(join(outside, "app"), join(root, "app"));
       await expect(snapshotTree(source, underRoot)).rejects.toThrow("code_path: the directory changed after it was checked; nothing was changed");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  test("an unreadable file is refused, naming it, before anything is read into the copy (as nobody: root reads every file)", async () => {
+    const dir = await realpath(await mkdtemp(join(tmpdir(), "dnflow-snap-")));
+    try {
+      await chmod(dir, 0o755);
+      await mkdir(join(dir, "code"), { mode: 0o755 });
+      await writeFile(join(dir, "code/app.sh"), "echo hi\n", { mode: 0o644 });
+      await writeFile(join(dir, "code/key.pem"), "secret\n", { mode: 0o600 });
+      const probe = `import { readCode } from ${JSON.stringify(join(repoRoot, "src/modes/flow/manager/code-update.ts"))};
+        try { console.log((await readCode(${JSON.stringify(join(dir, "code"))})).length, "entries") } catch (error) { console.log(error.message) }`;
+      const run = () => exec(asNobody[0], [...asNobody.slice(1), process.execPath, "-e", probe]);
+      expect((await run()).stdout.trim()).toBe("code_path: key.pem is not readable; nothing was changed");
+      await chmod(join(dir, "code/key.pem"), 0o644);
+      expect((await run()).stdout.trim()).toBe("2 entries");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
