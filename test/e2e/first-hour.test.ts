@@ -4,9 +4,9 @@
  * problem), checking what is printed and the exit code. A regression is a failing row.
  * The rows that need a running engine or flow server are in first-hour-flow.test.ts.
  */
-import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec } from "../support/_exec.ts";
@@ -217,6 +217,10 @@ beforeAll(async () => {
   await writeFile(join(dir, "root-only.toml"), "[log]\n", { mode: 0o600 });
   await writeFile(join(dir, "token"), "a-token-that-is-long-enough\n", { mode: 0o600 });
   closedPort = await freePort();
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe("the first hour, as a table (issue 19)", () => {
