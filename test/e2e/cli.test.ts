@@ -1,12 +1,14 @@
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { exec } from "../support/_exec.ts";
 import { repoRoot, waitFor } from "../support/dockernet.ts";
 import { useTestEngine } from "../support/engine.ts";
 import { nextHop } from "../support/routing.ts";
+import { useScratch } from "../support/scratch.ts";
+
+const scratch = useScratch("dockernet-e2e-");
 
 setDefaultTimeout(120_000);
 
@@ -58,7 +60,7 @@ describe("the compiled binary", () => {
     expect(typo.stderr).toContain("unknown flag --onse");
     const unknown = await dockernet(["nope"]);
     expect(unknown.code).toBe(2);
-    const dir = await mkdtemp(join(tmpdir(), "dockernet-e2e-"));
+    const dir = scratch();
     const file = join(dir, "config.toml");
     await writeFile(file, '[warp]\nroutes = ["0.0.0.0/0", "10.0.0.0/33"]\nbogus = 1\n');
     const bad = await dockernet(["config", "validate", "--config", file]);
@@ -81,7 +83,7 @@ describe("the compiled binary", () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain("cannot reach the Docker engine at unix:///nonexistent/docker.sock");
     expect(gone.stderr).toContain("hint:");
-    const dir = await mkdtemp(join(tmpdir(), "dockernet-e2e-"));
+    const dir = scratch();
     const socket = join(dir, "docker.sock");
     const server = (await import("node:net")).createServer().listen(socket);
     await new Promise((resolve) => server.once("listening", resolve));

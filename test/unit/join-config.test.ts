@@ -1,11 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockernetError } from "../../src/core/errors.ts";
 import { loadConfig } from "../../src/modes/config.ts";
+import { useScratch } from "../support/scratch.ts";
 
-const absent = join(mkdtempSync(join(tmpdir(), "dockernet-join-config-")), "absent.toml");
+const absent = join(useScratch("dockernet-join-config-")(), "absent.toml");
 
 describe("join config", () => {
   test("keep_going: false by default; true from the flag or DOCKERNET_JOIN_KEEP_GOING, flag first", async () => {

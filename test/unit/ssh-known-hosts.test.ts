@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkHostKey, filesListing, fingerprint, forgetHostKey, hostKeyVerifier, knownKeys, knownKeyTypes, recordHostKey, wireKeyType } from "../../src/ssh/known-hosts.ts";
+import { useScratch } from "../support/scratch.ts";
+
+const scratch = useScratch("dockernet-kh-");
 
 const key = Buffer.from("0000000b7373682d656432353531390000002001020304", "hex");
 const other = Buffer.from("0000000b7373682d6564323535313900000020ffffffff", "hex");
@@ -34,7 +36,7 @@ describe("known_hosts", () => {
     expect(knownKeys(text, "10.0.0.7", 2222)).toEqual([other]);
     expect(knownKeys(text, "10.0.0.17", 2222)).toEqual([]);
     // A host listed under a pattern with another key has a changed key, not an unknown one.
-    const dir = mkdtempSync(join(tmpdir(), "dockernet-kh-"));
+    const dir = scratch();
     const file = join(dir, "known_hosts");
     writeFileSync(file, text);
     expect(checkHostKey("build.corp", 22, other, [file])).toBe("changed");
@@ -60,7 +62,7 @@ describe("known_hosts", () => {
   });
 
   test("the verifier accepts the listed key only; missing files refuse", () => {
-    const dir = mkdtempSync(join(tmpdir(), "dockernet-kh-"));
+    const dir = scratch();
     const file = join(dir, "known_hosts");
     writeFileSync(file, `10.0.0.5 ssh-ed25519 ${b64}\n`);
     const verify = hostKeyVerifier("10.0.0.5", 22, [join(dir, "missing"), file]);
@@ -75,7 +77,7 @@ const realKey = Buffer.from("AAAAC3NzaC1lZDI1NTE5AAAAIHkDxbBTI72oI2yoNZ8/FCLLZRz
 const realFingerprint = "SHA256:DhvYwJ/0EdDqG6sQMEygaMgN1gLzqmx3pEFy14DRCtk";
 
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "dockernet-kh-"));
+  return scratch();
 }
 
 describe("fingerprints and key types", () => {
@@ -162,7 +164,7 @@ describe("recordHostKey", () => {
 
 describe("forgetting a destroyed server's key", () => {
   test("only the lines that list exactly that key for that host:port go; the others stay, the file stays 0600", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "known-hosts-forget-"));
+    const dir = scratch();
     const file = join(dir, "known_hosts");
     const [gone, other] = [Buffer.from("gone-key"), Buffer.from("other-key")];
     await recordHostKey(file, "203.0.113.5", 22, gone, "ssh-ed25519");
