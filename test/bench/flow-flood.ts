@@ -12,7 +12,7 @@
  * figures before a change); the agents in the containers stay this tree's.
  */
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Socket } from "socket.io-client";
 import { TestEngine } from "../support/engine.ts";
@@ -92,6 +92,7 @@ try {
   for (const socket of floorClients) socket.close();
   await engine.docker(["rm", "-f", "floor-agent"]);
   floor.kill();
+  await rm(dir, { recursive: true, force: true });
   // The same through flow with the container's CPU quota lifted to the machine's two cores.
   let viaFlowRoomy: number[] = [];
   if (manager === binary) {
