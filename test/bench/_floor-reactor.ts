@@ -5,12 +5,15 @@
  * is compared with, so neither shares an event loop with the benchmark that starts the targets.
  * It logs as `dockernet --log-format json` does ("floor ready", then one "route changed" line per
  * target), so the benchmark times both from the same kind of line.
- * Usage: DOCKER_HOST=unix:///PATH bun test/bench/_floor-reactor.ts VIA
+ * Usage: DOCKER_HOST=unix:///PATH bun test/bench/_floor-reactor.ts VIA [DESTINATION=default]
+ * (another DESTINATION, a host route of its own, lets it run beside dockernet on the same targets
+ * without the two racing for the same route: the paired mode of warp-latency.ts).
  */
 import Docker from "dockerode";
 import { exec } from "../support/_exec.ts";
 
 const via = process.argv[2] ?? "";
+const destination = process.argv[3] ?? "default";
 const docker = new Docker({ socketPath: (process.env.DOCKER_HOST ?? "").replace(/^unix:\/\//, "") });
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
@@ -19,7 +22,7 @@ function log(msg: string, fields: Record<string, unknown> = {}): void {
 
 async function route(id: string): Promise<void> {
   const info = await docker.getContainer(id).inspect();
-  const args = ["-t", String(info.State.Pid), "-n", "ip", "route", "replace", "default", "via", via];
+  const args = ["-t", String(info.State.Pid), "-n", "ip", "route", "replace", destination, "via", via];
   await exec("nsenter", args);
   log("route changed", { container: info.Name.slice(1), pid: info.State.Pid, command: `nsenter ${args.join(" ")}`, result: "ok" });
 }
