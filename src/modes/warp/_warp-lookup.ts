@@ -1,7 +1,7 @@
 import type { ObservedContainer } from "../../docker/types.ts";
 
-/** How long one inspect of a warp container serves the targets that name it. */
-const freshMs = 1000;
+/** How long one inspect of a warp container serves the targets that name it (default). */
+const defaultFreshMs = 1000;
 
 type Inspect = (name: string) => Promise<ObservedContainer | undefined>;
 
@@ -21,10 +21,12 @@ interface Entry {
  */
 export class WarpLookup {
   readonly #inspect: Inspect;
+  readonly #freshMs: number;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(inspect: Inspect) {
+  constructor(inspect: Inspect, freshMs = defaultFreshMs) {
     this.#inspect = inspect;
+    this.#freshMs = freshMs;
   }
 
   /** The warp container named `name`, inspected now or within the last second. */
@@ -32,7 +34,7 @@ export class WarpLookup {
     if (name === undefined) return Promise.resolve(undefined);
     const now = performance.now();
     const cached = this.#entries.get(name);
-    if (cached !== undefined && now - cached.at < freshMs) return cached.result;
+    if (cached !== undefined && now - cached.at < this.#freshMs) return cached.result;
     const entry: Entry = { at: now, result: this.#inspect(name) };
     this.#entries.set(name, entry);
     entry.result.then(
