@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { batchWrites } from "./_batched-socket.ts";
 import { SshErrorCode, sshError } from "./_errors.ts";
 
 /** `host:port`, `[v6]:port`, for messages. */
@@ -6,7 +7,10 @@ export function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** A TCP connection to an SSH server, Nagle off (Docker API calls are many small round trips); SSH_UNREACHABLE otherwise. */
+/**
+ * A TCP connection to an SSH server, Nagle off (Docker API calls are many small round trips) and
+ * the writes of one event-loop turn sent at once (see batchWrites); SSH_UNREACHABLE otherwise.
+ */
 export function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
   const where = hostPort(host, port);
   return new Promise((resolve, reject) => {
@@ -22,6 +26,7 @@ export function openTcp(host: string, port: number, timeoutMs: number): Promise<
       clearTimeout(timer);
       socket.removeAllListeners("error");
       socket.setNoDelay(true);
+      batchWrites(socket);
       resolve(socket);
     });
   });

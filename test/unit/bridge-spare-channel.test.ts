@@ -1,21 +1,24 @@
 // A channel opened ahead of the next client (src/modes/bridge/link/spare-channel.ts), over the real
 // engine dialer and a link whose channels the test makes (the dialer's own tests: bridge-engine-dial).
 import { describe, expect, test } from "bun:test";
-import { PassThrough, type Duplex } from "node:stream";
+import { Duplex, PassThrough } from "node:stream";
 import { engineDialer, type DialableLink } from "../../src/modes/bridge/link/engine-dial.ts";
 import { SpareChannel } from "../../src/modes/bridge/link/spare-channel.ts";
 import { SshErrorCode } from "../../src/ssh/connection.ts";
 import { sshError } from "../../src/ssh/_errors.ts";
 import { fakeLogger } from "../support/fake-logger.ts";
 
+/** A channel as the server's side of it: what the client writes is swallowed; `push` is the server's answer. */
+const serverChannel = () => new Duplex({ read() {}, write: (_chunk, _encoding, done) => done() });
+
 function fakeLink(options: { refuseStreamLocal?: boolean } = {}) {
-  const opened: PassThrough[] = [];
+  const opened: Duplex[] = [];
   const sessions: PassThrough[] = [];
   const link: DialableLink = {
     async openUnixSocket(): Promise<Duplex> {
       await new Promise((resolve) => setTimeout(resolve, 5));
       if (options.refuseStreamLocal) throw sshError(SshErrorCode.streamLocalRefused, "refused");
-      const stream = new PassThrough();
+      const stream = serverChannel();
       opened.push(stream);
       return stream;
     },
@@ -45,6 +48,27 @@ describe("a channel opened ahead of the next client", () => {
     spare.close();
     await tick();
     expect(opened[2]!.destroyed).toBe(true);
+  });
+
+  test("a taken spare is replaced once the server answers its client, not while the request goes out", async () => {
+    const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }));
+    const { link, opened } = fakeLink();
+    await spare.take(link);
+    await tick();
+    expect(opened).toHaveLength(2);
+    const channel = await spare.take(link);
+    expect(channel).toBe(opened[1]!);
+    // As the relay does: the client's bytes flow to the channel and the channel's to the client.
+    const client = new PassThrough();
+    channel.pipe(client);
+    client.resume();
+    channel.write("GET /_ping HTTP/1.0\r\n\r\n");
+    await tick();
+    expect(opened).toHaveLength(2); // no channel open beside the request
+    opened[1]!.push("HTTP/1.0 200 OK\r\n\r\nOK");
+    await tick();
+    expect(opened).toHaveLength(3); // the answer began: the next client's is opened
+    spare.close();
   });
 
   test("a spare that went away meanwhile is not handed out: the client gets a fresh channel", async () => {
