@@ -1,5 +1,12 @@
+/** Globs compiled once: the pattern is the config's, and every Docker event is matched against it. */
+const compiled = new Map<string, RegExp>();
+
 /** Whether `name` matches a glob with `*` (any run) and `?` (one character), whole-name. */
 export function matchGlob(pattern: string, name: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${source}$`).test(name);
+  let regex = compiled.get(pattern);
+  if (regex === undefined) {
+    const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    compiled.set(pattern, (regex = new RegExp(`^${source}$`)));
+  }
+  return regex.test(name);
 }
