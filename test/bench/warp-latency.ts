@@ -88,10 +88,15 @@ interface Round {
   list: Docker.Container[];
 }
 
+/** A reactor's "route changed" lines for the targets named `prefix-N` whose command holds `marker`. */
+function routedLines(daemon: Daemon, prefix: string, marker = "route replace default") {
+  return daemon.find((line) => line.msg === "route changed" && String(line.container).startsWith(`${prefix}-`) && String(line.command).includes(marker));
+}
+
 /** Starts `targets` targets at once under a running reactor: route-in-place times from its "route changed" lines. */
 async function measureRound(network: string, prefix: string, reactor: Daemon): Promise<Round> {
   const list = await createTargets(prefix, network);
-  const routed = () => reactor.find((line) => line.msg === "route changed" && String(line.container).startsWith(`${prefix}-`) && String(line.command).includes("route replace default"));
+  const routed = () => routedLines(reactor, prefix);
   const cpuBefore = cpuMs(reactor.pid);
   const since = Date.now();
   await Promise.all(list.map((container) => container.start()));
@@ -111,14 +116,13 @@ async function measureRound(network: string, prefix: string, reactor: Daemon): P
 /** The floor and `ours` routing the same burst: each target's latency under both. */
 async function measurePaired(network: string, prefix: string, floor: Daemon, ours: Daemon): Promise<{ pairs: { floor: number; ours: number }[]; list: Docker.Container[] }> {
   const list = await createTargets(prefix, network);
-  const routed = (daemon: Daemon, marker: string) => daemon.find((line) => line.msg === "route changed" && String(line.container).startsWith(`${prefix}-`) && String(line.command).includes(marker));
   const since = Date.now();
   await Promise.all(list.map((container) => container.start()));
-  await waitFor(`${prefix} routed by both`, () => routed(floor, pairedDestination).length >= targets && routed(ours, "route replace default").length >= targets, 60_000);
+  await waitFor(`${prefix} routed by both`, () => routedLines(floor, prefix, pairedDestination).length >= targets && routedLines(ours, prefix).length >= targets, 60_000);
   const starts = await startEvents(since);
-  const times = (daemon: Daemon, marker: string) => new Map(routed(daemon, marker).map((line) => [String(line.container), Date.parse(line.time)]));
+  const times = (daemon: Daemon, marker?: string) => new Map(routedLines(daemon, prefix, marker).map((line) => [String(line.container), Date.parse(line.time)]));
   const floorAt = times(floor, pairedDestination);
-  const pairs = [...times(ours, "route replace default")].map(([name, at]) => {
+  const pairs = [...times(ours)].map(([name, at]) => {
     const start = starts.get(name) ?? Number.NaN;
     return { ours: at - start, floor: (floorAt.get(name) ?? Number.NaN) - start };
   });
