@@ -12,8 +12,8 @@
 import Docker from "dockerode";
 import { exec } from "../support/_exec.ts";
 
-const via = process.argv[2] ?? "";
-const destination = process.argv[3] ?? "default";
+// Daemon.start appends dockernet's own flags (--log-format json): only the words before them count.
+const [via = "", destination = "default"] = process.argv.slice(2).filter((arg, index, all) => !all.slice(0, index + 1).some((word) => word.startsWith("--")));
 const docker = new Docker({ socketPath: (process.env.DOCKER_HOST ?? "").replace(/^unix:\/\//, "") });
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {

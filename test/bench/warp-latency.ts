@@ -100,7 +100,10 @@ async function measureRound(network: string, prefix: string, reactor: Daemon): P
   const cpuBefore = cpuMs(reactor.pid);
   const since = Date.now();
   await Promise.all(list.map((container) => container.start()));
-  await waitFor(`${prefix} to route every target`, () => routed().length >= targets, 60_000);
+  await waitFor(`${prefix} to route every target`, () => routed().length >= targets, 60_000).catch((error: unknown) => {
+    // Say what the reactor did instead: its last lines name the targets it could not route.
+    throw new Error(`${(error as Error).message}; ${routed().length} routed; its last lines:\n${reactor.stderr.slice(-10).join("\n")}`);
+  });
   const cpu = (cpuMs(reactor.pid) - cpuBefore) / targets;
   const starts = await startEvents(since);
   const done = new Map(routed().map((line) => [String(line.container), Date.parse(line.time)]));
