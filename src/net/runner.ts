@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { DockernetError } from "../core/errors.ts";
-import { spawnAttached, type AttachedChild } from "../core/runtime.ts";
+import { spawnAttached, spawnCaptured, type AttachedChild, type CapturedRun } from "../core/runtime.ts";
 
 export interface RunOptions {
   /** Written to the command's standard input, then closed. */
@@ -24,46 +23,27 @@ const defaultTimeoutMs = 10_000;
  * Runs one external command from an argument array: never through a shell, so no label or config
  * value can be interpreted as shell syntax. Standard error is folded into the thrown error.
  */
-export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const shown = [command, ...args].join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], shell: false });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.stdin.on("error", () => {}); // the command may exit before reading its input
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      const missing = error.code === "ENOENT";
-      reject(
-        new DockernetError(missing ? `command not found: ${command}` : `cannot run ${shown}: ${error.message}`, {
-          code: missing ? "COMMAND_NOT_FOUND" : "COMMAND_FAILED",
-          hint: missing ? `install ${command} (Debian: util-linux for nsenter, iproute2 for ip)` : undefined,
-          cause: error,
-        }),
-      );
+  let run: CapturedRun;
+  try {
+    run = await spawnCaptured(command, args, { input: options.input, timeoutMs });
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException)?.code === "ENOENT";
+    throw new DockernetError(missing ? `command not found: ${command}` : `cannot run ${shown}: ${(error as Error)?.message ?? String(error)}`, {
+      code: missing ? "COMMAND_NOT_FOUND" : "COMMAND_FAILED",
+      hint: missing ? `install ${command} (Debian: util-linux for nsenter, iproute2 for ip)` : undefined,
+      cause: error,
     });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const result = { stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString(), code: code ?? 128 };
-      if (timedOut) {
-        reject(new DockernetError(`${shown} timed out after ${timeoutMs} ms`, { code: "COMMAND_TIMEOUT" }));
-      } else if (result.code !== 0 && !options.allowFail) {
-        const why = result.stderr.trim() || (signal ? `killed by ${signal}` : `exit code ${result.code}`);
-        reject(new DockernetError(`${shown} failed: ${why}`, { code: "COMMAND_FAILED" }));
-      } else {
-        resolve(result);
-      }
-    });
-    child.stdin.end(options.input ?? "");
-  });
+  }
+  const result = { stdout: run.stdout, stderr: run.stderr, code: run.code ?? 128 };
+  if (run.timedOut) throw new DockernetError(`${shown} timed out after ${timeoutMs} ms`, { code: "COMMAND_TIMEOUT" });
+  if (result.code !== 0 && !options.allowFail) {
+    const why = result.stderr.trim() || (run.signal ? `killed by ${run.signal}` : `exit code ${result.code}`);
+    throw new DockernetError(`${shown} failed: ${why}`, { code: "COMMAND_FAILED" });
+  }
+  return result;
 }
 
 /** Signals a caller may send the process that runs an attached command, handed on to it. */
