@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { Buffer } from "node:buffer";
 import * as v from "valibot";
-import { encodeFrame, FrameReader, frameSchema, maxFrameBytes, parseFrame, validFrame, type ReadItem } from "../../src/modes/flow/protocol/frames.ts";
+import { FrameReader, type ReadItem } from "../../src/modes/flow/protocol/frame-reader.ts";
+import { encodeFrame, frameSchema, maxFrameBytes, parseFrame, validFrame } from "../../src/modes/flow/protocol/frames.ts";
 
 /** A JSON event frame line (no newline) of exactly `bytes` UTF-8 bytes. */
 function lineOfBytes(bytes: number): string {

@@ -5,7 +5,6 @@
  */
 import { Buffer } from "node:buffer";
 import * as v from "valibot";
-import { LineSplitter } from "./line-splitter.ts";
 
 /** The largest frame either side sends or accepts: 1 MiB of UTF-8, the newline not counted. */
 export const maxFrameBytes = 1024 * 1024;
@@ -108,43 +107,4 @@ export function encodeFrame(frame: Frame): string {
   const bytes = Buffer.byteLength(json, "utf8");
   if (bytes > maxFrameBytes) throw new Error(`frame is ${bytes} bytes, over the limit of ${maxFrameBytes}`);
   return `${json}\n`;
-}
-
-/** What a chunk of input yields: a frame, a malformed line (the connection may go on), or an over-long line. */
-export type ReadItem =
-  | { kind: "frame"; frame: Frame }
-  | { kind: "invalid"; line: string; error: Error; id?: string }
-  | { kind: "overflow"; error: Error };
-
-/**
- * Turns the chunks read from a socket into frames. It never holds more than `maxFrameBytes`: a
- * longer line is reported as `overflow` as soon as it is known, so the caller can drop the peer.
- */
-export class FrameReader {
-  readonly #lines: LineSplitter;
-
-  constructor(options: { maxBytes?: number } = {}) {
-    this.#lines = new LineSplitter(options.maxBytes ?? maxFrameBytes);
-  }
-
-  /** The bytes held while waiting for a newline. */
-  get bufferedBytes(): number {
-    return this.#lines.bufferedBytes;
-  }
-
-  /** Takes the next chunk (Buffer or string); blank lines are skipped. */
-  push(chunk: Uint8Array | string): ReadItem[] {
-    const items: ReadItem[] = [];
-    for (const item of this.#lines.push(chunk)) {
-      if (item.kind === "overflow") {
-        items.push(item);
-        continue;
-      }
-      if (item.line.trim() === "") continue;
-      const decoded = decodeFrame(item.line);
-      if (decoded.ok) items.push({ kind: "frame", frame: decoded.frame });
-      else items.push({ kind: "invalid", line: item.line, error: decoded.error, ...(decoded.id === undefined ? {} : { id: decoded.id }) });
-    }
-    return items;
-  }
 }
