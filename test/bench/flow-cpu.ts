@@ -5,9 +5,9 @@
  * build's from the same rounds:
  * - `send_message` with 10 clients at once, `perClient` pings each: CPU ms per request, beside the
  *   floor's (test/support/flow-floor.ts: a bare Socket.IO relay to the same agent);
- * - a container printing 200-byte lines as fast as it can, one subscriber reading at 64 KiB/s: CPU
- *   ms per second of flood. The manager reads a flooding container at its rate bound (1 MiB/s,
- *   about 4,800 of these lines), so this is the cost of a fixed number of lines a second.
+ * - a container printing 200-byte lines as fast as it can (the manager reads it at its rate bound,
+ *   1 MiB/s): CPU µs per line sent to a subscriber that keeps up, and per line read with nobody
+ *   subscribed (the slow reader of flow-flood.ts is between the two, and varies from run to run).
  * Usage: bun test/bench/flow-cpu.ts [messages per client=300] [flood seconds=8] [rounds=3] [BUILD...]
  * A BUILD is a dockernet executable (default: this tree's dist/dockernet, built when stale);
  * `src` runs this tree's source with bun, and `FLOW_CPU_PROFILE=DIR` then writes a CPU profile
@@ -20,8 +20,7 @@ import { TestEngine } from "../support/engine.ts";
 import { repoRoot } from "../support/dockernet.ts";
 import { AGENT_IMAGE, BINARY_IN_IMAGE, RELAY_COMMAND, buildAgentImage, ensureBinary } from "../support/flow-image.ts";
 import { FLOOR_CONTAINER, Floor } from "../support/flow-floor.ts";
-import { FlowServer, connect, ok, removeFlowContainers, waitConnected } from "../support/flow-server.ts";
-import { SlowReader } from "../support/flow-slow-reader.ts";
+import { FlowServer, ok, removeFlowContainers, waitConnected } from "../support/flow-server.ts";
 import { report } from "./_stats.ts";
 
 const perClient = Number(process.argv[2] ?? 300);
@@ -57,8 +56,21 @@ async function perRequest(pid: number, sockets: Socket[], container: string): Pr
   return ((await cpuMs(pid)) - from) / (sockets.length * perClient);
 }
 
-/** One round of one build: CPU ms per request, and per second of flood. */
-async function round(engine: TestEngine, build: string): Promise<{ perRequest: number; perFloodSecond: number }> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What one round of one build cost: ms per request, µs per flood line sent to a subscriber and per line read with none. */
+interface Costs {
+  perRequest: number;
+  perLineSent: number;
+  perLineRead: number;
+}
+
+/**
+ * One round of one build. The flood in two halves: a subscriber that keeps up (every line read is
+ * sent to it, counted as it comes), then nobody subscribed (every line read is dropped at once);
+ * the manager reads at its rate bound in both, so the second half's lines are the first's rate.
+ */
+async function round(engine: TestEngine, build: string): Promise<Costs> {
   await using flow = await FlowServer.start(engine, { program: program(build) });
   const pid = flow.daemon.pid;
   const admin = await flow.client();
@@ -70,18 +82,24 @@ async function round(engine: TestEngine, build: string): Promise<{ perRequest: n
   for (const socket of sockets) socket.close();
 
   const flooder = await ok<{ id: string }>(admin, "create_container", { image: AGENT_IMAGE, name: "flooder", command: [BINARY_IN_IMAGE, "flow", "agent", "--", "yes", "x".repeat(199)] });
-  await using slowLink = await SlowReader.start(flow.port, 64 * 1024);
-  const slow = await connect(slowLink.url, flow.token);
-  await ok(slow, "subscribe", { container_id: flooder.id });
+  const reader = await flow.client();
+  let lines = 0;
+  reader.on("container_message", () => void lines++);
+  await ok(reader, "subscribe", { container_id: flooder.id });
   await ok(admin, "start_container", { container_id: flooder.id });
   await waitConnected(admin, flooder.id);
-  await new Promise((resolve) => setTimeout(resolve, 500)); // the flood is under way
-  const floodFrom = await cpuMs(pid);
-  await new Promise((resolve) => setTimeout(resolve, floodSeconds * 1000));
-  const perFloodSecond = ((await cpuMs(pid)) - floodFrom) / floodSeconds;
-  slow.close();
+  await sleep(500); // the flood is under way
+  const halfMs = (floodSeconds * 1000) / 2;
+  const [sentFrom, linesFrom] = [await cpuMs(pid), lines];
+  await sleep(halfMs);
+  const [sentCpu, sent] = [(await cpuMs(pid)) - sentFrom, lines - linesFrom];
+  await ok(reader, "unsubscribe", { container_id: flooder.id });
+  await sleep(300);
+  const readFrom = await cpuMs(pid);
+  await sleep(halfMs);
+  const readCpu = (await cpuMs(pid)) - readFrom;
   await removeFlowContainers(engine);
-  return { perRequest: request, perFloodSecond };
+  return { perRequest: request, perLineSent: (sentCpu * 1000) / sent, perLineRead: (readCpu * 1000) / sent };
 }
 
 const builds = process.argv.slice(5);
@@ -89,7 +107,7 @@ const engine = await TestEngine.start({ name: "dnbench-flowcpu", subnet: 133 });
 try {
   await buildAgentImage(engine);
   if (builds.length === 0) builds.push(await ensureBinary());
-  const results = builds.map(() => ({ perRequest: [] as number[], perFloodSecond: [] as number[] }));
+  const results = builds.map(() => ({ perRequest: [] as number[], perLineSent: [] as number[], perLineRead: [] as number[] }));
   await using floor = await Floor.start(engine);
   const floorClients = await Promise.all(Array.from({ length: clients }, () => floor.client()));
   const viaFloor: number[] = [];
@@ -103,8 +121,9 @@ try {
       const result = await round(engine, builds[index] as string);
       const kept = results[index] as (typeof results)[number];
       kept.perRequest.push(result.perRequest);
-      kept.perFloodSecond.push(result.perFloodSecond);
-      console.log(`round ${r + 1} ${builds[index]}: ${result.perRequest.toFixed(3)} ms/request, ${result.perFloodSecond.toFixed(0)} ms/s of flood`);
+      kept.perLineSent.push(result.perLineSent);
+      kept.perLineRead.push(result.perLineRead);
+      console.log(`round ${r + 1} ${builds[index]}: ${result.perRequest.toFixed(3)} ms/request, ${result.perLineSent.toFixed(1)} µs/line sent, ${result.perLineRead.toFixed(1)} µs/line read`);
     }
   }
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
@@ -114,7 +133,8 @@ try {
   builds.forEach((build, index) => {
     const own = results[index] as (typeof results)[number];
     report(`${build}: per send_message (${clients} clients)`, `${mean(own.perRequest).toFixed(3)} ms   (${(mean(own.perRequest) / mean(base.perRequest)).toFixed(2)}x the first, ${(mean(own.perRequest) / mean(viaFloor)).toFixed(2)}x the floor)`);
-    report(`${build}: per second of flood`, `${mean(own.perFloodSecond).toFixed(0)} ms   (${(mean(own.perFloodSecond) / mean(base.perFloodSecond)).toFixed(2)}x the first)`);
+    report(`${build}: per flood line sent to a subscriber`, `${mean(own.perLineSent).toFixed(1)} µs   (${(mean(own.perLineSent) / mean(base.perLineSent)).toFixed(2)}x the first)`);
+    report(`${build}: per flood line read, nobody subscribed`, `${mean(own.perLineRead).toFixed(1)} µs   (${(mean(own.perLineRead) / mean(base.perLineRead)).toFixed(2)}x the first)`);
   });
 } finally {
   await engine.stop();
