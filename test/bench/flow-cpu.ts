@@ -1,7 +1,7 @@
 /**
  * The manager's CPU time per `send_message` and per line of a flood, read from /proc/PID/stat over
- * a fixed amount of work: a figure a shared machine barely moves, where latencies swing with
- * whatever else runs. Several builds, their rounds alternating, each figure beside the first
+ * a fixed amount of work: a figure a shared machine moves by some 10%, where latencies swing by
+ * tens of percent with whatever else runs. Several builds, their rounds alternating, each figure beside the first
  * build's from the same rounds:
  * - `send_message` with 10 clients at once, `perClient` pings each: CPU ms per request, beside the
  *   floor's (test/support/flow-floor.ts: a bare Socket.IO relay to the same agent);
@@ -11,7 +11,8 @@
  * Usage: bun test/bench/flow-cpu.ts [messages per client=300] [flood seconds=8] [rounds=3] [BUILD...]
  * A BUILD is a dockernet executable (default: this tree's dist/dockernet, built when stale);
  * `src` runs this tree's source with bun, and `FLOW_CPU_PROFILE=DIR` then writes a CPU profile
- * of each such manager (markdown) into DIR.
+ * of each such manager into DIR (a .cpuprofile and its markdown digest, sampled every 250 µs;
+ * count samples rather than their times: a sample after an idle wait carries the wait).
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
