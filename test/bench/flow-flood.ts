@@ -11,16 +11,13 @@
  * FLOW_BENCH_MANAGER=path/to/dockernet runs another build as the manager (an older one, for
  * figures before a change); the agents in the containers stay this tree's.
  */
-import { spawn } from "node:child_process";
-import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import type { Socket } from "socket.io-client";
 import { TestEngine } from "../support/engine.ts";
-import { repoRoot, waitFor } from "../support/dockernet.ts";
 import { AGENT_IMAGE, BINARY_IN_IMAGE, RELAY_COMMAND, buildAgentImage, ensureBinary } from "../support/flow-image.ts";
-import { FlowServer, connect, ok, removeFlowContainers, tempDir, waitConnected } from "../support/flow-server.ts";
+import { FLOOR_CONTAINER, Floor } from "../support/flow-floor.ts";
+import { FlowServer, connect, ok, removeFlowContainers, waitConnected } from "../support/flow-server.ts";
 import { SlowReader } from "../support/flow-slow-reader.ts";
-import { freePort } from "../support/ports.ts";
 import { fmt, quantile, ratio, report } from "./_stats.ts";
 
 const clients = Number(process.argv[2] ?? 10);
@@ -61,17 +58,8 @@ try {
 
   // The floor: a bare Socket.IO relay (same runtime) and the same agent program in a container
   // of the same image, with the limits flow gives a container by default.
-  const dir = await tempDir("dnbench-floor-");
-  const floorPort = await freePort();
-  const bun = join(repoRoot, "node_modules/.bin/bun");
-  const floor = spawn(bun, [join(repoRoot, "test/bench/_flow-floor.ts"), String(floorPort), join(dir, "floor.sock")], { stdio: ["ignore", "pipe", "inherit"] });
-  const floorSaid: string[] = [];
-  floor.stdout?.on("data", (chunk: Buffer) => void floorSaid.push(chunk.toString()));
-  await waitFor("the floor listening", () => floorSaid.join("").includes("listening"));
-  const limits = ["--cpus", "1", "--memory", "1g", "--pids-limit", "1024"];
-  await engine.docker(["run", "-d", "--name", "floor-agent", "--label", `dockernet.test=${engine.runId}`, ...limits, "-v", `${dir}:/floor`, AGENT_IMAGE, BINARY_IN_IMAGE, "flow", "agent", "--socket", "/floor/floor.sock"]);
-  const floorClients = await Promise.all(Array.from({ length: clients }, () => connect(`http://127.0.0.1:${floorPort}`, undefined)));
-  await waitFor("the floor's agent to connect", () => floorSaid.join("").includes("agent connected"));
+  const floor = await Floor.start(engine);
+  const floorClients = await Promise.all(Array.from({ length: clients }, () => floor.client()));
 
   // 10 clients through flow and through the floor, alternating rounds (order swapped each round).
   const sockets = await Promise.all(Array.from({ length: clients }, () => flow.client()));
@@ -81,7 +69,7 @@ try {
   for (let round = 0; round < rounds; round++) {
     const sides = [
       async () => viaFlow.push(...(await concurrent(sockets, quiet.id))),
-      async () => viaFloor.push(...(await concurrent(floorClients, "floor"))),
+      async () => viaFloor.push(...(await concurrent(floorClients, FLOOR_CONTAINER))),
     ];
     if (round % 2 === 1) sides.reverse();
     const flowFrom = viaFlow.length;
@@ -89,10 +77,7 @@ try {
     for (const side of sides) await side();
     perRound.push(ratio(quantile(viaFlow.slice(flowFrom), 0.5), quantile(viaFloor.slice(floorFrom), 0.5)));
   }
-  for (const socket of floorClients) socket.close();
-  await engine.docker(["rm", "-f", "floor-agent"]);
-  floor.kill();
-  await rm(dir, { recursive: true, force: true });
+  await floor[Symbol.asyncDispose]();
   // The same through flow with the container's CPU quota lifted to the machine's two cores.
   let viaFlowRoomy: number[] = [];
   if (manager === binary) {

@@ -11,7 +11,8 @@ import { DockernetError } from "../../src/core/errors.ts";
 import type { LogFields, Logger } from "../../src/core/logger.ts";
 import { runAgent } from "../../src/modes/flow/agent/agent.ts";
 import { ChannelError, ChannelHub } from "../../src/modes/flow/manager/channel.ts";
-import { encodeFrame, FrameReader, maxFrameBytes, type Frame } from "../../src/modes/flow/protocol/frames.ts";
+import { FrameReader } from "../../src/modes/flow/protocol/frame-reader.ts";
+import { encodeFrame, maxFrameBytes, type Frame } from "../../src/modes/flow/protocol/frames.ts";
 import { gone, sleep } from "../support/_exec.ts";
 import { repoRoot, waitFor } from "../support/dockernet.ts";
 

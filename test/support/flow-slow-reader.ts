@@ -17,6 +17,7 @@ export class SlowReader implements AsyncDisposable {
     readonly sockets: Set<Socket>,
     readonly rate: { bytesPerSecond: number },
     readonly counts: { bytes: number },
+    readonly upstreams: Set<Socket>,
   ) {}
 
   /** Bytes passed on to the client so far. */
@@ -24,17 +25,22 @@ export class SlowReader implements AsyncDisposable {
     return this.counts.bytes;
   }
 
-  /** Reads at another pace from now on (`Infinity`: as fast as the client takes it). */
+  /** Reads at another pace from now on (`Infinity`: as fast as the client takes it, at once). */
   setRate(bytesPerSecond: number): void {
     this.rate.bytesPerSecond = bytesPerSecond;
+    // A pause for the last chunk's share of the old rate may have seconds to run (a big chunk).
+    if (bytesPerSecond === Infinity) for (const upstream of this.upstreams) upstream.resume();
   }
 
   static async start(targetPort: number, bytesPerSecond: number): Promise<SlowReader> {
     const rate = { bytesPerSecond };
     const counts = { bytes: 0 };
     const sockets = new Set<Socket>();
+    const upstreams = new Set<Socket>();
     const server = createServer((client) => {
       const upstream = createConnection(targetPort, "127.0.0.1");
+      upstreams.add(upstream);
+      upstream.on("close", () => upstreams.delete(upstream));
       for (const socket of [client, upstream]) {
         sockets.add(socket);
         socket.on("error", () => {});
@@ -56,7 +62,7 @@ export class SlowReader implements AsyncDisposable {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
-    return new SlowReader(server, `http://127.0.0.1:${port}`, sockets, rate, counts);
+    return new SlowReader(server, `http://127.0.0.1:${port}`, sockets, rate, counts, upstreams);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -76,4 +76,26 @@ describe("the recovery store", () => {
     expect(adapter.packets.at(-1)?.data[2]).toBe("10");
     expect(() => boundRecoveryStore({})).toThrow("connection state recovery is not available");
   });
+
+  test("weighs an event by the adapter's own encoding of it when there is one", () => {
+    const adapter = {
+      packets: [] as { data: unknown[] }[],
+      encoded: 0,
+      _encode(packet: { data?: unknown[] }, _options: unknown) {
+        this.encoded++;
+        // Ten times what the data's JSON is: the store must count this, not encode again.
+        return [JSON.stringify(packet.data).repeat(10)];
+      },
+      broadcast(packet: { data?: unknown[] }, options: unknown) {
+        this._encode(packet, options);
+        this.packets.push({ data: packet.data ?? [] });
+      },
+    };
+    boundRecoveryStore(adapter, 3000);
+    for (let i = 0; i < 10; i++) adapter.broadcast({ data: ["m", "x".repeat(90), String(i)] }, {});
+    expect(adapter.encoded).toBe(10);
+    // Each weighs about 1000 bytes as encoded (100 as JSON, when all ten would fit): past 3000,
+    // the store is cut to 90% of it, two events.
+    expect(adapter.packets.map((packet) => packet.data[2])).toEqual(["8", "9"]);
+  });
 });

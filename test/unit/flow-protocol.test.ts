@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { Buffer } from "node:buffer";
-import { encodeFrame, FrameReader, maxFrameBytes, parseFrame, type ReadItem } from "../../src/modes/flow/protocol/frames.ts";
+import * as v from "valibot";
+import { FrameReader, type ReadItem } from "../../src/modes/flow/protocol/frame-reader.ts";
+import { encodeFrame, frameSchema, maxFrameBytes, parseFrame, validFrame } from "../../src/modes/flow/protocol/frames.ts";
 
 /** A JSON event frame line (no newline) of exactly `bytes` UTF-8 bytes. */
 function lineOfBytes(bytes: number): string {
@@ -43,6 +45,33 @@ describe("parseFrame", () => {
       expect(() => parseFrame(line)).toThrow(message);
     });
   }
+
+  test("validFrame takes exactly what the schema takes, with the schema's keys in its order", () => {
+    const absent = Symbol("absent");
+    const choices = {
+      type: [absent, "request", "response", "event", "reply", 1],
+      id: [absent, "", "7", 7, null],
+      command: [absent, "", "ping", 5, null],
+      data: [absent, null, 0, "", { a: 1 }],
+      error: [absent, "boom", "", null, { a: 1 }],
+    };
+    let compared = 0;
+    const build = (keys: (keyof typeof choices)[], value: Record<string, unknown>): void => {
+      const [key, ...rest] = keys;
+      if (key === undefined) {
+        const input = JSON.parse(JSON.stringify({ extra: true, ...value })) as Record<string, unknown>;
+        const frame = validFrame(input);
+        const expected = v.safeParse(frameSchema, input);
+        expect({ input, ok: frame !== undefined }).toEqual({ input, ok: expected.success });
+        if (frame && expected.success) expect(Object.entries(frame)).toEqual(Object.entries(expected.output));
+        compared++;
+        return;
+      }
+      for (const choice of choices[key]) build(rest, choice === absent ? value : { ...value, [key]: choice });
+    };
+    build(["error", "data", "command", "id", "type"], {});
+    expect(compared).toBe(6 * 5 * 5 * 5 * 5);
+  });
 
   test("refuses a line over the limit, naming its size", () => {
     expect(parseFrame(lineOfBytes(maxFrameBytes)).command).toBe("fill");

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { DockerEvent } from "../../src/docker/types.ts";
-import { containerMessage, toldOfEvent } from "../../src/modes/flow/manager/told.ts";
+import { containerMessage, isoTime, toldOfEvent } from "../../src/modes/flow/manager/told.ts";
 
 const id = "a".repeat(64);
 const now = new Date("2026-01-02T03:04:05.678Z");
@@ -32,6 +32,16 @@ describe("what clients are told of a Docker event", () => {
   });
 
   test("a container's own message, for its subscribers", () => {
-    expect(containerMessage({ id, name: "web-1" }, "progress", { done: 3 }, now)).toEqual({ container_id: id, name: "web-1", command: "progress", data: { done: 3 }, time: "2026-01-02T03:04:05.678Z" });
+    expect(containerMessage({ id, name: "web-1" }, "progress", { done: 3 }, now.toISOString())).toEqual({ container_id: id, name: "web-1", command: "progress", data: { done: 3 }, time: "2026-01-02T03:04:05.678Z" });
+  });
+
+  test("isoTime: the same text within a millisecond, the next millisecond's after it", () => {
+    const at = Date.parse("2026-01-02T03:04:05.678Z");
+    const first = isoTime(at);
+    expect(first).toBe("2026-01-02T03:04:05.678Z");
+    expect(isoTime(at)).toBe(first);
+    expect(isoTime(at + 1)).toBe("2026-01-02T03:04:05.679Z");
+    expect(isoTime(at)).toBe("2026-01-02T03:04:05.678Z");
+    expect(Date.parse(isoTime())).toBeGreaterThanOrEqual(at);
   });
 });

@@ -1,7 +1,8 @@
 /** One connection of the agent to the manager: opening it, and reading its frames until it ends. */
 import { createConnection, type Socket } from "node:net";
 import type { Logger } from "../../../core/logger.ts";
-import { FrameReader, type Frame } from "../protocol/frames.ts";
+import { FrameReader } from "../protocol/frame-reader.ts";
+import type { Frame } from "../protocol/frames.ts";
 
 /** Connects to a Unix socket; rejects with the connect error (ENOENT, ECONNREFUSED...). */
 export function connect(path: string): Promise<Socket> {

@@ -4,7 +4,9 @@
  */
 import type { Socket } from "node:net";
 import type { Logger } from "../../../core/logger.ts";
-import { encodeFrame, FrameReader, type Frame, type ReadItem } from "../protocol/frames.ts";
+import { FrameReader, readLine } from "../protocol/frame-reader.ts";
+import { encodeFrame, type Frame } from "../protocol/frames.ts";
+import type { LineItem } from "../protocol/line-splitter.ts";
 import { RateGate } from "./_rate-gate.ts";
 
 /** What may wait unread in the write buffer of one agent connection before it is dropped (8 MiB). */
@@ -15,7 +17,7 @@ const maxUnreadBytes = 8 * 1024 * 1024;
  * faster; the rest waits in the kernel and then in its agent, which stops reading its command.
  */
 export const agentBytesPerSecond = 1024 * 1024;
-/** Frames handled in one turn of the event loop before others get theirs. */
+/** Lines decoded and handled in one turn of the event loop before others get theirs. */
 const framesPerTurn = 16;
 
 export type ChannelErrorKind = "not_connected" | "timeout" | "socket_error" | "remote_error";
@@ -55,8 +57,12 @@ export class AgentConnection {
   readonly #reader = new FrameReader();
   readonly #pending = new Map<string, Pending>();
   readonly #gate = new RateGate(agentBytesPerSecond, 2 * agentBytesPerSecond);
-  /** Frames read and not handled yet (at most one chunk's worth). */
-  #backlog: ReadItem[] = [];
+  /**
+   * Lines read and not handled yet (at most one chunk's worth, from `#next` on): decoded a turn's
+   * worth at a time, so a chunk of a flood never holds the event loop whole.
+   */
+  #backlog: LineItem[] = [];
+  #next = 0;
   #resumeTimer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
   #closed = false;
 
@@ -110,8 +116,12 @@ export class AgentConnection {
 
   #receive(chunk: Buffer): void {
     this.#gate.take(chunk.length);
-    this.#backlog.push(...this.#reader.push(chunk));
-    this.#pump();
+    const lines = this.#reader.lines(chunk);
+    // The socket reads on only once the backlog is done; a chunk that came in between joins it.
+    this.#backlog = this.#next < this.#backlog.length ? this.#backlog.slice(this.#next).concat(lines) : lines;
+    this.#next = 0;
+    // A pump already waits (its turn, or the rate): the new lines wait with it.
+    if (this.#resumeTimer === undefined) this.#pump();
   }
 
   /**
@@ -121,10 +131,12 @@ export class AgentConnection {
   #pump(): void {
     this.#resumeTimer = undefined;
     if (this.#closed) return;
-    const slice = this.#backlog.length > framesPerTurn ? this.#backlog.splice(0, framesPerTurn) : this.#backlog.splice(0);
+    const end = Math.min(this.#backlog.length, this.#next + framesPerTurn);
+    const slice = this.#backlog.slice(this.#next, end);
+    this.#next = end;
     this.#handleItems(slice);
     if (this.#closed) return;
-    if (this.#backlog.length > 0) {
+    if (this.#next < this.#backlog.length) {
       this.#socket.pause();
       this.#resumeTimer = setImmediate(() => this.#pump());
       return;
@@ -138,10 +150,12 @@ export class AgentConnection {
     this.#resumeTimer = setTimeout(() => this.#pump(), waitMs);
   }
 
-  #handleItems(items: ReadItem[]): void {
+  #handleItems(lines: LineItem[]): void {
     const { log, name } = this.#options;
-    for (const item of items) {
+    for (const line of lines) {
       if (this.#closed) return;
+      const item = readLine(line);
+      if (item === undefined) continue;
       if (item.kind === "overflow") {
         // Nothing after an over-long line can be trusted to start a frame: drop the peer.
         log.warn("dropping an agent connection: frame too long", { container: name, error: item.error });
@@ -196,6 +210,7 @@ export class AgentConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#backlog = [];
+    this.#next = 0;
     clearTimeout(this.#resumeTimer as ReturnType<typeof setTimeout>);
     clearImmediate(this.#resumeTimer as ReturnType<typeof setImmediate>);
     for (const [id, pending] of this.#pending) {

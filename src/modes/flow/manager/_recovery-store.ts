@@ -16,11 +16,20 @@ export const recoveryMaxBytes = 16 * 1024 * 1024;
 interface SessionAwareStore {
   packets: { data: unknown[] }[];
   broadcast(packet: { data?: unknown[] }, options: unknown): void;
+  /** How the adapter encodes a packet once for all its recipients (socket.io-adapter 2.5). */
+  _encode?(packet: unknown, options: unknown): unknown[];
+}
+
+/** The bytes of an encoded packet: its strings (or buffers, for binary parts). */
+function encodedSize(parts: unknown[]): number {
+  let bytes = 0;
+  for (const part of parts) bytes += typeof part === "string" ? part.length : part instanceof Uint8Array ? part.byteLength : 0;
+  return bytes;
 }
 
 /**
  * Bounds the event store of a namespace's adapter. The adapter is Socket.IO's own (a subclass
- * would need socket.io-adapter as a dependency of ours); its `broadcast` is wrapped once.
+ * would need socket.io-adapter as a dependency of ours); its `broadcast` (and `_encode`) is wrapped once.
  */
 export function boundRecoveryStore(adapter: unknown, maxBytes = recoveryMaxBytes): void {
   const store = adapter as SessionAwareStore;
@@ -30,9 +39,21 @@ export function boundRecoveryStore(adapter: unknown, maxBytes = recoveryMaxBytes
   const sizes: number[] = [];
   let total = 0;
   let first = 0;
+  // An event's size is read from the adapter's own encoding of it, when it has one, rather than
+  // encoding it a second time here: every event of a flood passes through this.
+  let encodedBytes: number | undefined;
+  if (typeof store._encode === "function") {
+    const encode = store._encode.bind(store);
+    store._encode = (packet, options) => {
+      const parts = encode(packet, options);
+      encodedBytes = encodedSize(parts);
+      return parts;
+    };
+  }
   const broadcast = store.broadcast.bind(store);
   store.broadcast = (packet, options) => {
     const before = store.packets.length;
+    encodedBytes = undefined;
     broadcast(packet, options);
     // The adapter's own timer cuts expired events from the front: keep our sizes in step.
     const cut = sizes.length - first - before;
@@ -41,7 +62,7 @@ export function boundRecoveryStore(adapter: unknown, maxBytes = recoveryMaxBytes
       first += cut;
     }
     if (store.packets.length === before) return;
-    const bytes = JSON.stringify(packet.data ?? []).length;
+    const bytes = encodedBytes ?? JSON.stringify(packet.data ?? []).length;
     sizes.push(bytes);
     total += bytes;
     // Over the bound, down to 90% of it in one cut: one splice per tenth of the store, not per event.

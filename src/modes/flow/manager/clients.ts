@@ -20,8 +20,11 @@ import { boundRecoveryStore, recoveryWindowMs } from "./_recovery-store.ts";
 export interface Broadcaster {
   /** To every authenticated client. */
   all(event: string, data: unknown): void;
-  /** To the clients subscribed to a container, within each one's budget (see ClientBudget). */
-  subscribers(container: { id: string; name: string }, event: "container_message", data: unknown): void;
+  /**
+   * To the clients subscribed to a container, within each one's budget (see ClientBudget); the
+   * event is made (`make`) only when someone gets it, so a flood to slow readers costs little.
+   */
+  subscribers(container: { id: string; name: string }, event: "container_message", make: () => unknown): void;
 }
 
 /** What answers the clients' requests (the API). */
@@ -111,7 +114,7 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
     this.#io.emit(event, data);
   }
 
-  subscribers(container: { id: string; name: string }, event: "container_message", data: unknown): void {
+  subscribers(container: { id: string; name: string }, event: "container_message", make: () => unknown): void {
     const members = this.#io.of("/").adapter.rooms.get(room(container.id)) ?? new Set<string>();
     // One broadcast (encoded once) to those within their budget; the others are told later.
     const over: string[] = [];
@@ -126,7 +129,8 @@ export class FlowClients implements Broadcaster, AsyncDisposable {
     const away = (this.#away.get(room(container.id)) ?? 0) > Date.now();
     if (over.length === members.size && !away) return;
     // Also with nobody present but a subscriber away: it gets the event when it comes back.
-    this.#io.to(room(container.id)).except(over).emit(event, data);
+    const to = this.#io.to(room(container.id));
+    (over.length === 0 ? to : to.except(over)).emit(event, make());
   }
 
   /** Connected, authenticated clients. */

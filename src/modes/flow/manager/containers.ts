@@ -55,6 +55,9 @@ export class OwnedContainers {
    * listed again on a miss; a removed or renamed container is forgotten from its event.
    */
   async resolve(idOrName: string): Promise<Owned> {
+    // A full id, as most requests give it: no scan.
+    const known = this.#known.get(idOrName);
+    if (known) return known;
     const found = this.#match([...this.#known.values()], idOrName) ?? this.#match(await this.list(), idOrName);
     if (found instanceof FlowError) throw found;
     if (found) return found;

@@ -9,7 +9,7 @@ import { FlowClients } from "./clients.ts";
 import { OwnedContainers } from "./containers.ts";
 import { ContainerFollower } from "./follow.ts";
 import { startFlowServer } from "./server.ts";
-import { containerMessage } from "./told.ts";
+import { containerMessage, isoTime } from "./told.ts";
 
 /**
  * `dockernet flow serve`: its parts made in order on one stack, so a start that fails half-way
@@ -32,7 +32,7 @@ export async function startFlow(context: DaemonContext<FlowConfig>): Promise<Run
     requestTimeoutMs: config.request_timeout,
     onEvent: (id, command, data) => {
       const container = { id, name: owned.nameOf(id) };
-      clients.subscribers(container, "container_message", containerMessage(container, command, data, new Date()));
+      clients.subscribers(container, "container_message", () => containerMessage(container, command, data, isoTime()));
     },
     // One line per connection, naming the container both ways (the hub knows only its id).
     onConnectionChange: (id, connected) => log.info(connected ? "a container's agent connected" : "a container's agent disconnected", { container: id.slice(0, 12), name: owned.nameOf(id) }),

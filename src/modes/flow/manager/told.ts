@@ -37,7 +37,19 @@ export function toldOfEvent(event: DockerEvent, name: string, now: Date): Told[]
   ];
 }
 
-/** What a container sent unasked, as its subscribers get it (`container_message`). */
-export function containerMessage(container: { id: string; name: string }, command: string, data: unknown, now: Date) {
-  return { container_id: container.id, name: container.name, command, data, time: now.toISOString() };
+/** What a container sent unasked, as its subscribers get it (`container_message`); `time` is ISO text. */
+export function containerMessage(container: { id: string; name: string }, command: string, data: unknown, time: string) {
+  return { container_id: container.id, name: container.name, command, data, time };
+}
+
+let stampedAt = Number.NaN;
+let stamp = "";
+
+/** The time as ISO text, made once per millisecond: a flood stamps thousands of events a second. */
+export function isoTime(now = Date.now()): string {
+  if (now !== stampedAt) {
+    stampedAt = now;
+    stamp = new Date(now).toISOString();
+  }
+  return stamp;
 }
