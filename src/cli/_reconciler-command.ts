@@ -1,7 +1,6 @@
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import { usageError } from "../core/errors.ts";
 import { createLogger } from "../core/logger.ts";
-import { reluctantJit } from "../core/runtime.ts";
 import type { ReconcilerDefinition } from "../modes/types.ts";
 import { actionCommands } from "./_action.ts";
 import { daemonArgs, globalArgs, modeArgs, modeFlagValues, reconcileArgs, rejectUnknownFlags } from "./_args.ts";
@@ -12,9 +11,6 @@ import { serveModes } from "./_serve.ts";
 type Reconciler = ReconcilerDefinition<string, any>;
 
 const write = (text: string) => process.stdout.write(`${text}\n`);
-
-/** How much more reluctant the JIT of a reconciler's process is (see reluctantJit). */
-const jitScale = 10;
 
 /** `<mode> status [--json]`: what is in force. */
 function statusCommand(mode: Reconciler, status: NonNullable<Reconciler["status"]>): CommandDef<ArgsDef> {
@@ -56,7 +52,6 @@ export function reconcilerCommand(mode: Reconciler): CommandDef<ArgsDef> {
       // citty runs a command's `run` after its subcommand's: the subcommand was the command.
       if (flags._.length > 0) return;
       rejectUnknownFlags(rawArgs, args);
-      reluctantJit(jitScale);
       const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags, rawArgs));
       if (flags.once !== true && flags["dry-run"] !== true) return await serveModes([mode], resolved);
       const context = { client: await connectDocker(resolved), config: resolved.config[mode.name as keyof typeof resolved.config], log: createLogger(mode.name) };

@@ -17,7 +17,6 @@ interface BunPipedChild extends BunChild {
 type Collectable = {
   Bun?: {
     gc(force: boolean): void;
-    unsafe?: { setJITPolicy?(scale: number): void };
     spawn?(command: string[], options: { stdio: (string | number)[] }): BunChild;
     spawn?(command: string[], options: { stdin: Uint8Array | "ignore"; stdout: "pipe"; stderr: "pipe" }): BunPipedChild;
   };
@@ -33,18 +32,6 @@ export function collectGarbage(): void {
   const runtime = globalThis as Collectable;
   if (runtime.Bun) runtime.Bun.gc(true);
   else runtime.gc?.();
-}
-
-/**
- * Makes the JIT `scale` times more reluctant to compile, where the runtime lets a program say so
- * (bun; elsewhere nothing changes). For the reconcilers' processes (`warp`, `join`): their work is
- * a few hundred short calls per burst of Docker events, and JavaScriptCore compiled those calls at
- * the moment of the burst, on threads that compete with dockerd starting the containers for the
- * CPU. Measured in a burst of 50 starts (`bench/warp-latency.ts 50 4`): the daemon's own CPU per
- * target 6.0 ms at the normal policy, 4.4 ms at 10, 4.2 ms at 100 (the bare reactor's: 4.2 ms).
- */
-export function reluctantJit(scale: number): void {
-  (globalThis as Collectable).Bun?.unsafe?.setJITPolicy?.(scale);
 }
 
 /**
