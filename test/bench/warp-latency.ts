@@ -76,7 +76,23 @@ async function createTargets(prefix: string, network: string): Promise<Docker.Co
 }
 
 async function removeTargets(list: Docker.Container[]): Promise<void> {
-  await Promise.all(list.map((container) => container.remove({ force: true })));
+  await bounded("removing the round's targets", Promise.all(list.map((container) => container.remove({ force: true }))));
+}
+
+/**
+ * A step of the bench that must not wait for ever (dockerode calls have no timeout of their own;
+ * a run hung once, without a word, after its last round): fails naming the step instead.
+ */
+async function bounded<T>(step: string, work: Promise<T>, ms = 120_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`bench step did not finish within ${ms} ms: ${step}`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface Round {
@@ -102,14 +118,14 @@ async function measureRound(network: string, prefix: string, reactor: Daemon): P
   const cpuBefore = cpuMs(reactor.pid);
   const selfBefore = cpuMs(reactor.pid, false);
   const since = Date.now();
-  await Promise.all(list.map((container) => container.start()));
+  await bounded("starting the targets", Promise.all(list.map((container) => container.start())));
   await waitFor(`${prefix} to route every target`, () => routed().length >= targets, 60_000).catch((error: unknown) => {
     // Say what the reactor did instead: its last lines name the targets it could not route.
     throw new Error(`${(error as Error).message}; ${routed().length} routed; its last lines:\n${reactor.stderr.slice(-10).join("\n")}`);
   });
   const cpu = (cpuMs(reactor.pid) - cpuBefore) / targets;
   const selfCpu = (cpuMs(reactor.pid, false) - selfBefore) / targets;
-  const starts = await startEvents(since);
+  const starts = await bounded("reading the start events", startEvents(since));
   const done = new Map(routed().map((line) => [String(line.container), Date.parse(line.time)]));
   const latencies = [...done].map(([name, at]) => at - (starts.get(name) ?? Number.NaN));
   const spanMs = Math.max(...done.values()) - Math.min(...starts.values());
@@ -124,9 +140,9 @@ async function measureRound(network: string, prefix: string, reactor: Daemon): P
 async function measurePaired(network: string, prefix: string, floor: Daemon, ours: Daemon): Promise<{ pairs: { floor: number; ours: number }[]; list: Docker.Container[] }> {
   const list = await createTargets(prefix, network);
   const since = Date.now();
-  await Promise.all(list.map((container) => container.start()));
+  await bounded("starting the targets", Promise.all(list.map((container) => container.start())));
   await waitFor(`${prefix} routed by both`, () => routedLines(floor, prefix, pairedDestination).length >= targets && routedLines(ours, prefix).length >= targets, 60_000);
-  const starts = await startEvents(since);
+  const starts = await bounded("reading the start events", startEvents(since));
   const times = (daemon: Daemon, marker?: string) => new Map(routedLines(daemon, prefix, marker).map((line) => [String(line.container), Date.parse(line.time)]));
   const floorAt = times(floor, pairedDestination);
   const pairs = [...times(ours)].map(([name, at]) => {
