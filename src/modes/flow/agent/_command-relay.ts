@@ -9,6 +9,9 @@ import type { Logger } from "../../../core/logger.ts";
 import { LineSplitter } from "../protocol/line-splitter.ts";
 import { maxFrameBytes, type Frame } from "../protocol/frames.ts";
 
+/** The first character of a JSON text (RFC 8259), after the blanks JSON.parse skips. */
+const mayBeJson = /^[ \t\n\r]*[[{"\-0-9tfn]/;
+
 export interface RelayOptions {
   /** CMD and its arguments, run without a shell. */
   command: string[];
@@ -95,6 +98,12 @@ export class CommandRelay {
   #line(raw: string): void {
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (line.trim() === "") return;
+    // Only a line that can be JSON is parsed: JSON text starts with one of these (after blanks),
+    // and a throw per plain-text line cost a chatty command's relay 0.7 us a line, 40x the test.
+    if (!mayBeJson.test(line)) {
+      this.#options.send({ type: "event", command: "stdout", data: line });
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);
