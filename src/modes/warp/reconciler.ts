@@ -33,7 +33,11 @@ export class WarpReconciler {
   readonly #book = new TargetBook();
   /** The warp containers' inspects, shared by the targets of a burst (see WarpLookup). */
   readonly #warps: WarpLookup;
-  /** Target id -> the warp container its label names, as its last event said, until its next reconcile. */
+  /**
+   * Target id -> the warp container its label names, as its last event said, until its reconcile
+   * after that event ends: while the target's first reconcile plans it is not in the book yet, and
+   * an event about its warp container then must still queue it again.
+   */
   readonly #eventWarpNames = new Map<string, string>();
 
   constructor(context: WarpContext) {
@@ -55,7 +59,15 @@ export class WarpReconciler {
   /** Makes one target right; throws when it could not (the driver retries or reports). */
   async reconcile(id: string): Promise<void> {
     const warpName = this.#eventWarpNames.get(id) ?? (this.#book.isTarget(id) ? this.#book.record(id).warp : undefined);
-    this.#eventWarpNames.delete(id);
+    try {
+      await this.#reconcile(id, warpName);
+    } finally {
+      // A later event set it again while this ran: the driver runs the target once more, with it.
+      if (this.#eventWarpNames.get(id) === warpName) this.#eventWarpNames.delete(id);
+    }
+  }
+
+  async #reconcile(id: string, warpName: string | undefined): Promise<void> {
     const planned = await planById(this.#context, id, { warpName, lookupWarp: (name) => this.#warps.get(name) });
     if (planned === undefined) return this.#book.forget(id);
     const { plan, warp } = planned;
@@ -146,6 +158,8 @@ export class WarpReconciler {
 
   async #enqueueTargetsOf(warpName: string, eventTime: number, list: boolean): Promise<void> {
     for (const id of this.#book.targetsOf(warpName)) this.driver.enqueue(id, eventTime);
+    // Targets whose first reconcile is still planning: not in the book yet, but their start event named it.
+    for (const [id, name] of this.#eventWarpNames) if (name === warpName) this.driver.enqueue(id, eventTime);
     if (!list) return;
     const label = `${labelNames(this.#context.config.label_prefix).target}=${warpName}`;
     try {

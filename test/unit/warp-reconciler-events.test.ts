@@ -1,0 +1,44 @@
+/**
+ * WarpReconciler's events, against a Docker client that answers from fixtures (the reconciler's
+ * event logic is what is under test; the real engine runs in test/integration/warp*.test.ts).
+ */
+import { expect, test } from "bun:test";
+import { configureLogging, createLogger } from "../../src/core/logger.ts";
+import type { DockerClient } from "../../src/docker/client.ts";
+import type { DockerEvent, ObservedContainer } from "../../src/docker/types.ts";
+import { WarpReconciler } from "../../src/modes/warp/reconciler.ts";
+import { container, net, warpConfig } from "./_warp-fixtures.ts";
+
+function event(action: string, subject: ObservedContainer): DockerEvent {
+  return { type: "container", action, id: subject.id, name: subject.name, attributes: { name: subject.name, ...subject.labels }, timeNano: BigInt(Date.now()) * 1_000_000n };
+}
+
+test("the warp container dying while a new target's first reconcile plans it queues that target again", async () => {
+  configureLogging({ level: "silent", format: "json" });
+  // No shared network: the plan is an error, which the driver never retries by itself, so a
+  // second reconcile can only come from the event.
+  const target = container("t1", { labels: { "network.warp.target": "warp-1" }, networks: [net("front", "10.0.0.5")] });
+  const warp = container("warp-1", { networks: [net("back", "10.1.0.2")] });
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const inspected: string[] = [];
+  const client = {
+    async inspectContainer(idOrName: string) {
+      inspected.push(idOrName);
+      if (idOrName === target.id && inspected.filter((name) => name === target.id).length === 1) await held;
+      return idOrName === target.id ? target : idOrName === warp.name ? warp : undefined;
+    },
+    async listContainers() {
+      return [];
+    },
+  } as unknown as DockerClient;
+  const reconciler = new WarpReconciler({ client, config: warpConfig(), log: createLogger("warp") });
+  await reconciler.handler.onEvent(event("start", target));
+  await Bun.sleep(10); // its reconcile is waiting for the target's inspect
+  await reconciler.handler.onEvent(event("die", warp));
+  release();
+  await reconciler.driver.drain();
+  expect(inspected.filter((name) => name === target.id)).toHaveLength(2);
+  await reconciler.driver.stop();
+  configureLogging({ level: "info", format: "pretty" });
+});
