@@ -88,6 +88,12 @@ export interface CapturedRun {
   timedOut: boolean;
 }
 
+/** A started child whose output is being collected: `done` settles once it exited and its pipes closed. */
+interface CapturingChild {
+  kill(signal: NodeJS.Signals): void;
+  done: Promise<Omit<CapturedRun, "timedOut">>;
+}
+
 /**
  * Runs `command` with `input` on its stdin (none: /dev/null) and its stdout and stderr captured,
  * killed after `timeoutMs`. Rejects only when it cannot start (`code` ENOENT for a missing command).
@@ -96,47 +102,48 @@ export interface CapturedRun {
  * of a burst of starts.
  */
 export async function spawnCaptured(command: string, args: readonly string[], options: { input?: string; timeoutMs: number }): Promise<CapturedRun> {
-  const bun = (globalThis as Collectable).Bun;
-  if (!bun?.spawn) return spawnCapturedNode(command, args, options);
-  const child = bun.spawn([command, ...args], {
-    stdin: options.input === undefined ? "ignore" : new TextEncoder().encode(options.input),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const child = (globalThis as Collectable).Bun?.spawn ? captureBun(command, args, options.input) : captureNode(command, args, options.input);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     child.kill("SIGKILL");
   }, options.timeoutMs);
   try {
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    return { stdout, stderr, code: child.signalCode ? null : code, signal: child.signalCode, timedOut };
+    return { ...(await child.done), timedOut };
   } finally {
     clearTimeout(timer);
   }
 }
 
-function spawnCapturedNode(command: string, args: readonly string[], options: { input?: string; timeoutMs: number }): Promise<CapturedRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], shell: false });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, options.timeoutMs);
-    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.stdin?.on("error", () => {}); // the command may exit before reading its input
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString(), code, signal, timedOut });
-    });
-    child.stdin?.end(options.input);
+function captureBun(command: string, args: readonly string[], input: string | undefined): CapturingChild {
+  const bun = (globalThis as Collectable).Bun as Required<NonNullable<Collectable["Bun"]>>;
+  let child: BunPipedChild;
+  try {
+    child = bun.spawn([command, ...args], { stdin: input === undefined ? "ignore" : new TextEncoder().encode(input), stdout: "pipe", stderr: "pipe" });
+  } catch (error) {
+    // Bun throws at once for a command it cannot start; node reports it on the child instead.
+    return { kill: () => {}, done: Promise.reject(error) };
+  }
+  const done = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]).then(([stdout, stderr, code]) => ({
+    stdout,
+    stderr,
+    code: child.signalCode ? null : code,
+    signal: child.signalCode,
+  }));
+  return { kill: (signal) => child.kill(signal), done };
+}
+
+function captureNode(command: string, args: readonly string[], input: string | undefined): CapturingChild {
+  const child = spawn(command, args, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"], shell: false });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
+  child.stdin?.on("error", () => {}); // the command may exit before reading its input
+  const done = new Promise<Omit<CapturedRun, "timedOut">>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString(), code, signal }));
   });
+  child.stdin?.end(input);
+  return { kill: (signal) => child.kill(signal), done };
 }
