@@ -25,6 +25,16 @@ describe("WarpLookup", () => {
     expect(await lookup.get("warp-1")).toMatchObject({ call: 3 });
   });
 
+  test("without a time limit (the daemon's), an answer serves until an event about the container", async () => {
+    const { lookup, calls } = counting((name, call) => ({ id: `id-${name}`, name, call } as never));
+    await lookup.get("warp-1");
+    await Bun.sleep(30);
+    expect(await lookup.get("warp-1")).toMatchObject({ call: 1 });
+    lookup.forget("id-warp-1", []);
+    expect(await lookup.get("warp-1")).toMatchObject({ call: 2 });
+    expect(calls).toEqual(["warp-1", "warp-1"]);
+  });
+
   test("an event about the container, by name or by id, and a resync make the next target inspect afresh", async () => {
     const { lookup, calls } = counting((name, call) => ({ id: `id-${name}`, name, call } as never));
     await lookup.get("warp-1");

@@ -1,8 +1,5 @@
 import type { ObservedContainer } from "../../docker/types.ts";
 
-/** How long one inspect of a warp container serves the targets that name it (default). */
-const defaultFreshMs = 1000;
-
 type Inspect = (name: string) => Promise<ObservedContainer | undefined>;
 
 interface Entry {
@@ -15,21 +12,27 @@ interface Entry {
 /**
  * The warp containers' inspects, shared by the targets that name the same one: a burst of 50
  * targets starting behind one gateway inspects it once, not 50 times (each inspect costs the
- * daemon and dockerd CPU that the burst's starts compete for). An answer serves for at most a
- * second, and not at all after an event about that container (by name or id) or a resync: the
- * reconciles an event asks for always see the container as it is after that event.
+ * daemon and dockerd CPU that the burst's starts compete for). An answer serves until an event
+ * about that container (by name or id) or a resync: the reconciles an event asks for always see
+ * the container as it is after that event. Every change of a container's addresses or state comes
+ * with such an event (start, die, restart, rename, network connect and disconnect...), and the
+ * periodic resync (verify_interval) bounds how long an answer lives if one were ever missed. A
+ * time limit of its own (one second, before) made a burst of starts spread over seconds inspect
+ * the gateway again every second; a target that came just then waited for that inspect as well
+ * as its own (up to 40 ms more in a burst of 50 on two cores).
  */
 export class WarpLookup {
   readonly #inspect: Inspect;
   readonly #freshMs: number;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(inspect: Inspect, freshMs = defaultFreshMs) {
+  /** `freshMs`: a time limit on an answer as well (tests); default none. */
+  constructor(inspect: Inspect, freshMs = Number.POSITIVE_INFINITY) {
     this.#inspect = inspect;
     this.#freshMs = freshMs;
   }
 
-  /** The warp container named `name`, inspected now or within the last second. */
+  /** The warp container named `name`: the answer of an inspect since the last event about it, or a new one. */
   get(name: string | undefined): Promise<ObservedContainer | undefined> {
     if (name === undefined) return Promise.resolve(undefined);
     const now = performance.now();
