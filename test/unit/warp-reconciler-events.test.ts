@@ -42,3 +42,27 @@ test("the warp container dying while a new target's first reconcile plans it que
   await reconciler.driver.stop();
   configureLogging({ level: "info", format: "pretty" });
 });
+
+test("a target's create event inspects nothing; its start event routes it", async () => {
+  configureLogging({ level: "silent", format: "json" });
+  const target = container("t1", { labels: { "network.warp.target": "warp-1" }, networks: [net("front", "10.0.0.5")] });
+  const inspected: string[] = [];
+  const client = {
+    async inspectContainer(idOrName: string) {
+      inspected.push(idOrName);
+      return idOrName === target.id ? target : undefined;
+    },
+    async listContainers() {
+      return [];
+    },
+  } as unknown as DockerClient;
+  const reconciler = new WarpReconciler({ client, config: warpConfig(), log: createLogger("warp") });
+  await reconciler.handler.onEvent(event("create", target));
+  await reconciler.driver.drain();
+  expect(inspected).toEqual([]);
+  await reconciler.handler.onEvent(event("start", target));
+  await reconciler.driver.drain();
+  expect(inspected).toContain(target.id);
+  await reconciler.driver.stop();
+  configureLogging({ level: "info", format: "pretty" });
+});
