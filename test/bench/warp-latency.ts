@@ -9,7 +9,8 @@
  * daemon holding those targets.
  *
  * DN_BENCH_BINS=before=PATH,after=PATH measures several dockernet builds in the same rounds
- * (default: the one binary of DN_TEST_BIN, else dist/dockernet).
+ * (default: the one binary of DN_TEST_BIN, else dist/dockernet). An entry whose PATH is `floor`
+ * (`again=floor`) is a second copy of the floor: its ratio to the floor is the run's own noise.
  * DN_BENCH_PAIRED=1 runs the floor and the (first) build at once on the same bursts instead, the
  * floor replacing a host route of its own (192.0.2.1/32) so the two never race for one route: each
  * target's two latencies come from the same moment of the engine, which rounds minutes apart do not.
@@ -45,6 +46,7 @@ const floorReactor: Reactor = {
 };
 const builds: Reactor[] = (process.env.DN_BENCH_BINS ?? `dockernet=${process.env.DN_TEST_BIN}`).split(",").map((entry) => {
   const [label = "", path = ""] = entry.split("=");
+  if (path === "floor") return { ...floorReactor, label };
   return { label, command: [path, []], args: () => ["warp"], ready: "warp started", dockernet: true };
 });
 
@@ -235,13 +237,13 @@ try {
         total.roundP50s.push(quantile(measured.latencies, 0.5));
         total.cpuMs.push(measured.cpuMs);
         total.selfCpuMs.push(measured.selfCpuMs);
-        shown.push(`${reactor.label} ${fmt(quantile(measured.latencies, 0.5))}`);
-        if (reactor === builds[0]) {
+        shown.push(`${reactor.label} ${fmt(quantile(measured.latencies, 0.5))} (max ${fmt(Math.max(...measured.latencies))})`);
+        if (reactor === builds[0] && reactor.dockernet) {
           await sleep(3000); // idle: the burst is over
           lastRss = rssMb(running.pid);
         }
         await running.stop();
-        if (reactor === builds[0] && round === rounds - 1) {
+        if (reactor === builds[0] && reactor.dockernet && round === rounds - 1) {
           // The same targets held by a daemon without JSC's optimizing (DFG/FTL) JIT, whose compiler
           // code is most of the difference between an idle and a busy-then-idle process.
           const lean = await Daemon.start(engine, ["warp"], { command: reactor.command, env: { BUN_JSC_useDFGJIT: "0" } });
