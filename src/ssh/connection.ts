@@ -326,9 +326,12 @@ export class SshLink {
       channel.on("data", keep(out));
       channel.stderr.on("data", keep(err));
       channel.on("exit", (code: number | null, signal?: string) => (status = { code, signal }));
-      channel.on("close", () => {
+      channel.on("close", (code?: number | null, signal?: string) => {
         clearTimeout(timer);
         if (cut) return;
+        // A quick command's exit status can come in the same read as the session's answer, so ssh2
+        // emits "exit" before these listeners are on; "close" repeats what "exit" said (ssh2's API).
+        if (!status && code !== undefined) status = { code, signal };
         if (!status) return reject(this.#isClosed ? this.#closedError() : sshError(SshErrorCode.channelFailed, `\`${command}\` on ${this.where} ended without an exit status`));
         const signalled = status.signal ? 128 + (constants.signals[status.signal as NodeJS.Signals] ?? 0) : undefined;
         resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), code: status.code ?? signalled ?? 255 });
