@@ -141,7 +141,7 @@ export class WarpReconciler {
       if (warpName !== undefined && runningAfter.has(event.action)) this.#eventWarpNames.set(event.id, warpName);
       // Not on create: a container just created runs nothing yet, and its start event routes it. An
       // inspect per create would load dockerd while `compose up` creates, and count toward the
-      // collection after a burst (reconcile-driver), which then fell on the starts that came next.
+      // collection after a burst (reconcile-driver), which could then fall on the starts that came next.
       if ((warpName !== undefined || this.#book.isTarget(event.id)) && event.action !== "create") this.driver.enqueue(event.id, eventTimeMs(event));
       // Its known targets are looked at again; only a start or rename may concern targets not seen yet.
       const list = event.action === "start" || event.action === "rename";
