@@ -13,7 +13,9 @@ import Docker from "dockerode";
 import { exec } from "../support/_exec.ts";
 
 // Daemon.start appends dockernet's own flags (--log-format json): only the words before them count.
-const [via = "", destination = "default"] = process.argv.slice(2).filter((arg, index, all) => !all.slice(0, index + 1).some((word) => word.startsWith("--")));
+const words = process.argv.slice(2);
+const flags = words.findIndex((word) => word.startsWith("--"));
+const [via = "", destination = "default"] = flags < 0 ? words : words.slice(0, flags);
 const docker = new Docker({ socketPath: (process.env.DOCKER_HOST ?? "").replace(/^unix:\/\//, "") });
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
