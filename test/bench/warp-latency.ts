@@ -5,8 +5,8 @@
  * Both are processes of their own, started fresh for each round, and both are timed from Docker's
  * own start event time to their "route changed" log line. Rounds alternate the reactors and rotate
  * which one goes first, so neither always meets the engine in the same state; each round's p50 is
- * printed, because one round's ratio on a shared machine is noise. Also: the idle RSS of the
- * daemon holding those targets.
+ * printed, because one round's ratio on a shared machine is noise. Also: the idle RSS of each
+ * build's daemon holding those targets after its last burst.
  *
  * DN_BENCH_BINS=before=PATH,after=PATH measures several dockernet builds in the same rounds
  * (default: the one binary of DN_TEST_BIN, else dist/dockernet). An entry whose PATH is `floor`
@@ -222,7 +222,8 @@ try {
   } else {
     const reactors = [floorReactor, ...builds];
     const totals = new Map<Reactor, Totals>(reactors.map((reactor) => [reactor, { latencies: [], spans: [], windows: [], roundP50s: [], cpuMs: [], selfCpuMs: [] }]));
-    let lastRss = 0;
+    /** Each build's idle RSS after its last round's burst, targets still running. */
+    const idleRss = new Map<Reactor, number>();
     let leanRss = 0;
     for (let round = 0; round < rounds; round++) {
       const order = [...reactors.slice(round % reactors.length), ...reactors.slice(0, round % reactors.length)];
@@ -238,9 +239,9 @@ try {
         total.cpuMs.push(measured.cpuMs);
         total.selfCpuMs.push(measured.selfCpuMs);
         shown.push(`${reactor.label} ${fmt(quantile(measured.latencies, 0.5))} (max ${fmt(Math.max(...measured.latencies))})`);
-        if (reactor === builds[0] && reactor.dockernet) {
+        if (reactor.dockernet) {
           await sleep(3000); // idle: the burst is over
-          lastRss = rssMb(running.pid);
+          idleRss.set(reactor, rssMb(running.pid));
         }
         await running.stop();
         if (reactor === builds[0] && reactor.dockernet && round === rounds - 1) {
@@ -269,9 +270,9 @@ try {
       report("per-round p50 ratios", ours.roundP50s.map((p50, index) => ratio(p50, floor.roundP50s[index] ?? Number.NaN)).join(" "));
       report("per-container cost (burst span / targets)", `floor ${fmt(perFloor)}, ${build.label} ${fmt(perOurs)}, ratio ${ratio(perOurs, perFloor)}   (target: <= 1.5x)`);
       report("start window (command start -> route) p50 / p99", `${fmt(quantile(ours.windows, 0.5))} / ${fmt(quantile(ours.windows, 0.99))}   (10 ms resolution; Docker's route in use)`);
+      if (build.dockernet) report(`${build.label} idle RSS with ${targets} targets (after the last burst)`, `${(idleRss.get(build) ?? 0).toFixed(1)} MB   (target: <= 60 MB at 50)`);
     }
-    report(`idle RSS of dockernet warp with ${targets} targets`, `${lastRss.toFixed(1)} MB   (target: <= 60 MB at 50)`);
-    report("  the same with BUN_JSC_useDFGJIT=0", `${leanRss.toFixed(1)} MB`);
+    report(`  ${builds[0]?.label} with BUN_JSC_useDFGJIT=0`, `${leanRss.toFixed(1)} MB`);
   }
 } finally {
   await engine.stop();
