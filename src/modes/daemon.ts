@@ -4,6 +4,7 @@ import { startHealthServer } from "../core/health-server.ts";
 import { whenAborted } from "../core/lifecycle.ts";
 import { parseListen } from "../core/listen.ts";
 import { createLogger } from "../core/logger.ts";
+import { normalJitPolicy, runOnceJitPolicy, setJitPolicy } from "../core/runtime.ts";
 import { Telemetry } from "../core/telemetry.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { EventBus, type EventHandler } from "../docker/event-bus.ts";
@@ -20,6 +21,14 @@ export interface DaemonOptions {
   signal: AbortSignal;
   /** `HOST:PORT` (or `PORT`, on loopback) for /healthz and /metrics; empty or absent: off. */
   metricsListen?: string;
+}
+
+/**
+ * The JIT policy of a daemon running `modes`: reconcilers alone keep dockernet's run-once policy;
+ * flow or bridge in the process, which relay streams, set the normal one (see runOnceJitPolicy).
+ */
+export function daemonJitPolicy(modes: readonly Pick<AnyMode, "kind">[]): number {
+  return modes.every((mode) => mode.kind === "reconciler") ? runOnceJitPolicy : normalJitPolicy;
 }
 
 /**
@@ -76,6 +85,8 @@ class EngineStreams {
  * events stream and every mode's own health check.
  */
 export async function runDaemon(modes: readonly AnyMode[], options: DaemonOptions): Promise<void> {
+  const jitPolicy = daemonJitPolicy(modes);
+  if (setJitPolicy(jitPolicy)) log.debug("JIT policy", { scale: jitPolicy });
   const telemetry = new Telemetry();
   const streams = new EngineStreams(telemetry);
   const running: { name: string; mode: RunningMode }[] = [];
