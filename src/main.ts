@@ -3,7 +3,7 @@ import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty"
 import { commandPath, showHelp, withHelp, type CommandSummary, type PathStep } from "./cli/_help.ts";
 import { DockernetError, ExitCode, usageError } from "./core/errors.ts";
 import { createLogger, currentLogLevel } from "./core/logger.ts";
-import { runOnceJitPolicy, setJitPolicy } from "./core/runtime.ts";
+import { reluctantJitPolicy, setJitPolicy } from "./core/runtime.ts";
 import { version } from "./core/version.ts";
 
 // Commands load lazily: `dockernet --version` loads not even the registry, and `--help` no
@@ -90,8 +90,8 @@ async function report(error: unknown, rawArgs: readonly string[]): Promise<numbe
 }
 
 async function main(rawArgs: string[]): Promise<void> {
-  // Before any command's code: most of it runs a few times per process (see runOnceJitPolicy).
-  setJitPolicy(runOnceJitPolicy);
+  // Before any command's code: most of it runs a few times per process (see reluctantJitPolicy).
+  setJitPolicy(reluctantJitPolicy);
   // The OCI runtime Docker calls for every create, start, state, kill and delete of a container
   // under it: straight to its entry, past the command tree, loading as little as it can.
   if (rawArgs[0] === "warp" && rawArgs[1] === "runtime" && rawArgs[2] === "oci") {

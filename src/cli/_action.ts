@@ -1,5 +1,6 @@
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import { createLogger } from "../core/logger.ts";
+import { normalJitPolicy, setJitPolicy } from "../core/runtime.ts";
 import type { AnyMode, ModeAction } from "../modes/types.ts";
 import { globalArgsFor, modeArgs, modeFlagValues, rejectUnknownFlags } from "./_args.ts";
 import { connectDocker, loadCommandConfig } from "./_context.ts";
@@ -13,6 +14,7 @@ export function actionCommand(mode: AnyMode, name: string, action: ModeAction<un
     args,
     async run({ args: flags, rawArgs }) {
       rejectUnknownFlags(rawArgs, args);
+      if (action.relaysStreams) setJitPolicy(normalJitPolicy);
       const resolved = await loadCommandConfig(flags as Parameters<typeof loadCommandConfig>[0], modeFlagValues(mode, flags, rawArgs));
       const client = action.docker ? await connectDocker(resolved) : undefined;
       const own = Object.fromEntries(Object.keys(action.args).map((key) => [key, flags[key] as string | boolean | undefined]));

@@ -37,22 +37,24 @@ export function collectGarbage(): void {
 
 /**
  * How many times more reluctant than normal JavaScriptCore's JIT is to compile in a dockernet
- * process, unless it relays streams. Most of dockernet's work is short and varied: a command, a
+ * process, unless it relays streams (flow and bridge daemons, and the flow actions that run as
+ * long as a stream: `relaysStreams`). Most of dockernet's work is short and varied: a command, a
  * runc call under the runtime, a reconciler's burst (per container an inspect, a plan, one process
  * or API call). A fresh process does not run that code often enough to repay compiling it, and
  * compiles while it runs, beside Docker starting the containers. Measured on 50 targets: the warp
  * daemon's own CPU per target of a burst 3.8-4.4 ms against 5.0-5.6 at the normal policy, its idle
  * RSS after the burst 56.6 MB against 59.5-62.1 (test/bench/warp-latency.ts); `warp --once` 270 ms
- * of CPU against 310. flow and bridge relay streams, whose loops do repay compiling: their
- * processes set {@link normalJitPolicy} back.
+ * of CPU against 310. A process that relays a stream runs the same loop for as long as it lasts,
+ * which compiling does repay: it sets {@link normalJitPolicy} back.
  */
-export const runOnceJitPolicy = 16;
+export const reluctantJitPolicy = 16;
 /** JavaScriptCore's own policy. */
 export const normalJitPolicy = 1;
 
 /**
  * Scales JavaScriptCore's JIT tier-up thresholds for this process (bun's `Bun.unsafe.setJITPolicy`,
- * which holds until the next call). Other runtimes keep their own: false.
+ * which holds until the next call). Returns false where there is no such call (Deno, Node, bun
+ * before 1.4), which then keep their own policy.
  */
 export function setJitPolicy(scale: number): boolean {
   const unsafe = (globalThis as Collectable).Bun?.unsafe;

@@ -4,7 +4,7 @@ import { startHealthServer } from "../core/health-server.ts";
 import { whenAborted } from "../core/lifecycle.ts";
 import { parseListen } from "../core/listen.ts";
 import { createLogger } from "../core/logger.ts";
-import { normalJitPolicy, runOnceJitPolicy, setJitPolicy } from "../core/runtime.ts";
+import { normalJitPolicy, reluctantJitPolicy, setJitPolicy } from "../core/runtime.ts";
 import { Telemetry } from "../core/telemetry.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { EventBus, type EventHandler } from "../docker/event-bus.ts";
@@ -24,11 +24,12 @@ export interface DaemonOptions {
 }
 
 /**
- * The JIT policy of a daemon running `modes`: reconcilers alone keep dockernet's run-once policy;
- * flow or bridge in the process, which relay streams, set the normal one (see runOnceJitPolicy).
+ * The JIT policy of a daemon running `modes`: reconcilers alone (warp, join) stay reluctant to
+ * compile; a service in the process (flow, bridge: they relay streams) sets the normal policy
+ * (see reluctantJitPolicy).
  */
 export function daemonJitPolicy(modes: readonly Pick<AnyMode, "kind">[]): number {
-  return modes.every((mode) => mode.kind === "reconciler") ? runOnceJitPolicy : normalJitPolicy;
+  return modes.every((mode) => mode.kind === "reconciler") ? reluctantJitPolicy : normalJitPolicy;
 }
 
 /**
@@ -86,7 +87,7 @@ class EngineStreams {
  */
 export async function runDaemon(modes: readonly AnyMode[], options: DaemonOptions): Promise<void> {
   const jitPolicy = daemonJitPolicy(modes);
-  if (setJitPolicy(jitPolicy)) log.debug("JIT policy", { scale: jitPolicy });
+  if (setJitPolicy(jitPolicy)) log.debug("JIT policy set", { scale: jitPolicy });
   const telemetry = new Telemetry();
   const streams = new EngineStreams(telemetry);
   const running: { name: string; mode: RunningMode }[] = [];

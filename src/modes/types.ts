@@ -85,6 +85,11 @@ export interface ModeAction<C> {
    * runtime's entry, for the runtime to use when Docker calls it.
    */
   recordsDockerHost?: boolean;
+  /**
+   * Runs for as long as a stream lasts, relaying it (the flow agent, `flow watch`): it runs with
+   * JavaScriptCore's normal JIT policy, whose compiled loops repay themselves (see reluctantJitPolicy).
+   */
+  relaysStreams?: boolean;
   /** Its own args; config-setting flags come from the mode's `flags`, which every action takes too. */
   args: Record<string, ActionArg>;
   /** Runs it; resolves with the exit code. */

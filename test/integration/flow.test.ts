@@ -690,6 +690,8 @@ describe("status and operations", () => {
     await runAgent(client, "flow-1");
     await waitForEntry("flow's state event from the shared stream", states, (entry) => entry.name === "flow-1" && entry.action === "start");
     expect(flow.daemon.find((line) => line.msg === "events stream open")).toHaveLength(1);
+    // flow relays streams: the normal JIT policy, though warp and join run beside it.
+    expect(flow.daemon.find((line) => line.msg === "JIT policy set")).toMatchObject([{ scale: 1 }]);
     expect(flow.daemon.find((line) => line.level === "error")).toEqual([]);
   });
 });

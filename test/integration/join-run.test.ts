@@ -33,6 +33,8 @@ describe("dockernet run", () => {
     expect(daemon.find((line) => line.msg === "warp started")).toMatchObject([{ tag: "warp" }]);
     expect(daemon.find((line) => line.msg === "join started")).toMatchObject([{ tag: "join" }]);
     expect(daemon.find((line) => line.msg === "network joined")).toMatchObject([{ tag: "join", network: "web" }]);
+    // Reconcilers alone: JavaScriptCore stays reluctant to compile (src/core/runtime.ts).
+    expect(daemon.find((line) => line.msg === "JIT policy set")).toMatchObject([{ scale: 16 }]);
     expect(daemon.find((line) => line.level === "error")).toEqual([]);
     const { code, ms } = await daemon.stop();
     expect(code).toBe(0);

@@ -52,6 +52,7 @@ export const flowMode = defineMode({
         `dockernet flow call logs '{"container_id":"web-1","follow":true}'   # then one JSON line per log line, until Ctrl-C`,
       ],
       docker: false,
+      relaysStreams: true,
       args: {
         request: { type: "positional", required: true, description: "The request: list_containers, create_container, send_message, ...", valueHint: "REQUEST" },
         payload: { type: "positional", required: false, description: "The payload as JSON (default: {})", valueHint: "JSON" },
@@ -75,6 +76,7 @@ export const flowMode = defineMode({
       summary: "print the server's activity and container events, one JSON line each",
       examples: ["dockernet flow watch", "dockernet flow watch --container web-1   # also that container's own messages"],
       docker: false,
+      relaysStreams: true,
       args: { container: { type: "string", description: "Also receive this container's own messages (subscribe)", valueHint: "ID" } },
       run: async ({ config, log, args }) => {
         const shutdown = shutdownSignal();
@@ -91,6 +93,7 @@ export const flowMode = defineMode({
       details: ["The socket is $DOCKERNET_FLOW_SOCKET (or --socket). With -- CMD ARGS, requests go to CMD's stdin as JSON lines and CMD's stdout lines come back."],
       examples: ["dockernet flow agent", "dockernet flow agent -- python3 /app/main.py"],
       docker: false,
+      relaysStreams: true,
       args: { socket: { type: "string", description: "The manager's socket (default: $DOCKERNET_FLOW_SOCKET)", valueHint: "PATH" } },
       run: async ({ log, args, rest }) => {
         const socketPath = (args.socket as string | undefined) ?? process.env.DOCKERNET_FLOW_SOCKET;

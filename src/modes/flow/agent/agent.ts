@@ -8,7 +8,6 @@ import { hostname } from "node:os";
 import { Backoff, sleep } from "../../../core/backoff.ts";
 import { errorMessage } from "../../../core/errors.ts";
 import type { Logger } from "../../../core/logger.ts";
-import { normalJitPolicy, setJitPolicy } from "../../../core/runtime.ts";
 import { CommandRelay } from "./_command-relay.ts";
 import { connect, serve } from "./_session.ts";
 import { encodeFrame, type Frame } from "../protocol/frames.ts";
@@ -47,8 +46,6 @@ function dump(): unknown {
 
 /** Runs until `signal` aborts, or CMD exits; resolves with the exit code (0, or CMD's own). */
 export async function runAgent(options: AgentOptions): Promise<number> {
-  // It relays a command's output for as long as the container runs: loops worth compiling.
-  setJitPolicy(normalJitPolicy);
   const { log, socketPath } = options;
   const stop = new AbortController();
   const onAbort = () => stop.abort();
