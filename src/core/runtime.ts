@@ -43,7 +43,7 @@ export function collectGarbage(): void {
  * or API call). A fresh process does not run that code often enough to repay compiling it, and
  * compiles while it runs, beside Docker starting the containers. Measured on 50 targets: the warp
  * daemon's own CPU per target of a burst 3.8-4.4 ms against 5.0-5.6 at the normal policy, its idle
- * RSS after the burst 56.6 MB against 59.5-62.1 (test/bench/warp-latency.ts); `warp --once` 270 ms
+ * RSS after the burst 52.7-56.6 MB against 59.5-62.1 (test/bench/warp-latency.ts); `warp --once` 270 ms
  * of CPU against 310. A process that relays a stream runs the same loop for as long as it lasts,
  * which compiling does repay: it sets {@link normalJitPolicy} back.
  */

@@ -222,7 +222,7 @@ try {
   } else {
     const reactors = [floorReactor, ...builds];
     const totals = new Map<Reactor, Totals>(reactors.map((reactor) => [reactor, { latencies: [], spans: [], windows: [], roundP50s: [], cpuMs: [], selfCpuMs: [] }]));
-    /** Each build's idle RSS after its last round's burst, targets still running. */
+    /** Each build's idle RSS after its last round's burst, targets still running (sampled in that round only). */
     const idleRss = new Map<Reactor, number>();
     let leanRss = 0;
     for (let round = 0; round < rounds; round++) {
@@ -239,7 +239,7 @@ try {
         total.cpuMs.push(measured.cpuMs);
         total.selfCpuMs.push(measured.selfCpuMs);
         shown.push(`${reactor.label} ${fmt(quantile(measured.latencies, 0.5))} (max ${fmt(Math.max(...measured.latencies))})`);
-        if (reactor.dockernet) {
+        if (reactor.dockernet && round === rounds - 1) {
           await sleep(3000); // idle: the burst is over
           idleRss.set(reactor, rssMb(running.pid));
         }
