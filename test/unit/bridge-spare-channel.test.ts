@@ -101,6 +101,29 @@ describe("a channel opened ahead of the next client", () => {
     expect(opened.filter((stream) => !stream.destroyed).length).toBe(1 + first.length + second.length);
   });
 
+  test("a burst's spares go back to one after a quiet while; a client meanwhile moves that later", async () => {
+    const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }), { shrinkAfterMs: 150 });
+    const { link, opened } = fakeLink();
+    await spare.take(link);
+    await tick();
+    const burst = await Promise.all(Array.from({ length: 6 }, () => spare.take(link)));
+    await tick();
+    const ahead = () => opened.filter((stream) => !stream.destroyed && !burst.includes(stream) && stream !== opened[0]);
+    expect(ahead().length).toBeGreaterThanOrEqual(5);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const late = await spare.take(link); // 100 ms after the burst: the quiet while starts again
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ahead().filter((stream) => stream !== late).length).toBeGreaterThanOrEqual(4);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const kept = ahead().filter((stream) => stream !== late);
+    expect(kept).toHaveLength(1);
+    // The next client takes the one kept, and one waits ahead of it again.
+    expect(await spare.take(link)).toBe(kept[0]!);
+    await tick();
+    expect(ahead().filter((stream) => stream !== late && stream !== kept[0])).toHaveLength(1);
+    spare.close();
+  });
+
   test("with dial-stdio no spare is opened (it would hold one of MaxSessions)", async () => {
     const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }));
     const { link, sessions } = fakeLink({ refuseStreamLocal: true });

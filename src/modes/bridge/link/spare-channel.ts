@@ -5,6 +5,11 @@ import type { DialableLink, EngineDialer } from "./engine-dial.ts";
 const MAX_SPARES = 20;
 /** Clients waiting at once that count as a burst (one docker command may open two connections). */
 const BURST = 3;
+/**
+ * After this long without a client, the spares a burst asked for go back to one (the idle time
+ * after which the docker CLI's own HTTP client closes a kept-alive connection, Go's default).
+ */
+const SHRINK_AFTER_MS = 90_000;
 
 interface Spare {
   link: DialableLink;
@@ -17,8 +22,8 @@ interface Spare {
  * costs too, per connection): a client takes a spare, and it is replaced once the server answers
  * that client (see refillOnceAnswered). One waits ahead; after a burst of clients that had to
  * wait together (`docker compose up`, 20 calls at once), as many as that burst (up to
- * MAX_SPARES), so the next burst finds them open. Only
- * with stream-local channels: a dial-stdio spare would hold one of OpenSSH's `MaxSessions`
+ * MAX_SPARES), so the next burst finds them open; after SHRINK_AFTER_MS without a client, one
+ * again. Only with stream-local channels: a dial-stdio spare would hold one of OpenSSH's `MaxSessions`
  * sessions (and a process on the server) for nothing. A spare that went away meanwhile (the link
  * lost, dockerd restarted) is dropped, and the client gets a fresh channel.
  */
@@ -28,9 +33,12 @@ export class SpareChannel {
   #wanted = 1;
   #waiting = 0;
   #closed = false;
+  readonly #shrinkAfterMs: number;
+  #shrinkTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(dial: EngineDialer) {
+  constructor(dial: EngineDialer, options: { shrinkAfterMs?: number } = {}) {
     this.#dial = dial;
+    this.#shrinkAfterMs = options.shrinkAfterMs ?? SHRINK_AFTER_MS;
   }
 
   /** A channel on `link`: a spare when one is ready and usable, else a new one. */
@@ -54,13 +62,28 @@ export class SpareChannel {
       return fresh;
     } finally {
       this.#waiting--;
+      this.#shrinkLater();
     }
   }
 
   /** No more spares; those waiting are closed. */
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#shrinkTimer);
     this.#dropOtherLinks(undefined);
+  }
+
+  /** A burst's spares are kept for the next burst, not for ever: each client moves the shrink later. */
+  #shrinkLater(): void {
+    clearTimeout(this.#shrinkTimer);
+    if (this.#wanted <= 1 || this.#closed) return;
+    this.#shrinkTimer = setTimeout(() => {
+      if (this.#waiting > 0) return; // that client's take moves it later again
+      this.#wanted = 1;
+      // The oldest is kept: clients take spares in the order they were opened.
+      for (const spare of this.#spares.splice(1)) void spare.stream.then((stream) => stream.destroy(), () => {});
+    }, this.#shrinkAfterMs);
+    this.#shrinkTimer.unref?.();
   }
 
   /** Spares of an earlier link (before a reconnect) are closed: they cannot serve this one. */
