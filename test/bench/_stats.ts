@@ -22,3 +22,34 @@ export function report(name: string, value: string): string {
   console.log(line);
   return line;
 }
+
+/** A small seeded generator (mulberry32): the same data gives the same interval on every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * How far the ratio of two reactors' pooled `q`-quantiles could move with other rounds of the same
+ * kind: a bootstrap over rounds (their latencies hang together within a round, as the engine does),
+ * each resample drawing the same rounds of both, which ran beside each other. Returns the 5th and
+ * 95th percentile of the ratio over `samples` resamples.
+ */
+export function roundRatioInterval(ours: number[][], base: number[][], q: number, samples = 1000): [number, number] {
+  const rounds = Math.min(ours.length, base.length);
+  if (rounds === 0) return [Number.NaN, Number.NaN];
+  const next = seeded(rounds * 7919 + Math.round(q * 1000));
+  const ratios: number[] = [];
+  for (let sample = 0; sample < samples; sample++) {
+    const picked = Array.from({ length: rounds }, () => Math.floor(next() * rounds));
+    const pooled = (per: number[][]) => picked.flatMap((round) => per[round] ?? []);
+    ratios.push(quantile(pooled(ours), q) / quantile(pooled(base), q));
+  }
+  return [quantile(ratios, 0.05), quantile(ratios, 0.95)];
+}

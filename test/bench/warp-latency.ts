@@ -5,7 +5,8 @@
  * Both are processes of their own, started fresh for each round, and both are timed from Docker's
  * own start event time to their "route changed" log line. Rounds alternate the reactors and rotate
  * which one goes first, so neither always meets the engine in the same state; each round's p50 is
- * printed, because one round's ratio on a shared machine is noise. Also: the idle RSS of each
+ * printed, because one round's ratio on a shared machine is noise, and so is a 90% interval of each
+ * ratio from resampling the rounds (how far other rounds like these could move it). Also: the idle RSS of each
  * build's daemon holding those targets after its last burst.
  *
  * DN_BENCH_BINS=before=PATH,after=PATH measures several dockernet builds in the same rounds
@@ -22,7 +23,7 @@ import { join } from "node:path";
 import { sleep } from "../support/_exec.ts";
 import { Daemon, repoRoot, waitFor } from "../support/dockernet.ts";
 import { TestEngine } from "../support/engine.ts";
-import { fmt, quantile, ratio, report } from "./_stats.ts";
+import { fmt, quantile, ratio, report, roundRatioInterval } from "./_stats.ts";
 
 const targets = Number(process.argv[2] ?? 50);
 const rounds = Number(process.argv[3] ?? 4);
@@ -184,6 +185,8 @@ function rssMb(pid: number): number {
 /** Everything measured of one reactor over all rounds. */
 interface Totals {
   latencies: number[];
+  /** The same, per round. */
+  rounds: number[][];
   spans: number[];
   windows: number[];
   roundP50s: number[];
@@ -221,7 +224,9 @@ try {
     report("per target, ours - floor: p50 / p90", `${fmt(quantile(all.map((pair) => pair.ours - pair.floor), 0.5))} / ${fmt(quantile(all.map((pair) => pair.ours - pair.floor), 0.9))}`);
   } else {
     const reactors = [floorReactor, ...builds];
-    const totals = new Map<Reactor, Totals>(reactors.map((reactor) => [reactor, { latencies: [], spans: [], windows: [], roundP50s: [], cpuMs: [], selfCpuMs: [] }]));
+    // The rotation puts each reactor first, second... equally often only over a multiple of their number.
+    if (rounds % reactors.length !== 0) console.log(`note: ${rounds} rounds for ${reactors.length} reactors leaves the rotation unbalanced; a multiple of ${reactors.length} balances it`);
+    const totals = new Map<Reactor, Totals>(reactors.map((reactor) => [reactor, { latencies: [], rounds: [], spans: [], windows: [], roundP50s: [], cpuMs: [], selfCpuMs: [] }]));
     /** Each build's idle RSS after its last round's burst, targets still running (sampled in that round only). */
     const idleRss = new Map<Reactor, number>();
     let leanRss = 0;
@@ -233,6 +238,7 @@ try {
         const measured = await measureRound(net.name, `${reactor.label}${round}`, running);
         const total = totals.get(reactor) as Totals;
         total.latencies.push(...measured.latencies);
+        total.rounds.push(measured.latencies);
         total.spans.push(measured.spanMs);
         total.windows.push(...measured.windows);
         total.roundP50s.push(quantile(measured.latencies, 0.5));
@@ -267,6 +273,8 @@ try {
       report(`${build.label} p50 / p99`, `${fmt(quantile(ours.latencies, 0.5))} / ${fmt(quantile(ours.latencies, 0.99))}   (targets: p99 <= 250 ms at 50, <= 300 ms at 100)`);
       report(`ratio p50 / p99 (${build.label} / floor)`, `${ratio(quantile(ours.latencies, 0.5), quantile(floor.latencies, 0.5))} / ${ratio(quantile(ours.latencies, 0.99), quantile(floor.latencies, 0.99))}   (target: <= 1.1x / <= 1.2x)`);
       report(`${build.label} CPU per target (process + its children)`, `${fmt(quantile(ours.cpuMs, 0.5))} (the process alone ${fmt(quantile(ours.selfCpuMs, 0.5))}), ratio ${ratio(quantile(ours.cpuMs, 0.5), quantile(floor.cpuMs, 0.5))}`);
+      const interval = (q: number) => roundRatioInterval(ours.rounds, floor.rounds, q).map((value) => value.toFixed(2)).join("-");
+      report("  90% interval, resampling rounds p50 / p99", `${interval(0.5)}x / ${interval(0.99)}x   (how far other rounds like these could move it)`);
       report("per-round p50 ratios", ours.roundP50s.map((p50, index) => ratio(p50, floor.roundP50s[index] ?? Number.NaN)).join(" "));
       report("per-container cost (burst span / targets)", `floor ${fmt(perFloor)}, ${build.label} ${fmt(perOurs)}, ratio ${ratio(perOurs, perFloor)}   (target: <= 1.5x)`);
       report("start window (command start -> route) p50 / p99", `${fmt(quantile(ours.windows, 0.5))} / ${fmt(quantile(ours.windows, 0.99))}   (10 ms resolution; Docker's route in use)`);
