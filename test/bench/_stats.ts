@@ -38,8 +38,9 @@ function seeded(seed: number): () => number {
 /**
  * How far the ratio of two reactors' pooled `q`-quantiles could move with other rounds of the same
  * kind: a bootstrap over rounds (their latencies hang together within a round, as the engine does),
- * each resample drawing the same rounds of both, which ran beside each other. Returns the 5th and
- * 95th percentile of the ratio over `samples` resamples.
+ * each resample drawing the same rounds of both, which ran one after the other in the same stretch
+ * of the engine's life. Returns the 5th and 95th percentile of the ratio over `samples` resamples.
+ * Rough with few rounds: a bootstrap over a dozen units or fewer tends to come out too narrow.
  */
 export function roundRatioInterval(ours: number[][], base: number[][], q: number, samples = 1000): [number, number] {
   const rounds = Math.min(ours.length, base.length);

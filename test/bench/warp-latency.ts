@@ -272,9 +272,9 @@ try {
       const perOurs = quantile(ours.spans, 0.5) / targets;
       report(`${build.label} p50 / p99`, `${fmt(quantile(ours.latencies, 0.5))} / ${fmt(quantile(ours.latencies, 0.99))}   (targets: p99 <= 250 ms at 50, <= 300 ms at 100)`);
       report(`ratio p50 / p99 (${build.label} / floor)`, `${ratio(quantile(ours.latencies, 0.5), quantile(floor.latencies, 0.5))} / ${ratio(quantile(ours.latencies, 0.99), quantile(floor.latencies, 0.99))}   (target: <= 1.1x / <= 1.2x)`);
-      report(`${build.label} CPU per target (process + its children)`, `${fmt(quantile(ours.cpuMs, 0.5))} (the process alone ${fmt(quantile(ours.selfCpuMs, 0.5))}), ratio ${ratio(quantile(ours.cpuMs, 0.5), quantile(floor.cpuMs, 0.5))}`);
       const interval = (q: number) => roundRatioInterval(ours.rounds, floor.rounds, q).map((value) => value.toFixed(2)).join("-");
-      report("  90% interval, resampling rounds p50 / p99", `${interval(0.5)}x / ${interval(0.99)}x   (how far other rounds like these could move it)`);
+      report(`  90% interval (${build.label} / floor, rounds resampled)`, `${interval(0.5)}x / ${interval(0.99)}x   (how far other rounds like these could move it${rounds < 10 ? "; rough with under 10 rounds" : ""})`);
+      report(`${build.label} CPU per target (process + its children)`, `${fmt(quantile(ours.cpuMs, 0.5))} (the process alone ${fmt(quantile(ours.selfCpuMs, 0.5))}), ratio ${ratio(quantile(ours.cpuMs, 0.5), quantile(floor.cpuMs, 0.5))}`);
       report("per-round p50 ratios", ours.roundP50s.map((p50, index) => ratio(p50, floor.roundP50s[index] ?? Number.NaN)).join(" "));
       report("per-container cost (burst span / targets)", `floor ${fmt(perFloor)}, ${build.label} ${fmt(perOurs)}, ratio ${ratio(perOurs, perFloor)}   (target: <= 1.5x)`);
       report("start window (command start -> route) p50 / p99", `${fmt(quantile(ours.windows, 0.5))} / ${fmt(quantile(ours.windows, 0.99))}   (10 ms resolution; Docker's route in use)`);

@@ -30,6 +30,13 @@ describe("bench statistics", () => {
     expect(slowLo).toBeGreaterThan(hi);
     expect(slowLo).toBeLessThan(3);
     expect(slowHi).toBeGreaterThan(3);
+    // Rounds that share their engine state: drawn together, the ratio is narrow around the truth
+    // (resampling each side's rounds on its own would give about 0.9-1.6x here).
+    const shared = floor.map((round, index) => round.map((value, at) => value * 1.2 * (0.97 + 0.06 * (((index * 50 + at) * 7919) % 101) / 100)));
+    const [pairedLo, pairedHi] = roundRatioInterval(shared, floor, 0.5);
+    expect(pairedLo).toBeLessThan(1.2);
+    expect(pairedHi).toBeGreaterThan(1.2);
+    expect(pairedHi - pairedLo).toBeLessThan(0.1);
     // The same data gives the same interval.
     expect(roundRatioInterval(same, floor, 0.5)).toEqual([lo, hi]);
   });

@@ -102,19 +102,23 @@ describe("a channel opened ahead of the next client", () => {
   });
 
   test("a burst's spares go back to one after a quiet while; a client meanwhile moves that later", async () => {
-    const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }), { shrinkAfterMs: 150 });
+    const spare = new SpareChannel(engineDialer({ remoteSocket: "/var/run/docker.sock", log: fakeLogger() }), { shrinkAfterMs: 600 });
     const { link, opened } = fakeLink();
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     await spare.take(link);
     await tick();
     const burst = await Promise.all(Array.from({ length: 6 }, () => spare.take(link)));
     await tick();
     const ahead = () => opened.filter((stream) => !stream.destroyed && !burst.includes(stream) && stream !== opened[0]);
     expect(ahead().length).toBeGreaterThanOrEqual(5);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const late = await spare.take(link); // 100 ms after the burst: the quiet while starts again
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(250);
+    // Well before the burst's quiet while ends: it starts again from this client.
+    const late = await spare.take(link);
+    // Past the end of the burst's quiet while, before this client's: timers fire in order, so
+    // this check always runs before the shrink it moved, however loaded the machine.
+    await sleep(450);
     expect(ahead().filter((stream) => stream !== late).length).toBeGreaterThanOrEqual(4);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await sleep(300);
     const kept = ahead().filter((stream) => stream !== late);
     expect(kept).toHaveLength(1);
     // The next client takes the one kept, and one waits ahead of it again.

@@ -6,8 +6,9 @@ const MAX_SPARES = 20;
 /** Clients waiting at once that count as a burst (one docker command may open two connections). */
 const BURST = 3;
 /**
- * After this long without a client, the spares a burst asked for go back to one (the idle time
- * after which the docker CLI's own HTTP client closes a kept-alive connection, Go's default).
+ * After this long without a client, the spares a burst asked for go back to one: long enough for
+ * the next command of a script or a compose workflow to find them open, short enough that a burst
+ * does not keep its connections to dockerd for as long as the link lives.
  */
 const SHRINK_AFTER_MS = 90_000;
 
