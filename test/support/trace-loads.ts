@@ -2,7 +2,9 @@ import { plugin } from "bun";
 plugin({
   name: "trace",
   setup(build) {
-    build.onLoad({ filter: /node_modules\/(dockerode|docker-modem|ssh2|socket\.io|socket\.io-client|engine\.io|engine\.io-client|tar-fs)\// }, (args) => {
+    // DN_TRACE_PACKAGES=citty,consola traces those packages instead of the heavy ones.
+    const packages = process.env.DN_TRACE_PACKAGES?.split(",").map((name) => name.replace(/[.]/g, "\\.")) ?? ["dockerode", "docker-modem", "ssh2", "socket\\.io", "socket\\.io-client", "engine\\.io", "engine\\.io-client", "tar-fs"];
+    build.onLoad({ filter: new RegExp(`node_modules/(${packages.join("|")})/`) }, (args) => {
       console.error("LOADED", args.path);
       throw new Error(`loaded ${args.path}`);
     });

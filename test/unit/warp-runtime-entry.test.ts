@@ -92,3 +92,19 @@ describe("runc run / restore (a checkpoint): created and started in one call", (
     expect(await call(bundle, "restore", join(dir, "other.json"))).toBe(0);
   });
 });
+
+describe("the runtime's calls load little", () => {
+  test("a pass-through call from src/main.ts loads neither the command tree's citty nor the logger's consola", async () => {
+    const main = join(import.meta.dir, "../../src/main.ts");
+    const trace = join(import.meta.dir, "../support/trace-loads.ts");
+    const run = (args: string[]) =>
+      Bun.spawn([process.execPath, "--preload", trace, main, ...args], { env: { PATH: process.env.PATH, DN_TRACE_PACKAGES: "citty,consola" }, stdout: "pipe", stderr: "pipe" });
+    const call = run(["warp", "runtime", "oci", "--runc", "/bin/true", "--", "state", "abc"]);
+    expect(await call.exited).toBe(0);
+    expect(await new Response(call.stderr).text()).not.toContain("LOADED");
+    // The tracer does see any other command load them.
+    const other = run(["config", "--help"]);
+    await other.exited;
+    expect(await new Response(other.stderr).text()).toContain("LOADED");
+  });
+});
