@@ -50,8 +50,8 @@ const mayImport: Record<string, readonly string[]> = {
 const packageHomes: Record<string, (file: string) => boolean> = {
   dockerode: (file) => file.startsWith("docker/"),
   ssh2: (file) => file.startsWith("ssh/"),
-  // main.ts is the root citty command.
-  citty: (file) => file.startsWith("cli/") || file === "main.ts",
+  // The command tree is cli/_root.ts: main.ts answers the OCI runtime and --version without it.
+  citty: (file) => file.startsWith("cli/"),
   // Schemas live in config/ and at the edges (a mode's config, labels, protocol): never in the layers below.
   valibot: (file) => !/^(core|docker|net|ssh|service|cli)\//.test(file) && file !== "main.ts",
   "socket.io": (file) => file.startsWith("modes/flow/"),
