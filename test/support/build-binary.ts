@@ -80,7 +80,18 @@ const embedFlowPage: BunPlugin = {
 
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
-  compile: values.target ? { outfile: values.outfile, target: values.target as "bun-linux-x64" } : { outfile: values.outfile },
+  compile: {
+    outfile: values.outfile,
+    ...(values.target ? { target: values.target as "bun-linux-x64" } : {}),
+    // A standalone bun executable reads bunfig.toml (whose `preload` runs code), .env, package.json
+    // and tsconfig.json from the directory it is started in, by default. dockernet runs as root, from
+    // cron, a shell in a compose project (which often has a .env), or Docker's runtime call: only its
+    // own config, environment and flags may decide what it does.
+    autoloadBunfig: false,
+    autoloadDotenv: false,
+    autoloadPackageJson: false,
+    autoloadTsconfig: false,
+  },
   minify: true,
   bytecode: true,
   plugins: [lazyRequires, embedFlowPage],
