@@ -97,6 +97,11 @@ async function shownCommand(command: CommandDef<ArgsDef>, summaries: readonly Co
  * The usage line names the whole command (`dockernet flow call`), not only its parent. The root
  * lists `summaries`, so its help loads no command's code.
  */
+/** `text` without terminal colours (citty colours its usage and errors whatever the output is). */
+export function withoutColors(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
 export async function showHelp(path: readonly PathStep[], summaries: readonly CommandSummary[]): Promise<void> {
   const { command } = path.at(-1) as PathStep;
   const shown = await shownCommand(command, path.length === 1 ? summaries : undefined);
@@ -104,5 +109,7 @@ export async function showHelp(path: readonly PathStep[], summaries: readonly Co
   const text = helpTexts.get(command);
   const details = text?.details?.length ? `\n\n${text.details.join("\n")}` : "";
   const examples = text?.examples.length ? `\n\nExamples:\n${text.examples.map((line) => `  ${line}`).join("\n")}` : "";
-  process.stdout.write(`${(await renderUsage(shown, parent)).trimEnd()}${details}${examples}\n`);
+  const usage = (await renderUsage(shown, parent)).trimEnd();
+  // Colours for a terminal only: `--help | less`, `> help.txt` and grep get plain text.
+  process.stdout.write(`${process.stdout.isTTY ? usage : withoutColors(usage)}${details}${examples}\n`);
 }

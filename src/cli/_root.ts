@@ -3,7 +3,7 @@
  * runtime's calls and `--version`), with citty, the help and the error report.
  */
 import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty";
-import { commandPath, showHelp, withHelp, type CommandSummary, type PathStep } from "./_help.ts";
+import { commandPath, showHelp, withHelp, withoutColors, type CommandSummary, type PathStep } from "./_help.ts";
 import { DockernetError, ExitCode, usageError } from "../core/errors.ts";
 import { createLogger, currentLogLevel } from "../core/logger.ts";
 import { version } from "../core/version.ts";
@@ -82,7 +82,7 @@ async function report(error: unknown, rawArgs: readonly string[]): Promise<numbe
   }
   if ((error as Error)?.name === "CLIError") {
     // citty colours the word it did not know even when stderr is a file or a pipe.
-    log.error((error as Error).message.replace(/\x1b\[[0-9;]*m/g, ""), { code: "USAGE" });
+    log.error(withoutColors((error as Error).message), { code: "USAGE" });
     log.info(`hint: see ${await commandWords(rawArgs)} --help`);
     return ExitCode.usage;
   }

@@ -43,12 +43,14 @@ describe("the compiled binary", () => {
   test("--help lists the modes with examples; every command's help has examples", async () => {
     const help = await dockernet(["--help"]);
     expect(help.code).toBe(0);
+    expect(help.stdout).not.toContain("\x1b["); // no terminal colours into a pipe
     expect(help.stdout).toContain("warp");
     expect(help.stdout).toContain("config");
     expect(help.stdout).toContain("Examples:");
     for (const command of [["warp"], ["config", "validate"]]) {
       const sub = await dockernet([...command, "--help"]);
       expect(sub.code).toBe(0);
+      expect(sub.stdout).not.toContain("\x1b[");
       expect(sub.stdout).toContain("Examples:");
       expect(sub.stdout).toContain(`dockernet ${command.join(" ")}`);
     }
