@@ -1,4 +1,5 @@
 import { renderUsage, type ArgsDef, type CommandDef } from "citty";
+import { wantsColors } from "../core/logger.ts";
 
 /** What a command's own `--help` shows beyond citty's usage. */
 export interface HelpText {
@@ -92,15 +93,16 @@ async function shownCommand(command: CommandDef<ArgsDef>, summaries: readonly Co
   };
 }
 
+/** `text` without terminal colours (citty colours its usage and errors whatever the output is). */
+export function withoutColors(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
 /**
  * `--help`: citty's usage (one line per subcommand), then the command's details and examples.
  * The usage line names the whole command (`dockernet flow call`), not only its parent. The root
  * lists `summaries`, so its help loads no command's code.
  */
-/** `text` without terminal colours (citty colours its usage and errors whatever the output is). */
-export function withoutColors(text: string): string {
-  return text.replace(/\x1b\[[0-9;]*m/g, "");
-}
 
 export async function showHelp(path: readonly PathStep[], summaries: readonly CommandSummary[]): Promise<void> {
   const { command } = path.at(-1) as PathStep;
@@ -111,5 +113,5 @@ export async function showHelp(path: readonly PathStep[], summaries: readonly Co
   const examples = text?.examples.length ? `\n\nExamples:\n${text.examples.map((line) => `  ${line}`).join("\n")}` : "";
   const usage = (await renderUsage(shown, parent)).trimEnd();
   // Colours for a terminal only: `--help | less`, `> help.txt` and grep get plain text.
-  process.stdout.write(`${process.stdout.isTTY ? usage : withoutColors(usage)}${details}${examples}\n`);
+  process.stdout.write(`${wantsColors(process.stdout) ? usage : withoutColors(usage)}${details}${examples}\n`);
 }

@@ -45,6 +45,17 @@ const jsonReporter: ConsolaReporter = {
   },
 };
 
+/**
+ * Whether to colour what goes to `stream`: on a terminal, unless NO_COLOR is set to anything
+ * (no-color.org); FORCE_COLOR (other than 0) colours a pipe too.
+ */
+export function wantsColors(stream: { isTTY?: boolean }): boolean {
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== "0") return true;
+  if (process.env.NO_COLOR) return false;
+  return stream.isTTY === true;
+}
+
 const colors: Record<string, string> = { error: "\x1b[31m", warn: "\x1b[33m", info: "\x1b[36m", debug: "\x1b[90m", trace: "\x1b[90m" };
 
 const prettyReporter: ConsolaReporter = {
@@ -55,7 +66,7 @@ const prettyReporter: ConsolaReporter = {
       .map(([key, value]) => ` ${key}=${formatValue(value)}`)
       .join("");
     const label = level.toUpperCase().padEnd(5);
-    const shown = process.stderr.isTTY ? `${colors[level] ?? ""}${label}\x1b[0m` : label;
+    const shown = wantsColors(process.stderr) ? `${colors[level] ?? ""}${label}\x1b[0m` : label;
     process.stderr.write(`${state.timestamps ? `${entry.date.toISOString()} ` : ""}${shown} [${entry.tag}] ${message}${suffix}\n`);
   },
 };

@@ -15,7 +15,8 @@ const bun = join(repoRoot, "node_modules/.bin/bun");
 const binary = join(repoRoot, "dist/dockernet");
 
 writeFileSync(join(dir, "hello.ts"), 'console.log("hello");\n');
-const build = spawnSync(bun, ["build", "--compile", "--minify", join(dir, "hello.ts"), "--outfile", join(dir, "hello")], { stdio: "inherit" });
+// Built as build-binary.ts builds dockernet: reading no bunfig.toml or .env at start.
+const build = spawnSync(bun, ["build", "--compile", "--minify", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", join(dir, "hello.ts"), "--outfile", join(dir, "hello")], { stdio: "inherit" });
 if (build.status !== 0) throw new Error("cannot build the hello-world baseline");
 
 function time(command: string, args: string[]): number {

@@ -1,6 +1,6 @@
 /** The logger's lines as an operator greps them: every line kept, the level applied to every tag. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { configureLogging, createLogger } from "../../src/core/logger.ts";
+import { configureLogging, createLogger, wantsColors } from "../../src/core/logger.ts";
 
 let lines: Record<string, unknown>[] = [];
 const write = process.stderr.write.bind(process.stderr);
@@ -39,5 +39,31 @@ describe("logger", () => {
     log.info("hidden again");
     log.warn("a warning");
     expect(lines.map((line) => `${line.level} ${line.tag} ${line.msg}`)).toEqual(["info flow shown", "trace flow now shown", "debug docker another tag", "warn flow a warning"]);
+  });
+});
+
+describe("colours", () => {
+  const saved = { NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR };
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  test("a terminal gets them, a pipe not; NO_COLOR set to anything turns them off, FORCE_COLOR (not 0) on", () => {
+    delete process.env.NO_COLOR;
+    delete process.env.FORCE_COLOR;
+    expect(wantsColors({ isTTY: true })).toBe(true);
+    expect(wantsColors({ isTTY: false })).toBe(false);
+    expect(wantsColors({})).toBe(false);
+    process.env.NO_COLOR = "true";
+    expect(wantsColors({ isTTY: true })).toBe(false);
+    process.env.NO_COLOR = "";
+    expect(wantsColors({ isTTY: true })).toBe(true); // an empty NO_COLOR is unset (no-color.org)
+    process.env.FORCE_COLOR = "1";
+    expect(wantsColors({ isTTY: false })).toBe(true);
+    process.env.FORCE_COLOR = "0";
+    expect(wantsColors({ isTTY: false })).toBe(false);
   });
 });
