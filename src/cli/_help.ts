@@ -103,7 +103,6 @@ export function withoutColors(text: string): string {
  * The usage line names the whole command (`dockernet flow call`), not only its parent. The root
  * lists `summaries`, so its help loads no command's code.
  */
-
 export async function showHelp(path: readonly PathStep[], summaries: readonly CommandSummary[]): Promise<void> {
   const { command } = path.at(-1) as PathStep;
   const shown = await shownCommand(command, path.length === 1 ? summaries : undefined);

@@ -184,12 +184,10 @@ function rssMb(pid: number): number {
 
 /** Everything measured of one reactor over all rounds. */
 interface Totals {
-  latencies: number[];
-  /** The same, per round. */
+  /** Each round's latencies, in round order. */
   rounds: number[][];
   spans: number[];
   windows: number[];
-  roundP50s: number[];
   cpuMs: number[];
   selfCpuMs: number[];
 }
@@ -226,7 +224,7 @@ try {
     const reactors = [floorReactor, ...builds];
     // The rotation puts each reactor first, second... equally often only over a multiple of their number.
     if (rounds % reactors.length !== 0) console.log(`note: ${rounds} rounds for ${reactors.length} reactors leaves the rotation unbalanced; a multiple of ${reactors.length} balances it`);
-    const totals = new Map<Reactor, Totals>(reactors.map((reactor) => [reactor, { latencies: [], rounds: [], spans: [], windows: [], roundP50s: [], cpuMs: [], selfCpuMs: [] }]));
+    const totals = new Map<Reactor, Totals>(reactors.map((reactor) => [reactor, { rounds: [], spans: [], windows: [], cpuMs: [], selfCpuMs: [] }]));
     /** Each build's idle RSS after its last round's burst, targets still running (sampled in that round only). */
     const idleRss = new Map<Reactor, number>();
     let leanRss = 0;
@@ -237,11 +235,9 @@ try {
         const running = await Daemon.start(engine, reactor.args(via), { command: reactor.command, ready: reactor.ready });
         const measured = await measureRound(net.name, `${reactor.label}${round}`, running);
         const total = totals.get(reactor) as Totals;
-        total.latencies.push(...measured.latencies);
         total.rounds.push(measured.latencies);
         total.spans.push(measured.spanMs);
         total.windows.push(...measured.windows);
-        total.roundP50s.push(quantile(measured.latencies, 0.5));
         total.cpuMs.push(measured.cpuMs);
         total.selfCpuMs.push(measured.selfCpuMs);
         shown.push(`${reactor.label} ${fmt(quantile(measured.latencies, 0.5))} (max ${fmt(Math.max(...measured.latencies))})`);
@@ -263,19 +259,21 @@ try {
       console.log(`round ${round + 1} p50: ${shown.join(", ")}`);
     }
     const floor = totals.get(floorReactor) as Totals;
+    const all = (total: Totals) => total.rounds.flat();
+    const roundP50s = (total: Totals) => total.rounds.map((latencies) => quantile(latencies, 0.5));
     const perFloor = quantile(floor.spans, 0.5) / targets;
     console.log(`\nwarp event-to-route, ${targets} targets started at once, ${rounds} alternating rounds (floor = inspect + nsenter ip route replace, its own process)`);
-    report("floor p50 / p99", `${fmt(quantile(floor.latencies, 0.5))} / ${fmt(quantile(floor.latencies, 0.99))}`);
+    report("floor p50 / p99", `${fmt(quantile(all(floor), 0.5))} / ${fmt(quantile(all(floor), 0.99))}`);
     report("floor CPU per target (process + its children)", `${fmt(quantile(floor.cpuMs, 0.5))} (the process alone ${fmt(quantile(floor.selfCpuMs, 0.5))})`);
     for (const build of builds) {
       const ours = totals.get(build) as Totals;
       const perOurs = quantile(ours.spans, 0.5) / targets;
-      report(`${build.label} p50 / p99`, `${fmt(quantile(ours.latencies, 0.5))} / ${fmt(quantile(ours.latencies, 0.99))}   (targets: p99 <= 250 ms at 50, <= 300 ms at 100)`);
-      report(`ratio p50 / p99 (${build.label} / floor)`, `${ratio(quantile(ours.latencies, 0.5), quantile(floor.latencies, 0.5))} / ${ratio(quantile(ours.latencies, 0.99), quantile(floor.latencies, 0.99))}   (target: <= 1.1x / <= 1.2x)`);
+      report(`${build.label} p50 / p99`, `${fmt(quantile(all(ours), 0.5))} / ${fmt(quantile(all(ours), 0.99))}   (targets: p99 <= 250 ms at 50, <= 300 ms at 100)`);
+      report(`ratio p50 / p99 (${build.label} / floor)`, `${ratio(quantile(all(ours), 0.5), quantile(all(floor), 0.5))} / ${ratio(quantile(all(ours), 0.99), quantile(all(floor), 0.99))}   (target: <= 1.1x / <= 1.2x)`);
       const interval = (q: number) => roundRatioInterval(ours.rounds, floor.rounds, q).map((value) => value.toFixed(2)).join("-");
       report(`  90% interval (${build.label} / floor, rounds resampled)`, `${interval(0.5)}x / ${interval(0.99)}x   (how far other rounds like these could move it${rounds < 10 ? "; rough with under 10 rounds" : ""})`);
       report(`${build.label} CPU per target (process + its children)`, `${fmt(quantile(ours.cpuMs, 0.5))} (the process alone ${fmt(quantile(ours.selfCpuMs, 0.5))}), ratio ${ratio(quantile(ours.cpuMs, 0.5), quantile(floor.cpuMs, 0.5))}`);
-      report("per-round p50 ratios", ours.roundP50s.map((p50, index) => ratio(p50, floor.roundP50s[index] ?? Number.NaN)).join(" "));
+      report("per-round p50 ratios", roundP50s(ours).map((p50, index) => ratio(p50, roundP50s(floor)[index] ?? Number.NaN)).join(" "));
       report("per-container cost (burst span / targets)", `floor ${fmt(perFloor)}, ${build.label} ${fmt(perOurs)}, ratio ${ratio(perOurs, perFloor)}   (target: <= 1.5x)`);
       report("start window (command start -> route) p50 / p99", `${fmt(quantile(ours.windows, 0.5))} / ${fmt(quantile(ours.windows, 0.99))}   (10 ms resolution; Docker's route in use)`);
       if (build.dockernet) report(`${build.label} idle RSS with ${targets} targets (after the last burst)`, `${(idleRss.get(build) ?? 0).toFixed(1)} MB   (target: <= 60 MB at 50)`);
